@@ -1,0 +1,111 @@
+# herald - build, test, install.
+#
+#   make            build build/herald
+#   make check      install what the tests need (scripts/deps), build, run every test
+#   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       build the libFuzzer targets (clang) and run each briefly
+#   make bench      the benchmarks; they print their figures
+#   make demo       the main job, end to end
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+O ?= build
+CC = gcc
+
+PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls
+# libetpan's .pc leaks Debian's no-PIE link specs; they break clang and PIE.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-specs=[^ ]*//g')
+
+WARN = -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+SRCS := $(sort $(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(O)/obj/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/t/%)
+
+.PHONY: all check test asan fuzz fuzz-smoke bench demo install uninstall clean deps
+
+all: $(O)/herald $(UNIT_BINS)
+
+$(O)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/obj/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(O)/libherald.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/herald: $(O)/obj/main.o $(O)/libherald.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/t/%: $(O)/obj/tests/%.o $(O)/libherald.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+deps:
+	@scripts/deps
+
+# Unit tests (one binary per pure module) and integration tests (shell, real
+# programs), all TAP under prove. HERALD and HERALD_BUILD tell the scripts
+# which build to test.
+test: all
+	HERALD=$(CURDIR)/$(O)/herald HERALD_BUILD=$(CURDIR)/$(O) SHARED=$(CURDIR)/../shared \
+	  prove -f $(UNIT_BINS) tests/integration/*.t
+
+check: deps
+	$(MAKE) test
+	$(MAKE) fuzz-smoke
+
+asan: deps
+	$(MAKE) O=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" test
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -Wall -Wextra -Werror
+
+fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+# Each fuzz target for a short while, from its seed corpus; a crash fails check.
+FUZZ_SECONDS ?= 20
+fuzz-smoke: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	  mkdir -p $(O)/fuzz/corpus-$$t; \
+	  $(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	    $(O)/fuzz/corpus-$$t tests/fuzz/seeds/$${t#fuzz_} 2>$(O)/fuzz/$$t.log \
+	    || { tail -40 $(O)/fuzz/$$t.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units' $(O)/fuzz/$$t.log; \
+	done
+
+bench: deps all
+	scripts/bench-check
+
+demo: deps all
+	scripts/demo
+
+install: $(O)/herald
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(O)/herald $(DESTDIR)$(BINDIR)/herald
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/herald
+
+clean:
+	rm -rf build build-asan
+
+-include $(wildcard $(O)/obj/*.d $(O)/obj/tests/*.d)

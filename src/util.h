@@ -1,0 +1,80 @@
+/*
+ * util.h - allocation that never fails, fatal errors, growable buffers.
+ *
+ * x*() allocators stop the process on out-of-memory: there is nothing
+ * sensible a mail tool can do without memory, and every caller checking
+ * would hide the real logic.
+ */
+#ifndef HERALD_UTIL_H
+#define HERALD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define HERALD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define HERALD_NORETURN __attribute__((noreturn))
+#else
+#define HERALD_PRINTF(a, b)
+#define HERALD_NORETURN
+#endif
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grows *p (an array of *cap elements of size `size`) to hold at least `need`. */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* The caller owns the returned string. */
+char *xasprintf(const char *fmt, ...) HERALD_PRINTF(1, 2);
+
+/* A broken invariant: print "herald: fatal: ..." and abort. */
+void fatalx(const char *fmt, ...) HERALD_PRINTF(1, 2) HERALD_NORETURN;
+
+/*
+ * A growable byte buffer, always NUL-terminated after its `len` bytes.
+ * A zeroed struct buf (BUF_INIT) is an empty buffer; buf_free() releases
+ * it and leaves it empty again; buf_detach() hands the bytes to the caller.
+ */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) HERALD_PRINTF(2, 3);
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+/* The caller owns the returned string ("" for an empty buffer). */
+char *buf_detach(struct buf *b);
+/* Returns b->data, or "" when nothing was ever added. */
+const char *buf_str(const struct buf *b);
+
+/*
+ * Reads a whole file. Returns 0, or -1 with errno set.
+ * On success the caller owns *data (NUL-terminated, *len bytes).
+ */
+int util_read_file(const char *path, char **data, size_t *len);
+
+/* Case-insensitive ASCII compare of n bytes / whole strings. */
+int util_strcaseeq(const char *a, const char *b);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t util_edit_distance(const char *a, const char *b);
+
+/* The file name without directories and without its last extension. The caller owns it. */
+char *util_file_stem(const char *path);
+
+/* 1 if s contains CR or LF (or any other C0 control but TAB), else 0. */
+int util_has_ctl(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,156 @@
+/* yamltree: positions, styles, anchors and aliases, errors. */
+#include <string.h>
+
+#include "tap.h"
+#include "yamltree.h"
+
+static struct ydoc *
+load(const char *text, struct diag *d)
+{
+	diag_init(d, EXIT_DATAERR);
+	return ydoc_load_mem("t.yaml", text, strlen(text), d);
+}
+
+static void
+test_positions(void)
+{
+	struct diag d;
+	struct ydoc *doc = load("a: 1\nb:\n  - x\n  - 'y z'\nc: {k: \"v\"}\n", &d);
+	struct ynode *root = doc ? ydoc_root(doc) : NULL, *n;
+
+	ok(doc != NULL && d.errors == 0, "block and flow styles load");
+	if (root == NULL)
+		return;
+	n = ynode_get(root, "b");
+	is_int(n->kind, YNODE_SEQ, "b is a list");
+	is_int(n->line, 3, "b's list starts on line 3");
+	is_int(n->items[1]->line, 4, "second item line");
+	is_int(n->items[1]->col, 5, "second item column");
+	is_int(n->items[1]->text_col, 6, "quoted text starts after the quote");
+	is_str(n->items[1]->str, "y z", "single-quoted value");
+	n = ynode_get(ynode_get(root, "c"), "k");
+	is_str(n ? n->str : NULL, "v", "flow mapping value");
+	is_int(n->style, YSTYLE_DOUBLE, "double-quoted style");
+	is_int(n->col, 8, "flow value column");
+	ydoc_free(doc);
+	diag_free(&d);
+}
+
+static void
+test_block_scalars(void)
+{
+	struct diag d;
+	struct ydoc *doc = load("title: x\nbody: |\n\n    Hello\n    World\nfold: >\n  a\n  b\n", &d);
+	struct ynode *n;
+
+	ok(doc != NULL, "block scalars load");
+	if (doc == NULL)
+		return;
+	n = ynode_get(ydoc_root(doc), "body");
+	is_str(n->str, "\nHello\nWorld\n", "literal keeps lines");
+	is_int(n->style, YSTYLE_LITERAL, "literal style");
+	is_int(n->text_line, 3, "text starts on the line after the indicator");
+	is_int(n->text_col, 5, "text column is the indentation + 1");
+	n = ynode_get(ydoc_root(doc), "fold");
+	is_str(n->str, "a b\n", "folded joins lines");
+	ydoc_free(doc);
+	diag_free(&d);
+}
+
+static void
+test_anchors(void)
+{
+	struct diag d;
+	struct ydoc *doc = load("base: &b {x: 1}\nuse: *b\nname: &n Zoë\nagain: *n\n", &d);
+	struct ynode *root;
+
+	ok(doc != NULL, "anchors and aliases load");
+	if (doc == NULL)
+		return;
+	root = ydoc_root(doc);
+	ok(ynode_get(root, "use") == ynode_get(root, "base"), "alias shares the anchored node");
+	is_str(ynode_get(root, "again")->str, "Zoë", "UTF-8 scalar through an alias");
+	ydoc_free(doc);
+	diag_free(&d);
+
+	doc = load("a: &x [1, *x]\n", &d);
+	ok(doc == NULL, "an alias inside its own anchor is refused");
+	ok(d.n == 1 && strstr(d.items[0].text, "t.yaml:1:11: alias '*x' names no anchor") != NULL,
+	    "recursive alias error: %s", d.n ? d.items[0].text : "");
+	diag_free(&d);
+}
+
+static void
+test_errors(void)
+{
+	struct diag d;
+	struct ydoc *doc;
+
+	doc = load("a: 1\nb: [1, 2\n", &d);
+	ok(doc == NULL && d.n == 1, "unclosed flow sequence fails");
+	ok(d.n && strncmp(d.items[0].text, "t.yaml:3:1: bad YAML: did not find expected ',' or ']'", 54) == 0,
+	    "syntax error names file:line:col: %s", d.n ? d.items[0].text : "");
+	diag_free(&d);
+
+	doc = load("a: 1\nb: 2\na: 3\n", &d);
+	ok(doc == NULL, "duplicate key fails");
+	is_str(d.n ? d.items[0].text : NULL, "t.yaml:3:1: duplicate key 'a' (first at line 1)",
+	    "duplicate key message");
+	diag_free(&d);
+
+	doc = load("a: 1\n---\nb: 2\n", &d);
+	ok(doc == NULL && d.n == 1, "two documents fail");
+	diag_free(&d);
+
+	doc = load("? [a]\n: 1\n", &d);
+	ok(doc == NULL && d.n == 1 && strstr(d.items[0].text, "expected a plain key"), "complex key refused");
+	diag_free(&d);
+
+	doc = load("", &d);
+	ok(doc != NULL && ydoc_root(doc) == NULL, "empty file is an empty document");
+	ydoc_free(doc);
+	diag_free(&d);
+}
+
+static void
+test_depth(void)
+{
+	struct diag d;
+	char deep[400];
+	struct ydoc *doc;
+
+	memset(deep, '[', 200);
+	memset(deep + 200, ']', 200);
+	doc = ydoc_load_mem("t.yaml", deep, sizeof(deep), (diag_init(&d, 65), &d));
+	ok(doc == NULL && diag_has(&d, "nesting too deep"), "deep nesting is refused");
+	diag_free(&d);
+}
+
+static void
+test_builders(void)
+{
+	struct ydoc *doc = ydoc_new("built");
+	struct ynode *m = ynode_map(doc), *s = ynode_seq(doc);
+	int b = -1;
+
+	ynode_map_set(doc, m, "k", ynode_str(doc, "v1"));
+	ynode_map_set(doc, m, "k", ynode_str(doc, "v2"));
+	ynode_seq_push(s, ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "list", s);
+	is_int(m->n, 2, "set replaces an existing key");
+	is_str(ynode_get(m, "k")->str, "v2", "replaced value");
+	ok(!ynode_bool(ynode_str(doc, "false"), &b), "a built string is never a boolean");
+	ydoc_free(doc);
+}
+
+int
+main(void)
+{
+	test_positions();
+	test_block_scalars();
+	test_anchors();
+	test_errors();
+	test_depth();
+	test_builders();
+	return done_testing();
+}
