@@ -1,0 +1,34 @@
+/*
+ * cmd.h - the commands; main.c dispatches to them. Each returns an exit
+ * status (sysexits) and prints its own errors.
+ */
+#ifndef HERALD_CMD_H
+
+#include <stdio.h>
+#define HERALD_CMD_H
+
+struct global_opts {
+	const char *config;	/* -c FILE, or NULL */
+	int verbose;
+};
+
+struct command {
+	const char *name;
+	const char *synopsis;	/* after "herald NAME" */
+	const char *summary;
+	const char *help;	/* the rest of `herald NAME --help` */
+	int (*run)(const struct global_opts *g, int argc, char **argv);
+};
+
+int cmd_check(const struct global_opts *g, int argc, char **argv);
+int cmd_preview(const struct global_opts *g, int argc, char **argv);
+
+/*
+ * Parses a command's options with getopt_long (argv[0] is the command);
+ * handles -h/--help itself. Returns the option character, -1 at the end,
+ * or '?' after printing a usage error.
+ */
+extern const struct command *cmd_current;
+void cmd_usage(const struct command *c, FILE *out);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * config.h - config/herald.yaml into a struct config.
+ *
+ * Defaults live in config_defaults(); config_load() reports every problem
+ * (EXIT_CONFIG) with its position and never stops at the first. Durations
+ * are seconds; rates are messages per `per` seconds.
+ */
+#ifndef HERALD_CONFIG_H
+#define HERALD_CONFIG_H
+
+#include "diag.h"
+
+enum tls_mode { TLS_REQUIRED, TLS_OPPORTUNISTIC, TLS_NONE };
+
+struct rate {
+	unsigned long long count;
+	unsigned long long per;		/* seconds: 1, 60, 3600, 86400 */
+};
+
+struct domain_rate {
+	char *domain;
+	struct rate rate;
+};
+
+struct config {
+	char *file;
+	struct {
+		char *from, *from_name, *from_addr;
+		char *domain, *bounce_address, *unsubscribe_address, *unsubscribe_url;
+	} sender;
+	struct {
+		char *url, *host;
+		int loopback;
+		enum tls_mode tls;
+		char *username, *password_env, *password_file, *ca_file;
+		unsigned connections;
+		struct rate *rates;
+		size_t nrates;
+		unsigned long long burst;	/* 0: one second's worth of the tightest rate */
+		struct domain_rate *domain_rates;
+		size_t ndomain_rates;
+		unsigned long long *retry;
+		size_t nretry;
+		unsigned long long give_up_after;
+		unsigned long long timeout;
+	} smtp;
+	struct {
+		int enabled;
+		char *url, *username, *password_env, *password_file, *ca_file, *mailbox;
+		unsigned long long poll;
+	} imap;
+	struct {
+		int enabled;
+		char *domain, *selector, *key_file, *algorithm;
+		char **headers;
+		size_t nheaders;
+	} dkim;
+	struct {
+		int enabled;
+		char *listen;
+	} http;
+	char *state, *secret, *lists_dir, *templates_dir, *releases_dir;
+	struct {
+		unsigned long long soft_threshold, soft_window;
+	} bounces;
+};
+
+/* The path herald reads: -c FILE, else $HERALD_CONFIG, else config/herald.yaml. */
+const char *config_path(const char *opt);
+/* Loads and validates; 0, or -1 with every error in d. *c is filled either way (config_free it). */
+int config_load(const char *path, struct config *c, struct diag *d);
+void config_free(struct config *c);
+
+/* "10/s", "120/min", "5/h", "1000/day": 0 with *r, or -1. */
+int config_parse_rate(const char *s, struct rate *r);
+
+#endif

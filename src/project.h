@@ -1,0 +1,27 @@
+/*
+ * project.h - the files of one herald project folder, found by id:
+ * lists, templates and releases, as the configuration places them.
+ */
+#ifndef HERALD_PROJECT_H
+#define HERALD_PROJECT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "diag.h"
+
+/*
+ * The NAME.yaml files of dir, sorted, as paths "dir/NAME.yaml".
+ * Returns 0, or -1 when dir cannot be read (reported). The caller frees
+ * with project_files_free.
+ */
+int project_files(const char *dir, char ***paths, size_t *n, struct diag *d);
+void project_files_free(char **paths, size_t n);
+
+/*
+ * The path of list `id`: lists/ID.yaml when its id is ID, else the file
+ * whose `id:` is ID. NULL when none (reported in d). The caller owns it.
+ */
+char *project_list_path(const struct config *c, const char *id, struct diag *d);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * render.c - template context and message for one subscriber.
+ */
+#include "render.h"
+
+#include <cmark.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "message.h"
+#include "textwrap.h"
+#include "timefmt.h"
+
+#define RENDER_WIDTH 72
+
+/* Fields that are running text: re-flowed for the text part. */
+static const char *const render_wrapped[] = { "summary", "body", "about", NULL };
+
+static int
+render_in(const char *s, const char *const *set)
+{
+	size_t i;
+
+	for (i = 0; set[i]; i++)
+		if (strcmp(s, set[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A one-line field (a title, a byline) becomes inline HTML: cmark's
+ * paragraph around it would break the layout it is placed in.
+ */
+static char *
+render_html(const char *text)
+{
+	size_t len = strlen(text), hl;
+	int oneline = memchr(text, '\n', len) == NULL ||
+	    (len > 0 && strchr(text, '\n') == text + len - 1);
+	char *html = cmark_markdown_to_html(text, len, CMARK_OPT_DEFAULT), *inl;
+
+	hl = strlen(html);
+	if (!oneline || hl < 8 || strncmp(html, "<p>", 3) != 0 ||
+	    strcmp(html + hl - 5, "</p>\n") != 0 || strstr(html + 3, "<p>") != NULL)
+		return html;
+	inl = xstrndup(html + 3, hl - 8);
+	free(html);
+	return inl;
+}
+
+static char *
+render_wrap(const char *text)
+{
+	struct buf b = BUF_INIT;
+	size_t len = strlen(text);
+
+	textwrap_markdown(text, len, RENDER_WIDTH, &b);
+	/* Keep the field's own ending: templates lay out around it. */
+	if (len > 0 && text[len - 1] != '\n' && b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	return buf_detach(&b);
+}
+
+void
+render_release_init(struct render_release *rr, const struct release *r)
+{
+	char iso[32], *key, *v;
+	const char *text;
+	size_t i;
+
+	rr->release = r;
+	rr->doc = ydoc_new(r->file);
+	rr->fields = ynode_map(rr->doc);
+	ynode_map_set(rr->doc, rr->fields, "id", ynode_str(rr->doc, r->id));
+	for (i = 0; release_text_fields[i]; i++) {
+		if ((text = release_field(r, release_text_fields[i])) == NULL)
+			continue;
+		v = render_in(release_text_fields[i], render_wrapped) ?
+		    render_wrap(text) : xstrdup(text);
+		ynode_map_set(rr->doc, rr->fields, release_text_fields[i],
+		    ynode_str(rr->doc, v));
+		free(v);
+		key = xasprintf("%s_html", release_text_fields[i]);
+		v = render_html(text);
+		ynode_map_set(rr->doc, rr->fields, key, ynode_str(rr->doc, v));
+		free(v);
+		free(key);
+	}
+	if (r->has_embargo) {
+		timefmt_iso_utc(r->embargo, iso, sizeof(iso));
+		ynode_map_set(rr->doc, rr->fields, "embargo", ynode_str(rr->doc, iso));
+	}
+	if (r->has_expires) {
+		timefmt_iso_utc(r->expires, iso, sizeof(iso));
+		ynode_map_set(rr->doc, rr->fields, "expires", ynode_str(rr->doc, iso));
+	}
+}
+
+void
+render_release_free(struct render_release *rr)
+{
+	if (rr == NULL)
+		return;
+	ydoc_free(rr->doc);
+	memset(rr, 0, sizeof(*rr));
+}
+
+char *
+render_plus_address(const char *address, const char *token)
+{
+	const char *at = strrchr(address, '@');
+
+	if (at == NULL)
+		fatalx("address without '@': %s", address);
+	return xasprintf("%.*s+%s%s", (int)(at - address), address, token, at);
+}
+
+static struct ynode *
+render_list_node(struct ydoc *doc, const struct list_info *l)
+{
+	struct ynode *m = ynode_map(doc);
+
+	ynode_map_set(doc, m, "id", ynode_str(doc, l->id));
+	ynode_map_set(doc, m, "name", ynode_str(doc, l->name ? l->name : l->id));
+	if (l->description)
+		ynode_map_set(doc, m, "description", ynode_str(doc, l->description));
+	return m;
+}
+
+struct render_ids {
+	char mtoken[TOKEN_MAX], utoken[TOKEN_MAX];
+	char *message_id, *unsub_address, *unsub_mailto, *unsub_url, *list_id;
+};
+
+static void
+render_ids_make(struct render_ids *ids, const struct render_env *env,
+    const struct render_release *rr, const struct list_info *l,
+    const struct subscriber *s, unsigned long long rowid)
+{
+	const struct config *c = env->cfg;
+
+	token_make(env->secret, "m", rowid, s->email, ids->mtoken);
+	token_make(env->secret, "u", rowid, s->email, ids->utoken);
+	ids->message_id = xasprintf("%s.%s@%s", rr->release->id, ids->mtoken,
+	    c->sender.domain);
+	ids->unsub_address = render_plus_address(c->sender.unsubscribe_address,
+	    ids->utoken);
+	ids->unsub_mailto = xasprintf("mailto:%s?subject=unsubscribe", ids->unsub_address);
+	ids->unsub_url = c->sender.unsubscribe_url ?
+	    xasprintf("%s%s", c->sender.unsubscribe_url, ids->utoken) : NULL;
+	ids->list_id = xasprintf("%s.%s", l->id, c->sender.domain);
+}
+
+static void
+render_ids_free(struct render_ids *ids)
+{
+	free(ids->message_id);
+	free(ids->unsub_address);
+	free(ids->unsub_mailto);
+	free(ids->unsub_url);
+	free(ids->list_id);
+}
+
+static struct ynode *
+render_context(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s,
+    const struct render_ids *ids)
+{
+	struct ydoc *doc = s->doc;
+	struct ynode *ctx = ynode_map(doc), *unsub = ynode_map(doc);
+	char iso[32];
+
+	ynode_map_set(doc, ctx, "release", rr->fields);
+	ynode_map_set(doc, ctx, "list", render_list_node(doc, l));
+	ynode_map_set(doc, ctx, "subscriber", s->fields);
+	ynode_map_set(doc, unsub, "address", ynode_str(doc, ids->unsub_address));
+	ynode_map_set(doc, unsub, "mailto", ynode_str(doc, ids->unsub_mailto));
+	if (ids->unsub_url)
+		ynode_map_set(doc, unsub, "url", ynode_str(doc, ids->unsub_url));
+	ynode_map_set(doc, ctx, "unsubscribe", unsub);
+	timefmt_iso_utc(env->now, iso, sizeof(iso));
+	ynode_map_set(doc, ctx, "now", ynode_str(doc, iso));
+	return ctx;
+}
+
+/* A subject is one line: every run of spaces and controls becomes one space. */
+static void
+render_one_line(char *s)
+{
+	char *w = s, *r = s;
+	int space = 1;
+
+	for (; *r; r++) {
+		unsigned char c = (unsigned char)*r;
+		if (c <= ' ' || c == 0x7f) {
+			if (!space)
+				*w++ = ' ';
+			space = 1;
+			continue;
+		}
+		*w++ = *r;
+		space = 0;
+	}
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
+int
+render_message(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
+    unsigned long long rowid, struct buf *out, struct diag *d)
+{
+	struct buf subject = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
+	struct render_ids ids;
+	struct message m;
+	struct ynode *ctx;
+	int rc = -1;
+
+	memset(&ids, 0, sizeof(ids));
+	render_ids_make(&ids, env, rr, l, s, rowid);
+	ctx = render_context(env, rr, l, s, &ids);
+	if (tmplfile_render(t, TMPLFILE_SUBJECT, ctx, env->partials, &subject, d) == -1 ||
+	    tmplfile_render(t, TMPLFILE_TEXT, ctx, env->partials, &text, d) == -1 ||
+	    tmplfile_render(t, TMPLFILE_HTML, ctx, env->partials, &html, d) == -1)
+		goto out;
+	render_one_line(subject.data ? subject.data : (char *)"");
+	memset(&m, 0, sizeof(m));
+	m.from_name = env->cfg->sender.from_name;
+	m.from_addr = env->cfg->sender.from_addr;
+	m.to_name = s->name;
+	m.to_addr = s->email;
+	m.subject = buf_str(&subject);
+	m.date = env->now;
+	m.message_id = ids.message_id;
+	m.list_name = l->name ? l->name : l->id;
+	m.list_id = ids.list_id;
+	m.unsub_mailto = ids.unsub_address;
+	m.unsub_url = ids.unsub_url;
+	m.bulk = 1;
+	m.text = buf_str(&text);
+	m.html = buf_str(&html);
+	if (message_build(&m, out) == -1) {
+		diag_error(d, t->file, 0, 0, "cannot build the message for %s", s->email);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&subject);
+	buf_free(&text);
+	buf_free(&html);
+	render_ids_free(&ids);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * render.h - one subscriber's message: the template context (release, list,
+ * subscriber, unsubscribe, now), the three template parts, and the MIME
+ * message around them. Pure but for what it is handed: no clock, no files
+ * beyond the partials already loaded.
+ */
+#ifndef HERALD_RENDER_H
+#define HERALD_RENDER_H
+
+#include "config.h"
+#include "list.h"
+#include "release.h"
+#include "tmplfile.h"
+#include "token.h"
+
+/*
+ * What every message of one release shares, computed once: the release's
+ * fields with their wrapped text and their HTML.
+ */
+struct render_release {
+	const struct release *release;
+	struct ydoc *doc;
+	struct ynode *fields;	/* the `release` mapping of the context */
+};
+
+struct render_env {
+	const struct config *cfg;
+	struct partials *partials;
+	const unsigned char *secret;	/* TOKEN_SECRET_LEN bytes */
+	long long now;
+};
+
+void render_release_init(struct render_release *rr, const struct release *r);
+void render_release_free(struct render_release *rr);
+
+/*
+ * Appends the whole message for subscriber s of list l to out. rowid is
+ * the delivery row the tokens name (0 in a preview). 0, or -1 with errors
+ * in d and nothing appended.
+ */
+int render_message(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
+    unsigned long long rowid, struct buf *out, struct diag *d);
+
+/* "local+TOKEN@domain" from "local@domain". The caller owns it. */
+char *render_plus_address(const char *address, const char *token);
+
+#endif

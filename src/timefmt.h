@@ -1,0 +1,19 @@
+/*
+ * timefmt.h - ISO 8601 instants and calendar arithmetic, without the
+ * process's time zone: pure, so that parsing never depends on $TZ.
+ */
+#ifndef HERALD_TIMEFMT_H
+#define HERALD_TIMEFMT_H
+
+/*
+ * Parses "YYYY-MM-DDTHH:MM[:SS[.frac]]" followed by "Z" or "+HH:MM" /
+ * "-HH:MM" / "+HHMM" (a space may stand for the T). Returns 0 with *t in
+ * Unix seconds, -1 when malformed, -2 when well formed but without an offset.
+ */
+int timefmt_parse(const char *s, long long *t);
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+long long timefmt_days(long long y, unsigned m, unsigned d);
+/* "2017-06-22T12:00:00Z" into out (at least 21 bytes). */
+void timefmt_iso_utc(long long t, char *out, unsigned long size);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * tmplfile.c - template files and their partials.
+ */
+#include "tmplfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "schema.h"
+
+static const char *const tmplfile_keys[] = { "subject", "text", "html", NULL };
+
+void
+partials_init(struct partials *p, const char *templates_dir)
+{
+	memset(p, 0, sizeof(*p));
+	p->dir = xasprintf("%s/partials", templates_dir);
+}
+
+void
+partials_free(struct partials *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		free(p->items[i].name);
+		free(p->items[i].file);
+		free(p->items[i].src);
+	}
+	free(p->items);
+	free(p->dir);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A partial's name becomes a path: no directories, no dot files. */
+static int
+partials_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && name[0] != '.' && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
+int
+partials_lookup(void *arg, const char *name, const char **src, size_t *len,
+    struct tmpl_pos *pos)
+{
+	struct partials *p = arg;
+	struct partial *it;
+	char *file, *data;
+	size_t i, n;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->items[i].name, name) == 0)
+			goto found;
+	if (!partials_name_ok(name))
+		return -1;
+	file = xasprintf("%s/%s.mustache", p->dir, name);
+	if (util_read_file(file, &data, &n) == -1) {
+		free(file);
+		return -1;
+	}
+	p->items = xgrow(p->items, &p->cap, p->n + 1, sizeof(*p->items));
+	it = &p->items[p->n++];
+	it->name = xstrdup(name);
+	it->file = file;
+	it->src = data;
+	it->len = n;
+found:
+	it = &p->items[i];
+	*src = it->src;
+	*len = it->len;
+	pos->file = it->file;
+	pos->line = 1;
+	pos->col = 1;
+	pos->indent = 0;
+	return 0;
+}
+
+int
+tmplfile_exists(const char *templates_dir, const char *name)
+{
+	char *file = xasprintf("%s/%s.yaml", templates_dir, name);
+	int ok = access(file, F_OK) == 0;
+
+	free(file);
+	return ok;
+}
+
+static const struct ynode *
+tmplfile_part_node(const struct tmplfile *t, enum tmplfile_part part)
+{
+	switch (part) {
+	case TMPLFILE_SUBJECT:
+		return t->subject;
+	case TMPLFILE_TEXT:
+		return t->text;
+	case TMPLFILE_HTML:
+		return t->html;
+	}
+	return NULL;
+}
+
+static void
+tmplfile_opts(const struct ynode *n, enum tmplfile_part part, struct partials *p,
+    struct tmpl_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->escape = part == TMPLFILE_HTML ? TMPL_ESCAPE_HTML : TMPL_ESCAPE_NONE;
+	o->partial = partials_lookup;
+	o->partial_arg = p;
+	o->strict_partials = 1;
+	o->pos.file = n->file;
+	o->pos.line = n->text_line;
+	o->pos.col = n->text_col;
+	o->pos.indent = n->style == YSTYLE_LITERAL || n->style == YSTYLE_FOLDED ?
+	    n->text_col - 1 : 0;
+}
+
+static const struct ynode *
+tmplfile_part(struct tmplfile *t, const char *key, enum tmplfile_part part,
+    struct partials *p, struct diag *d)
+{
+	const struct ynode *root = ydoc_root(t->doc), *n;
+	struct tmpl_opts o;
+
+	if (schema_string(root, key, 1, "the template", d) == NULL)
+		return NULL;
+	n = ynode_get(root, key);
+	tmplfile_opts(n, part, p, &o);
+	if (tmpl_check(n->str, n->len, &o, d) == -1)
+		return NULL;
+	return n;
+}
+
+int
+tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplfile *t, struct diag *d)
+{
+	size_t before = d->errors;
+
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(name);
+	t->file = xasprintf("%s/%s.yaml", templates_dir, name);
+	if ((t->doc = ydoc_load_file(t->file, d)) == NULL)
+		return -1;
+	if (ydoc_root(t->doc) == NULL) {
+		diag_error(d, t->file, 0, 0, "the template is empty");
+		return -1;
+	}
+	if (!schema_is_map(ydoc_root(t->doc), "the template", d))
+		return -1;
+	schema_unknown_keys(ydoc_root(t->doc), tmplfile_keys, d);
+	t->subject = tmplfile_part(t, "subject", TMPLFILE_SUBJECT, p, d);
+	t->text = tmplfile_part(t, "text", TMPLFILE_TEXT, p, d);
+	t->html = tmplfile_part(t, "html", TMPLFILE_HTML, p, d);
+	return d->errors > before ? -1 : 0;
+}
+
+void
+tmplfile_free(struct tmplfile *t)
+{
+	if (t == NULL)
+		return;
+	ydoc_free(t->doc);
+	free(t->name);
+	free(t->file);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+tmplfile_render(const struct tmplfile *t, enum tmplfile_part part,
+    const struct ynode *ctx, struct partials *p, struct buf *out, struct diag *d)
+{
+	const struct ynode *n = tmplfile_part_node(t, part);
+	struct tmpl_opts o;
+
+	if (n == NULL)
+		fatalx("rendering a template that failed to load");
+	tmplfile_opts(n, part, p, &o);
+	return tmpl_render(n->str, n->len, ctx, &o, out, d);
+}

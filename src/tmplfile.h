@@ -1,0 +1,51 @@
+/*
+ * tmplfile.h - templates/NAME.yaml (subject, text, html) and the partials
+ * in templates/partials/NAME.mustache they include.
+ */
+#ifndef HERALD_TMPLFILE_H
+#define HERALD_TMPLFILE_H
+
+#include "diag.h"
+#include "template.h"
+#include "yamltree.h"
+
+struct partial {
+	char *name, *file, *src;
+	size_t len;
+};
+
+/* Partials are read once and kept for every render of the same template set. */
+struct partials {
+	char *dir;
+	struct partial *items;
+	size_t n, cap;
+};
+
+struct tmplfile {
+	char *name, *file;
+	struct ydoc *doc;
+	const struct ynode *subject, *text, *html;
+};
+
+enum tmplfile_part { TMPLFILE_SUBJECT, TMPLFILE_TEXT, TMPLFILE_HTML };
+
+void partials_init(struct partials *p, const char *templates_dir);
+void partials_free(struct partials *p);
+/* A tmpl_partial_fn over a struct partials. */
+int partials_lookup(void *arg, const char *name, const char **src, size_t *len,
+    struct tmpl_pos *pos);
+
+/* templates_dir/NAME.yaml; 1 when it exists. */
+int tmplfile_exists(const char *templates_dir, const char *name);
+/*
+ * Loads and checks a template: its keys, and the mustache syntax of each part
+ * with every partial it includes. 0, or -1 with errors in d.
+ */
+int tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplfile *t, struct diag *d);
+void tmplfile_free(struct tmplfile *t);
+/* Renders one part against ctx (HTML escaping for the html part). */
+int tmplfile_render(const struct tmplfile *t, enum tmplfile_part part,
+    const struct ynode *ctx, struct partials *p, struct buf *out, struct diag *d);
+
+#endif

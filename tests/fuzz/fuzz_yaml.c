@@ -1,0 +1,57 @@
+/*
+ * fuzz_yaml.c - the YAML loader and the loaders on top of it (config and
+ * release checks) against any bytes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "release.h"
+#include "yamltree.h"
+
+static void
+fuzz_file(const uint8_t *data, size_t size, int which)
+{
+	char path[] = "/tmp/herald-fuzz-XXXXXX";
+	int fd = mkstemp(path);
+	struct config c;
+	struct release r;
+	struct diag d;
+
+	if (fd == -1)
+		return;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		unlink(path);
+		return;
+	}
+	close(fd);
+	diag_init(&d, EXIT_DATAERR);
+	if (which) {
+		config_load(path, &c, &d);
+		config_free(&c);
+	} else {
+		release_load(path, &r, &d);
+		release_free(&r);
+	}
+	diag_free(&d);
+	unlink(path);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct diag d;
+	struct ydoc *doc;
+
+	diag_init(&d, EXIT_DATAERR);
+	doc = ydoc_load_mem("fuzz.yaml", (const char *)data, size, &d);
+	ydoc_free(doc);
+	diag_free(&d);
+	if (size > 0)
+		fuzz_file(data + 1, size - 1, data[0] & 1);
+	return 0;
+}
