@@ -1,0 +1,156 @@
+/* config and schema: defaults, rates, durations, suggestions, secrets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "schema.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/herald-t-config-XXXXXX";
+
+static const char *base =
+    "sender:\n"
+    "  from: \"Desk <desk@news.example>\"\n"
+    "  domain: news.example\n"
+    "  bounce_address: bounces@news.example\n"
+    "  unsubscribe_address: unsubscribe@news.example\n";
+
+/* Loads base + extra; returns the number of errors, the first in *first. */
+static size_t
+load(const char *extra, struct config *c, char *first, size_t firstlen)
+{
+	char path[256];
+	struct diag d;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/herald.yaml", dir);
+	f = fopen(path, "w");
+	fputs(base, f);
+	fputs(extra, f);
+	fclose(f);
+	diag_init(&d, EXIT_DATAERR);
+	config_load(path, c, &d);
+	if (first && firstlen)
+		snprintf(first, firstlen, "%s", d.n ? d.items[0].text + strlen(dir) + 1 : "");
+	n = d.errors;
+	if (n && d.status != EXIT_CONFIG)
+		n = 1000;	/* config errors must carry 78 */
+	diag_free(&d);
+	return n;
+}
+
+static void
+test_defaults(void)
+{
+	struct config c;
+
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:2525\n", &c, NULL, 0), 0, "minimal config loads");
+	is_int(c.smtp.tls, TLS_NONE, "a loopback relay defaults to tls none");
+	is_int(c.smtp.connections, 4, "4 connections by default");
+	is_int((long long)c.smtp.nretry, 5, "five retry steps by default");
+	is_int((long long)c.smtp.retry[4], 43200, "last default step is 12h");
+	is_int((long long)c.smtp.give_up_after, 172800, "give up after 2d");
+	is_str(c.state, "state/herald.db", "state default");
+	is_str(c.secret, "state/secret", "the secret lives beside the journal");
+	is_str(c.sender.from_name, "Desk", "From display name");
+	is_str(c.sender.from_addr, "desk@news.example", "From address");
+	config_free(&c);
+
+	is_int(load("smtp:\n  url: smtp://relay.news.example:587\nlists: lists/\n", &c, NULL, 0), 0,
+	    "a remote relay loads");
+	is_int(c.smtp.tls, TLS_REQUIRED, "a remote relay defaults to tls required");
+	is_str(c.lists_dir, "lists", "a trailing slash is dropped");
+	config_free(&c);
+}
+
+static void
+test_values(void)
+{
+	struct config c;
+	char first[256];
+
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:25\n  rate: [10/s, 500/min, 20000/day]\n"
+	    "  domain_rates: { Gmail.com: 120/min }\n  retry: [1m, 1h]\n  burst: 7\n", &c, NULL, 0),
+	    0, "rates, domain rates, retry and burst load");
+	ok(c.smtp.nrates == 3 && c.smtp.rates[1].count == 500 && c.smtp.rates[1].per == 60,
+	    "three rates, the second 500/min");
+	ok(c.smtp.ndomain_rates == 1 && strcmp(c.smtp.domain_rates[0].domain, "gmail.com") == 0,
+	    "domain rates are lowercased");
+	ok(c.smtp.nretry == 2 && c.smtp.retry[1] == 3600, "retry replaced");
+	is_int((long long)c.smtp.burst, 7, "burst");
+	config_free(&c);
+
+	is_int(load("smtp:\n  url: smtps://relay.example:465\n  tls: none\n", &c, first, sizeof(first)),
+	    1, "smtps with tls none is refused");
+	is_str(first, "herald.yaml:8:8: an smtps:// relay always uses TLS; 'tls' must be required",
+	    "smtps/tls message");
+	config_free(&c);
+
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:25\n  password_env: A\n  password_file: /etc/hostname\n",
+	    &c, first, sizeof(first)), 1, "password_env and password_file together are refused");
+	config_free(&c);
+
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:25\nimap:\n  url: pop3://x\n", &c, first,
+	    sizeof(first)), 1, "a non-IMAP URL is refused");
+	is_str(first, "herald.yaml:9:8: 'url' must start with imap:// or imaps://, not 'pop3://x'",
+	    "imap url message");
+	config_free(&c);
+
+	is_int(load("smtp: smtp://127.0.0.1:25\n", &c, first, sizeof(first)), 1,
+	    "smtp as a string is a type error");
+	is_str(first, "herald.yaml:6:7: expected a mapping for 'smtp', got a scalar", "type message");
+	config_free(&c);
+}
+
+static void
+test_parsers(void)
+{
+	static const struct { const char *s; int rc; unsigned long long secs; } durations[] = {
+		{ "90s", 0, 90 }, { "5m", 0, 300 }, { "2h", 0, 7200 }, { "7d", 0, 604800 },
+		{ "1w", 0, 604800 }, { "30", 0, 30 }, { "5 m", -1, 0 }, { "m", -1, 0 },
+		{ "-5m", -1, 0 }, { "99999999999999999999s", -1, 0 }, { "5y", -1, 0 },
+	};
+	static const struct { const char *s; int rc; unsigned long long count, per; } rates[] = {
+		{ "10/s", 0, 10, 1 }, { "120/min", 0, 120, 60 }, { "5/h", 0, 5, 3600 },
+		{ "1000/day", 0, 1000, 86400 }, { "0/s", -1, 0, 0 }, { "10", -1, 0, 0 },
+		{ "10/fortnight", -1, 0, 0 }, { "/s", -1, 0, 0 },
+	};
+	static const char *const known[] = { "subscribers", "name", "template", NULL };
+	unsigned long long secs = 0;
+	struct rate r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(durations); i++) {
+		int rc = schema_parse_duration(durations[i].s, &secs);
+		ok(rc == durations[i].rc && (rc || secs == durations[i].secs), "duration '%s'",
+		    durations[i].s);
+	}
+	for (i = 0; i < ARRAY_LEN(rates); i++) {
+		int rc = config_parse_rate(rates[i].s, &r);
+		ok(rc == rates[i].rc && (rc || (r.count == rates[i].count && r.per == rates[i].per)),
+		    "rate '%s'", rates[i].s);
+	}
+	is_str(schema_suggest("subscibers", known), "subscribers", "suggests subscribers");
+	is_str(schema_suggest("templat", known), "template", "suggests template");
+	ok(schema_suggest("colour", known) == NULL, "no suggestion for an unrelated key");
+}
+
+int
+main(void)
+{
+	char cmd[64];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	test_defaults();
+	test_values();
+	test_parsers();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+	return done_testing();
+}
