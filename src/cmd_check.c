@@ -67,8 +67,8 @@ check_list_templates(struct check *k, const struct list_info *info)
 		    k->cfg.templates_dir, info->template_name);
 	if (info->digest_template &&
 	    !tmplfile_exists(k->cfg.templates_dir, info->digest_template))
-		diag_error(&k->d, info->file, 0, 0,
-		    "unknown digest template '%s': there is no %s/%s.yaml",
+		diag_error(&k->d, info->file, info->digest_template_line,
+		    info->digest_template_col, "unknown digest template '%s': there is no %s/%s.yaml",
 		    info->digest_template, k->cfg.templates_dir, info->digest_template);
 }
 

@@ -267,16 +267,22 @@ ydoc_map_add(struct ydoc *doc, struct ynode *map, struct ynode *key,
 	return 0;
 }
 
-/* Builds the children of a sequence or mapping until its end event. */
+/*
+ * Builds the children of a sequence or mapping until its end event. A
+ * child with a semantic error (an unknown alias, a duplicate key, too deep)
+ * is reported and left out, but read to its end, so the parser is always
+ * left after this node; only broken YAML stops at once.
+ */
 static int
 ydoc_children(struct ydoc *doc, yaml_parser_t *p, struct ynode *n,
     yaml_event_type_t end, struct diag *d, int depth)
 {
 	yaml_event_t ev;
 	struct ynode *key = NULL, *child;
+	size_t count = 0;
 	int rc = 0;
 
-	for (;;) {
+	for (;; count++) {
 		if (ydoc_next(doc, p, &ev, d) == -1)
 			return -1;
 		if (ev.type == end) {
@@ -284,17 +290,39 @@ ydoc_children(struct ydoc *doc, yaml_parser_t *p, struct ynode *n,
 			return rc;
 		}
 		child = ydoc_build_depth(doc, p, &ev, d, depth + 1);
-		if (child == NULL)
+		if (child == NULL && p->error != YAML_NO_ERROR)
 			return -1;
-		if (n->kind == YNODE_SEQ) {
+		if (child == NULL)
+			rc = -1;
+		else if (n->kind == YNODE_SEQ)
 			ynode_seq_push(n, child);
-		} else if (key == NULL) {
+		else if (count % 2 == 0)
 			key = child;
-		} else {
-			if (ydoc_map_add(doc, n, key, child, d) == -1)
-				rc = -1;	/* keep going: report every duplicate */
+		else if (key != NULL && ydoc_map_add(doc, n, key, child, d) == -1)
+			rc = -1;
+		if (n->kind == YNODE_MAP && count % 2 == 1)
 			key = NULL;
-		}
+	}
+}
+
+/* Reads past the rest of a node whose start event was `ev` (deleted here). */
+static int
+ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
+{
+	int open = 0;
+
+	for (;;) {
+		if (ev->type == YAML_SEQUENCE_START_EVENT ||
+		    ev->type == YAML_MAPPING_START_EVENT)
+			open++;
+		else if (ev->type == YAML_SEQUENCE_END_EVENT ||
+		    ev->type == YAML_MAPPING_END_EVENT)
+			open--;
+		yaml_event_delete(ev);
+		if (open <= 0)
+			return 0;
+		if (ydoc_next(doc, p, ev, d) == -1)
+			return -1;
 	}
 }
 
@@ -310,7 +338,8 @@ ydoc_build_depth(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev,
 		diag_error(d, doc->file, (unsigned)ev->start_mark.line + 1,
 		    (unsigned)ev->start_mark.column + 1, "nesting too deep (over %d levels)",
 		    YDOC_MAX_DEPTH);
-		goto out;
+		ydoc_skip(doc, p, ev, d);
+		return NULL;
 	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
@@ -356,7 +385,10 @@ out:
 struct ynode *
 ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first, struct diag *d)
 {
-	return ydoc_build_depth(doc, p, first, d, 0);
+	size_t before = d->errors;
+	struct ynode *n = ydoc_build_depth(doc, p, first, d, 0);
+
+	return d->errors > before ? NULL : n;
 }
 
 /* Parses a stream holding at most one document into doc->root. */

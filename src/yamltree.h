@@ -71,7 +71,9 @@ struct ynode *ydoc_root(const struct ydoc *doc);
 /*
  * Streaming: builds the node that starts with `first` (already taken from
  * the parser; it is deleted here) from the parser's next events. Anchors
- * are local to this document. Returns NULL on a parse error (reported).
+ * are local to this document. Returns NULL after any reported error; unless
+ * the YAML itself is broken (p->error set), the whole node has still been
+ * read, so the caller can go on with the next one.
  */
 struct ynode *ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first,
     struct diag *d);

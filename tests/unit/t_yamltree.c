@@ -126,6 +126,47 @@ test_depth(void)
 	diag_free(&d);
 }
 
+/* A node with a semantic error is still read to its end: streaming goes on. */
+static void
+test_stream_after_error(void)
+{
+	static const char *const inputs[] = {
+		"- {a: *nope, b: c}\n- next\n",
+		"- {a: 1, a: 2, b: [x, y]}\n- next\n",
+		"- [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n- next\n",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(inputs); i++) {
+		struct ydoc *doc = ydoc_new("s.yaml");
+		yaml_parser_t p;
+		yaml_event_t ev;
+		struct diag d;
+		struct ynode *n;
+		int seen = 0;
+
+		diag_init(&d, EXIT_DATAERR);
+		yaml_parser_initialize(&p);
+		yaml_parser_set_input_string(&p, (const unsigned char *)inputs[i], strlen(inputs[i]));
+		while (yaml_parser_parse(&p, &ev) && ev.type != YAML_SEQUENCE_START_EVENT)
+			yaml_event_delete(&ev);
+		yaml_event_delete(&ev);
+		yaml_parser_parse(&p, &ev);
+		n = ydoc_build(doc, &p, &ev, &d);
+		ok(n == NULL && d.errors == 1 && p.error == YAML_NO_ERROR,
+		    "case %zu: the bad item is reported once", i);
+		if (yaml_parser_parse(&p, &ev)) {
+			seen = ev.type == YAML_SCALAR_EVENT &&
+			    strcmp((const char *)ev.data.scalar.value, "next") == 0;
+			yaml_event_delete(&ev);
+		}
+		ok(seen, "case %zu: the next event is the next item", i);
+		yaml_parser_delete(&p);
+		ydoc_free(doc);
+		diag_free(&d);
+	}
+}
+
 static void
 test_builders(void)
 {
@@ -151,6 +192,7 @@ main(void)
 	test_anchors();
 	test_errors();
 	test_depth();
+	test_stream_after_error();
 	test_builders();
 	return done_testing();
 }
