@@ -385,21 +385,7 @@ list_next(struct lctx *c, yaml_event_t *ev)
 static int
 list_skip(struct lctx *c, yaml_event_t *ev)
 {
-	int depth = 0;
-
-	for (;;) {
-		if (ev->type == YAML_SEQUENCE_START_EVENT ||
-		    ev->type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (ev->type == YAML_SEQUENCE_END_EVENT ||
-		    ev->type == YAML_MAPPING_END_EVENT)
-			depth--;
-		yaml_event_delete(ev);
-		if (depth <= 0)
-			return 0;
-		if (list_next(c, ev) == -1)
-			return -1;
-	}
+	return ydoc_skip(c->sub, &c->p, ev, c->d);
 }
 
 /*

@@ -305,8 +305,7 @@ ydoc_children(struct ydoc *doc, yaml_parser_t *p, struct ynode *n,
 	}
 }
 
-/* Reads past the rest of a node whose start event was `ev` (deleted here). */
-static int
+int
 ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
 {
 	int open = 0;

@@ -77,6 +77,11 @@ struct ynode *ydoc_root(const struct ydoc *doc);
  */
 struct ynode *ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first,
     struct diag *d);
+/*
+ * Reads past the node that starts with `ev` (taken from the parser; deleted
+ * here). 0, or -1 when the YAML is broken (reported).
+ */
+int ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d);
 /* Reports libyaml's error for a failed yaml_parser_parse(). */
 void ydoc_parser_error(const char *file, const yaml_parser_t *p, struct diag *d);
 
