@@ -24,6 +24,17 @@ diag_free(struct diag *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static int
+diag_seen(const struct diag *d, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->items[i].text, text) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 diag_add(struct diag *d, int warning, const char *file, unsigned line,
     unsigned col, const char *fmt, va_list ap)
@@ -31,15 +42,6 @@ diag_add(struct diag *d, int warning, const char *file, unsigned line,
 	struct buf b = BUF_INIT;
 	size_t limit = d->limit ? d->limit : 1000;
 
-	if (!warning) {
-		d->errors++;
-		if (d->kind == EXIT_CONFIG || d->status == 0)
-			d->status = d->kind ? d->kind : EXIT_DATAERR;
-	}
-	if (d->n >= limit) {
-		d->dropped++;
-		return;
-	}
 	if (file)
 		buf_addf(&b, "%s:", file);
 	if (file && line)
@@ -51,6 +53,21 @@ diag_add(struct diag *d, int warning, const char *file, unsigned line,
 	if (warning)
 		buf_adds(&b, "warning: ");
 	buf_vaddf(&b, fmt, ap);
+	/* A partial shared by two parts of a template is checked twice: say it once. */
+	if (diag_seen(d, buf_str(&b))) {
+		buf_free(&b);
+		return;
+	}
+	if (!warning) {
+		d->errors++;
+		if (d->kind == EXIT_CONFIG || d->status == 0)
+			d->status = d->kind ? d->kind : EXIT_DATAERR;
+	}
+	if (d->n >= limit) {
+		d->dropped++;
+		buf_free(&b);
+		return;
+	}
 	d->items = xgrow(d->items, &d->cap, d->n + 1, sizeof(*d->items));
 	d->items[d->n].text = buf_detach(&b);
 	d->items[d->n].status = d->kind;

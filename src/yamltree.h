@@ -102,7 +102,7 @@ static inline struct ynode *ynode_val(const struct ynode *map, size_t i) { retur
 
 /* A plain scalar "", "~", "null", "Null" or "NULL". */
 int ynode_is_null(const struct ynode *n);
-/* A plain true/false (YAML 1.2 core, plus yes/no/on/off). Returns 1 with *out, or 0. */
+/* A plain true/false/True/FALSE... (YAML 1.2 core: not yes/no). Returns 1 with *out, or 0. */
 int ynode_bool(const struct ynode *n, int *out);
 /* "a scalar", "a list", "a mapping": for "expected X, got Y" errors. */
 const char *ynode_kind_name(const struct ynode *n);
