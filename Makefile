@@ -65,9 +65,10 @@ test: all
 	HERALD=$(CURDIR)/$(O)/herald HERALD_BUILD=$(CURDIR)/$(O) SHARED=$(CURDIR)/../shared \
 	  prove -f $(UNIT_BINS) tests/integration/*.t
 
+# Fuzzing first, so that prove's summary is the last thing printed.
 check: deps
-	$(MAKE) test
 	$(MAKE) fuzz-smoke
+	$(MAKE) test
 
 asan: deps
 	$(MAKE) O=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
