@@ -4,6 +4,7 @@
 #include "yamltree.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,22 @@ struct yanchor {
 	struct ynode *node;
 };
 
+/*
+ * Nodes and scalar text come from chunks that ydoc_clear() keeps for the
+ * next use: a streaming reader builds and drops a small tree per list
+ * entry, a million times, and malloc/free per node was a tenth of that.
+ */
+struct ychunk {
+	struct ychunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define YCHUNK_SIZE 16384
+
 struct ydoc {
 	char *file;
+	struct ychunk *chunks, *cur;
 	struct ynode **nodes;	/* every node, for freeing */
 	size_t n, cap;
 	struct ynode *root;
@@ -30,11 +45,46 @@ struct ydoc {
 	size_t nlines;
 };
 
+static void *
+ydoc_alloc(struct ydoc *doc, size_t size)
+{
+	struct ychunk *c = doc->cur;
+	size_t align = sizeof(max_align_t), cap;
+	void *p;
+
+	size = (size + align - 1) / align * align;
+	while (c != NULL && c->used + size > c->cap)
+		c = c->next;	/* later chunks were emptied by ydoc_clear */
+	if (c == NULL) {
+		cap = size > YCHUNK_SIZE ? size : YCHUNK_SIZE;
+		c = xmalloc(sizeof(*c) + cap);
+		c->used = 0;
+		c->cap = cap;
+		c->next = doc->chunks;
+		doc->chunks = c;
+	}
+	doc->cur = c;
+	p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+static char *
+ydoc_strndup(struct ydoc *doc, const char *s, size_t n)
+{
+	char *d = ydoc_alloc(doc, n + 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
 static struct ynode *
 ydoc_node(struct ydoc *doc, enum ynode_kind kind)
 {
-	struct ynode *n = xcalloc(1, sizeof(*n));
+	struct ynode *n = ydoc_alloc(doc, sizeof(*n));
 
+	memset(n, 0, sizeof(*n));
 	n->kind = kind;
 	n->file = doc->file;
 	doc->nodes = xgrow(doc->nodes, &doc->cap, doc->n + 1, sizeof(*doc->nodes));
@@ -54,14 +104,15 @@ ydoc_new(const char *file)
 void
 ydoc_clear(struct ydoc *doc)
 {
+	struct ychunk *c;
 	size_t i;
 
-	for (i = 0; i < doc->n; i++) {
-		free(doc->nodes[i]->str);
+	for (i = 0; i < doc->n; i++)
 		free(doc->nodes[i]->items);
-		free(doc->nodes[i]);
-	}
 	doc->n = 0;
+	for (c = doc->chunks; c != NULL; c = c->next)
+		c->used = 0;
+	doc->cur = doc->chunks;
 	for (i = 0; i < doc->na; i++)
 		free(doc->anchors[i].name);
 	doc->na = 0;
@@ -74,6 +125,11 @@ ydoc_free(struct ydoc *doc)
 	if (doc == NULL)
 		return;
 	ydoc_clear(doc);
+	while (doc->chunks != NULL) {
+		struct ychunk *next = doc->chunks->next;
+		free(doc->chunks);
+		doc->chunks = next;
+	}
 	free(doc->nodes);
 	free(doc->anchors);
 	free(doc->lines);
@@ -169,7 +225,8 @@ ydoc_scalar_event(struct ydoc *doc, const yaml_event_t *ev)
 {
 	struct ynode *n = ydoc_node(doc, YNODE_SCALAR);
 
-	n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+	n->str = ydoc_strndup(doc, (const char *)ev->data.scalar.value,
+	    ev->data.scalar.length);
 	n->len = ev->data.scalar.length;
 	n->line = (unsigned)ev->start_mark.line + 1;
 	n->col = (unsigned)ev->start_mark.column + 1;
@@ -472,7 +529,7 @@ ynode_scalar(struct ydoc *doc, const char *s, size_t len)
 	struct ynode *n = ydoc_node(doc, YNODE_SCALAR);
 
 	n->style = YSTYLE_BUILT;
-	n->str = xstrndup(s, len);
+	n->str = ydoc_strndup(doc, s, len);
 	n->len = len;
 	return n;
 }
