@@ -29,12 +29,15 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(O)/obj/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/t/%)
+# Small programs the integration tests drive (not tests themselves).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
 
 .SECONDARY:
 
 .PHONY: all check test asan fuzz fuzz-smoke bench demo install uninstall clean deps
 
-all: $(O)/herald $(UNIT_BINS)
+all: $(O)/herald $(UNIT_BINS) $(TOOL_BINS)
 
 $(O)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -49,6 +52,14 @@ $(O)/libherald.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(O)/herald: $(O)/obj/main.o $(O)/libherald.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/obj/tools/%.o: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/tools/%: $(O)/obj/tools/%.o $(O)/libherald.a
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/t/%: $(O)/obj/tests/%.o $(O)/libherald.a
@@ -114,4 +125,4 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
--include $(wildcard $(O)/obj/*.d $(O)/obj/tests/*.d)
+-include $(wildcard $(O)/obj/*.d $(O)/obj/tests/*.d $(O)/obj/tools/*.d)

@@ -3,170 +3,11 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "config.h"
-#include "list.h"
-#include "project.h"
-#include "release.h"
-#include "schema.h"
-#include "tmplfile.h"
-
-/* What the lists define, for checking the releases that name them. */
-struct known_list {
-	char *id, *file, *template_name;
-};
-
-struct check {
-	struct config cfg;
-	struct diag d;
-	struct partials partials;
-	struct known_list *lists;
-	size_t nlists, cap;
-	size_t nsubscribers, ntemplates, nreleases;
-};
-
-static void
-check_templates(struct check *k)
-{
-	struct tmplfile t;
-	char **files, *name;
-	size_t i, n;
-
-	if (project_files(k->cfg.templates_dir, &files, &n, &k->d) == -1)
-		return;
-	for (i = 0; i < n; i++) {
-		name = util_file_stem(files[i]);
-		if (tmplfile_load(k->cfg.templates_dir, name, &k->partials, &t, &k->d) == 0)
-			k->ntemplates++;
-		tmplfile_free(&t);
-		free(name);
-	}
-	project_files_free(files, n);
-}
-
-static const struct known_list *
-check_find_list(const struct check *k, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < k->nlists; i++)
-		if (strcmp(k->lists[i].id, id) == 0)
-			return &k->lists[i];
-	return NULL;
-}
-
-static void
-check_list_templates(struct check *k, const struct list_info *info)
-{
-	if (info->template_name && !tmplfile_exists(k->cfg.templates_dir, info->template_name))
-		diag_error(&k->d, info->file, info->template_line, info->template_col,
-		    "unknown template '%s': there is no %s/%s.yaml", info->template_name,
-		    k->cfg.templates_dir, info->template_name);
-	if (info->digest_template &&
-	    !tmplfile_exists(k->cfg.templates_dir, info->digest_template))
-		diag_error(&k->d, info->file, info->digest_template_line,
-		    info->digest_template_col, "unknown digest template '%s': there is no %s/%s.yaml",
-		    info->digest_template, k->cfg.templates_dir, info->digest_template);
-}
-
-static void
-check_lists(struct check *k)
-{
-	const struct known_list *other;
-	struct list_info info;
-	struct known_list *kl;
-	char **files;
-	size_t i, n;
-
-	if (project_files(k->cfg.lists_dir, &files, &n, &k->d) == -1)
-		return;
-	for (i = 0; i < n; i++) {
-		list_load(files[i], &info, NULL, NULL, &k->d);
-		if (info.id == NULL) {
-			list_info_free(&info);
-			continue;
-		}
-		k->nsubscribers += info.n_subscribers;
-		check_list_templates(k, &info);
-		if ((other = check_find_list(k, info.id)) != NULL) {
-			diag_error(&k->d, files[i], 0, 0, "list id '%s' is already the id of %s",
-			    info.id, other->file);
-		} else {
-			k->lists = xgrow(k->lists, &k->cap, k->nlists + 1, sizeof(*k->lists));
-			kl = &k->lists[k->nlists++];
-			kl->id = xstrdup(info.id);
-			kl->file = xstrdup(files[i]);
-			kl->template_name = info.template_name ? xstrdup(info.template_name) : NULL;
-		}
-		list_info_free(&info);
-	}
-	project_files_free(files, n);
-}
-
-/* Every list a release names exists, and each has a template to render with. */
-static void
-check_release_refs(struct check *k, const struct release *r)
-{
-	const struct known_list *kl;
-	size_t i;
-
-	if (r->nlists == 0)
-		diag_warn(&k->d, r->file, r->root->line, r->root->col,
-		    "the release names no 'lists'; it can only be sent with --list");
-	if (r->template_name && !tmplfile_exists(k->cfg.templates_dir, r->template_name))
-		schema_error(&k->d, r->template_node,
-		    "unknown template '%s': there is no %s/%s.yaml", r->template_name,
-		    k->cfg.templates_dir, r->template_name);
-	for (i = 0; i < r->nlists; i++) {
-		if ((kl = check_find_list(k, r->lists[i])) == NULL) {
-			schema_error(&k->d, r->list_nodes[i], "unknown list '%s'", r->lists[i]);
-			continue;
-		}
-		if (r->template_name == NULL && kl->template_name == NULL)
-			schema_error(&k->d, r->list_nodes[i],
-			    "no template for list '%s': give 'template' in the release or in %s",
-			    r->lists[i], kl->file);
-	}
-}
-
-static void
-check_releases(struct check *k)
-{
-	struct release r;
-	char **files;
-	size_t i, n;
-
-	if (project_files(k->cfg.releases_dir, &files, &n, &k->d) == -1)
-		return;
-	for (i = 0; i < n; i++) {
-		if (release_load(files[i], &r, &k->d) == 0)
-			k->nreleases++;
-		/* A release with other errors may still name a missing list. */
-		if (r.root != NULL && r.root->kind == YNODE_MAP)
-			check_release_refs(k, &r);
-		release_free(&r);
-	}
-	project_files_free(files, n);
-}
-
-static void
-check_free(struct check *k)
-{
-	size_t i;
-
-	for (i = 0; i < k->nlists; i++) {
-		free(k->lists[i].id);
-		free(k->lists[i].file);
-		free(k->lists[i].template_name);
-	}
-	free(k->lists);
-	partials_free(&k->partials);
-	diag_free(&k->d);
-	config_free(&k->cfg);
-}
+#include "validate.h"
 
 int
 cmd_check(const struct global_opts *g, int argc, char **argv)
@@ -175,7 +16,9 @@ cmd_check(const struct global_opts *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct check k;
+	struct validate_summary sum;
+	struct config cfg;
+	struct diag d;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -190,22 +33,19 @@ cmd_check(const struct global_opts *g, int argc, char **argv)
 		fprintf(stderr, "herald: check takes no arguments\n");
 		return EXIT_USAGE;
 	}
-	memset(&k, 0, sizeof(k));
-	diag_init(&k.d, EXIT_DATAERR);
+	diag_init(&d, EXIT_DATAERR);
 	/* A broken configuration still has usable defaults: check the rest too. */
-	config_load(config_path(g->config), &k.cfg, &k.d);
-	partials_init(&k.partials, k.cfg.templates_dir);
-	check_templates(&k);
-	check_lists(&k);
-	check_releases(&k);
-	diag_print(&k.d);
-	status = k.d.status;
+	config_load(config_path(g->config), &cfg, &d);
+	validate_project(&cfg, &d, &sum);
+	diag_print(&d);
+	status = d.status;
 	if (status == 0) {
 		printf("configuration OK\n");
 		if (g->verbose)
 			fprintf(stderr, "herald: %zu lists (%zu subscribers), %zu templates, %zu releases\n",
-			    k.nlists, k.nsubscribers, k.ntemplates, k.nreleases);
+			    sum.lists, sum.subscribers, sum.templates, sum.releases);
 	}
-	check_free(&k);
+	diag_free(&d);
+	config_free(&cfg);
 	return status;
 }
