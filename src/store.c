@@ -1,0 +1,1412 @@
+/*
+ * store.c - the journal: schema and migrations, cached statements, the
+ * delivery state machine and the owner locks. The only file with SQL.
+ *
+ * Every statement is prepared once (SQLITE_PREPARE_PERSISTENT), kept in
+ * struct store and reset after each use: the send loop runs a claim and a
+ * few outcomes per wakeup, thousands of times a second.
+ *
+ * Owners are known by flock(2) locks, not fcntl(2) ones: an fcntl lock
+ * belongs to the process, so a second open of the same file by the same
+ * process would not conflict (store_reclaim would think its own process
+ * dead) and closing that second descriptor would drop the lock. A flock
+ * lock belongs to the open file description, so a separate open() of our
+ * own lock file conflicts with the lock we hold, and nothing but our
+ * exit (or store_owner_drop) releases it.
+ */
+#define _GNU_SOURCE		/* getrandom */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <sqlite3.h>
+
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 10000
+/*
+ * Tuned on the send loop's transaction (a few outcomes and a claim): its
+ * cost is the WAL bytes it writes, a handful of whole pages, and the
+ * fsyncs of the checkpoints that follow. 1 KiB pages write a quarter of
+ * the bytes of the default 4 KiB ones; a checkpoint every 10000 pages
+ * (10 MiB of WAL) writes each hot page back once instead of ten times.
+ */
+#define DB_PAGE_SIZE 1024
+#define WAL_CHECKPOINT_PAGES 10000
+#define APPLICATION_ID 0x48524c44	/* "HRLD": refuse other programs' databases */
+#define OWNER_HOST_MAX 32
+#define OWNER_TAKE_TRIES 16
+
+static const char *const dstate_names[DS__COUNT] = {
+	[DS_QUEUED] = "queued", [DS_SENDING] = "sending", [DS_SENT] = "sent",
+	[DS_DEFERRED] = "deferred", [DS_FAILED] = "failed", [DS_SKIPPED] = "skipped",
+	[DS_BOUNCED] = "bounced",
+};
+
+static const char *const rstate_names[RS__COUNT] = {
+	[RS_SCHEDULED] = "scheduled", [RS_SENDING] = "sending", [RS_DONE] = "done",
+	[RS_CANCELLED] = "cancelled",
+};
+
+/* ---- schema ---- */
+
+/*
+ * Version 1. suppressions.list is '' for "every list": NULLs are never
+ * equal in a UNIQUE constraint, so NULL would allow duplicates.
+ * deliveries.owner is set exactly while a row is `sending`.
+ */
+static const char schema_v1[] =
+	"CREATE TABLE releases ("
+	" id INTEGER PRIMARY KEY,"
+	" release_id TEXT NOT NULL UNIQUE,"
+	" file TEXT,"
+	" snapshot BLOB,"
+	" hash TEXT NOT NULL,"
+	" lists TEXT NOT NULL DEFAULT '',"
+	" scheduled_at INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX releases_due ON releases(state, scheduled_at);"
+	"CREATE TABLE deliveries ("
+	" id INTEGER PRIMARY KEY,"
+	" release INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" list TEXT,"
+	" fields BLOB,"
+	" state TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" first_attempt INTEGER NOT NULL DEFAULT 0,"
+	" last_attempt INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+	" owner TEXT,"
+	" code INTEGER NOT NULL DEFAULT 0,"
+	" enhanced TEXT NOT NULL DEFAULT '',"
+	" text TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" UNIQUE(release, address));"
+	/*
+	 * Claiming (queued; deferred by next_attempt), counting by state, and
+	 * store_reclaim's `sending` rows, release by release. One index only:
+	 * every state move rewrites its pages, and WAL bytes are the cost.
+	 */
+	"CREATE INDEX deliveries_due ON deliveries(release, state, next_attempt);"
+	"CREATE TABLE suppressions ("
+	" id INTEGER PRIMARY KEY,"
+	" address TEXT NOT NULL,"
+	" list TEXT NOT NULL DEFAULT '',"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" source TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" UNIQUE(address, list));";
+
+struct store;
+static int store_exec(struct store *st, const char *sql, const char *what);
+
+static int
+migrate_v1(struct store *st)
+{
+	return store_exec(st, schema_v1, "schema version 1");
+}
+
+/* migrations[i] takes the schema from version i to i + 1; append only. */
+static int (*const migrations[])(struct store *) = {
+	migrate_v1,
+};
+#define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
+
+/* ---- statements ---- */
+
+enum sid {
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
+	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_DUE, S_REL_LIST,
+	S_ADD, S_CLAIM, S_DONE, S_RELEASE, S_BOUNCED, S_STATE_OF, S_FAIL_PENDING,
+	S_OWNERS, S_RECLAIM, S_COUNTS, S_NEXT, S_TOP,
+	S_SUPPRESS, S_UNSUPPRESS, S_IS_SUPPRESSED, S_SUPPRESSIONS,
+	S__COUNT
+};
+
+#define REL_COLS "id, release_id, file, snapshot, hash, lists, scheduled_at, state, " \
+	"created, updated"
+/* A release's snapshot and lists are frozen once it has delivery rows. */
+#define FROZEN "EXISTS (SELECT 1 FROM deliveries WHERE deliveries.release = releases.id)"
+#define KEEP(col) col " = CASE WHEN " FROZEN " THEN " col " ELSE excluded." col " END"
+/* The last reply, "CODE ENHANCED TEXT" without its empty parts. */
+#define REPLY "substr(CASE WHEN code > 0 THEN ' ' || code ELSE '' END" \
+	" || CASE WHEN enhanced <> '' THEN ' ' || enhanced ELSE '' END" \
+	" || CASE WHEN text <> '' THEN ' ' || text ELSE '' END, 2)"
+
+static const char *const sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_VERSION] = "PRAGMA user_version",
+	[S_REL_PUT] =
+	    "INSERT INTO releases (release_id, file, snapshot, hash, lists, scheduled_at,"
+	    " state, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+	    " ON CONFLICT (release_id) DO UPDATE SET "
+	    KEEP("file") ", " KEEP("snapshot") ", " KEEP("hash") ", " KEEP("lists") ","
+	    " scheduled_at = excluded.scheduled_at, state = excluded.state,"
+	    " updated = excluded.updated"
+	    " RETURNING id",
+	[S_REL_GET] = "SELECT " REL_COLS " FROM releases WHERE release_id = ?1",
+	[S_REL_STATE] = "UPDATE releases SET state = ?2, updated = ?3 WHERE id = ?1",
+	[S_REL_DUE] =
+	    "SELECT id FROM releases WHERE state = 'scheduled' AND scheduled_at <= ?1"
+	    " ORDER BY scheduled_at, id",
+	[S_REL_LIST] = "SELECT " REL_COLS " FROM releases ORDER BY created DESC, id DESC",
+	[S_ADD] =
+	    "INSERT INTO deliveries (release, address, list, fields, state, text,"
+	    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	    " ON CONFLICT (release, address) DO NOTHING",
+	/* Retries that are due first, then fresh rows in the order they were added. */
+	[S_CLAIM] =
+	    "UPDATE deliveries SET state = 'sending', owner = ?1, updated = ?2"
+	    " WHERE id IN ("
+	    "  SELECT id FROM deliveries"
+	    "   WHERE release = ?3 AND state = 'deferred' AND next_attempt <= ?2"
+	    "  UNION ALL"
+	    "  SELECT id FROM deliveries WHERE release = ?3 AND state = 'queued'"
+	    "  LIMIT ?4)"
+	    " RETURNING id, address, list, fields, attempts, first_attempt",
+	[S_DONE] =
+	    "UPDATE deliveries SET state = ?2, attempts = attempts + 1,"
+	    " first_attempt = CASE WHEN attempts = 0 THEN ?3 ELSE first_attempt END,"
+	    " last_attempt = ?3, next_attempt = ?4, owner = NULL, code = ?5,"
+	    " enhanced = ?6, text = ?7, message_id = coalesce(?8, message_id), updated = ?3"
+	    " WHERE id = ?1 AND state = 'sending'",
+	[S_RELEASE] =
+	    "UPDATE deliveries SET state = 'queued', owner = NULL, updated = ?2"
+	    " WHERE id = ?1 AND state = 'sending'",
+	[S_BOUNCED] =
+	    "UPDATE deliveries SET state = 'bounced', code = 0, enhanced = '', text = ?2,"
+	    " updated = ?3 WHERE id = ?1 AND state = 'sent'",
+	[S_STATE_OF] = "SELECT state FROM deliveries WHERE id = ?1",
+	[S_FAIL_PENDING] =
+	    "UPDATE deliveries SET state = 'failed', next_attempt = 0, code = 0,"
+	    " enhanced = '', text = ?2, updated = ?3"
+	    " WHERE release = ?1 AND state IN ('queued', 'deferred')",
+	/* Through releases, so that deliveries_due finds the `sending` rows. */
+	[S_OWNERS] =
+	    "SELECT DISTINCT owner FROM deliveries"
+	    " WHERE release IN (SELECT id FROM releases) AND state = 'sending'",
+	[S_RECLAIM] =
+	    "UPDATE deliveries SET state = 'queued', owner = NULL, updated = unixepoch()"
+	    " WHERE release IN (SELECT id FROM releases) AND state = 'sending'"
+	    " AND owner IS ?1",
+	[S_COUNTS] =
+	    "SELECT state, count(*) FROM deliveries WHERE release = ?1 GROUP BY state",
+	[S_NEXT] =
+	    "SELECT min(next_attempt) FROM deliveries"
+	    " WHERE release = ?1 AND state = 'deferred'",
+	[S_TOP] =
+	    "SELECT " REPLY " AS reply, count(*) AS n FROM deliveries"
+	    " WHERE release = ?1 AND state IN ('deferred', 'failed')"
+	    " GROUP BY reply ORDER BY n DESC, reply LIMIT ?2",
+	[S_SUPPRESS] =
+	    "INSERT INTO suppressions (address, list, reason, source, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (address, list) DO NOTHING",
+	[S_UNSUPPRESS] = "DELETE FROM suppressions WHERE address = ?1 AND list = ?2",
+	[S_IS_SUPPRESSED] =
+	    "SELECT EXISTS (SELECT 1 FROM suppressions"
+	    " WHERE address = ?1 AND list IN ('', ?2))",
+	[S_SUPPRESSIONS] =
+	    "SELECT address, list, reason, source, created FROM suppressions"
+	    " ORDER BY address, list",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S__COUNT];
+	char err[512];
+};
+
+/* ---- state names ---- */
+
+const char *
+store_dstate_name(enum dstate s)
+{
+	return (unsigned)s < DS__COUNT ? dstate_names[s] : "unknown";
+}
+
+int
+store_dstate_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < DS__COUNT; i++)
+		if (strcmp(name, dstate_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+store_rstate_name(enum rstate s)
+{
+	return (unsigned)s < RS__COUNT ? rstate_names[s] : "unknown";
+}
+
+static int
+store_rstate_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < RS__COUNT; i++)
+		if (strcmp(name, rstate_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- helpers ---- */
+
+/* Keeps SQLite's message: the next call would overwrite it. */
+static int
+store_fail(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static int
+store_exec(struct store *st, const char *text, const char *what)
+{
+	if (sqlite3_exec(st->db, text, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, what);
+	return 0;
+}
+
+static sqlite3_stmt *
+store_stmt(struct store *st, enum sid id)
+{
+	if (st->stmt[id] == NULL && sqlite3_prepare_v3(st->db, sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->stmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+/* A failed bind is a wrong index or type in this file: a bug. */
+static void
+bind_check(sqlite3_stmt *s, int i, int rc)
+{
+	if (rc != SQLITE_OK)
+		fatalx("store: bind %d of \"%.40s\": %s", i, sqlite3_sql(s), sqlite3_errstr(rc));
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	bind_check(s, i, v != NULL ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(s, i));
+}
+
+static void
+bind_int(sqlite3_stmt *s, int i, long long v)
+{
+	bind_check(s, i, sqlite3_bind_int64(s, i, v));
+}
+
+static void
+bind_blob(sqlite3_stmt *s, int i, const void *v, size_t len)
+{
+	bind_check(s, i, v != NULL ? sqlite3_bind_blob64(s, i, v, len, SQLITE_STATIC) :
+	    sqlite3_bind_null(s, i));
+}
+
+static long long
+bind_limit(size_t n)
+{
+	return n > (size_t)INT64_MAX ? INT64_MAX : (long long)n;
+}
+
+/* Runs a statement to its end; rows, if any, are ignored. */
+static int
+store_run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		store_fail(st, what);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+/* A copy with a NUL after its bytes; NULL for SQL NULL. */
+static void *
+col_blob(sqlite3_stmt *s, int i, size_t *len)
+{
+	const void *p;
+	char *copy;
+	size_t n;
+
+	*len = 0;
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return NULL;
+	p = sqlite3_column_blob(s, i);
+	n = (size_t)sqlite3_column_bytes(s, i);
+	copy = xmalloc(n + 1);
+	if (n > 0)
+		memcpy(copy, p, n);
+	copy[n] = '\0';
+	*len = n;
+	return copy;
+}
+
+/* Makes path's parent directory (not its parents), 0700, when missing. */
+static int
+mkdir_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	free(dir);
+	return rc;
+}
+
+/* ---- open, close, transactions ---- */
+
+static int
+store_get_version(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, S_VERSION);
+	int v = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	else
+		store_fail(st, "schema version");
+	sqlite3_reset(s);
+	return v;
+}
+
+static int
+store_set_version(struct store *st, int v)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "PRAGMA user_version = %d", v);
+	return store_exec(st, text, "set schema version");
+}
+
+static int
+store_check_app(struct store *st)
+{
+	sqlite3_stmt *s;
+	long long id = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA application_id", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "application id");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	else
+		store_fail(st, "application id");
+	sqlite3_finalize(s);
+	if (id != 0 && id != APPLICATION_ID) {
+		snprintf(st->err, sizeof(st->err), "not a herald journal (application id %#llx)",
+		    (unsigned long long)id);
+		return -1;
+	}
+	return id < 0 ? -1 : 0;
+}
+
+/* Brings the schema to SCHEMA_VERSION, under the write lock so two processes never both migrate. */
+static int
+store_migrate(struct store *st)
+{
+	char text[64];
+	int v;
+
+	if ((v = store_get_version(st)) < 0 || v == SCHEMA_VERSION)
+		return v < 0 ? -1 : 0;
+	if (store_exec(st, "BEGIN IMMEDIATE", "begin migration") < 0)
+		return -1;
+	if ((v = store_get_version(st)) < 0)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+		    "journal schema version %d is newer than this herald's (%d)", v,
+		    SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; v < SCHEMA_VERSION; v++)
+		if (migrations[v](st) < 0 || store_set_version(st, v + 1) < 0)
+			goto fail;
+	snprintf(text, sizeof(text), "PRAGMA application_id = %d", APPLICATION_ID);
+	if (store_exec(st, text, "application id") < 0 ||
+	    store_exec(st, "COMMIT", "commit migration") < 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+store_set_wal(struct store *st)
+{
+	sqlite3_stmt *s;
+	int wal = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "journal mode");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		wal = sqlite3_column_text(s, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+	else
+		store_fail(st, "journal mode");
+	sqlite3_finalize(s);
+	if (!wal && st->err[0] == '\0')
+		snprintf(st->err, sizeof(st->err), "journal mode: WAL is not available");
+	return wal ? 0 : -1;
+}
+
+/*
+ * SQLite gives each new page cache, including the two ephemeral tables of
+ * every claim (its IN list and its RETURNING rows), a first bulk allocation
+ * of 20 pages; freed at once, it makes glibc grow and trim the heap on
+ * every claim, which made claims three times slower. Process-wide, and
+ * only possible before SQLite initializes: store.c is its only user.
+ */
+static void
+store_config_once(void)
+{
+	static int done;
+
+	if (!done) {
+		done = 1;
+		sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+	}
+}
+
+static int
+store_setup(struct store *st, const char *path)
+{
+	char pragmas[160];
+
+	store_config_once();
+	/* NOMUTEX: a handle is used by one thread at a time; no lock per call. */
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (st->db == NULL)
+			fatalx("store: out of memory opening %s", path);
+		return store_fail(st, "open");
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	/* page_size only takes on a new file, before it is in WAL mode. */
+	snprintf(pragmas, sizeof(pragmas), "PRAGMA page_size = %d; PRAGMA synchronous = NORMAL;"
+	    " PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = %d", DB_PAGE_SIZE,
+	    WAL_CHECKPOINT_PAGES);
+	if (store_check_app(st) < 0 || store_exec(st, pragmas, "pragmas") < 0 ||
+	    store_set_wal(st) < 0)
+		return -1;
+	return store_migrate(st);
+}
+
+int
+store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+
+	*out = NULL;
+	if (mkdir_parent(path) < 0) {
+		snprintf(err, errlen, "%s: cannot create its directory: %s", path,
+		    strerror(errno));
+		free(st);
+		return -1;
+	}
+	if (store_setup(st, path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, st->err);
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	/* No PRAGMA optimize: statistics could only move the plans away from deliveries_due. */
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *
+store_error(const struct store *st)
+{
+	return st->err;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return store_get_version(st);
+}
+
+static int
+store_simple(struct store *st, enum sid id, const char *what)
+{
+	sqlite3_stmt *s = store_stmt(st, id);
+
+	return s != NULL ? store_run(st, s, what) : -1;
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_simple(st, S_BEGIN, "begin");
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_simple(st, S_COMMIT, "commit");
+}
+
+int
+store_rollback(struct store *st)
+{
+	return store_simple(st, S_ROLLBACK, "rollback");
+}
+
+/* ---- releases ---- */
+
+void
+store_release_clear(struct store_release *r)
+{
+	if (r == NULL)
+		return;
+	free(r->release_id);
+	free(r->file);
+	free(r->snapshot);
+	free(r->hash);
+	free(r->lists);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+store_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	size_t i;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, len > 0 ? data : "", len, md) < 0)
+		fatalx("store: sha-256 unavailable");
+	for (i = 0; i < sizeof(md); i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+int
+store_release_put(struct store *st, const struct store_release *r, long long now,
+    long long *rowid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_REL_PUT);
+	char hex[65];
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (r->release_id == NULL || (unsigned)r->state >= RS__COUNT)
+		fatalx("store: release_put without a release id or with state %d", r->state);
+	if (r->hash == NULL)
+		store_sha256_hex(r->snapshot, r->snapshot_len, hex);
+	bind_text(s, 1, r->release_id);
+	bind_text(s, 2, r->file);
+	bind_blob(s, 3, r->snapshot != NULL ? r->snapshot : "", r->snapshot_len);
+	bind_text(s, 4, r->hash != NULL ? r->hash : hex);
+	bind_text(s, 5, r->lists != NULL ? r->lists : "");
+	bind_int(s, 6, r->scheduled_at);
+	bind_text(s, 7, rstate_names[r->state]);
+	bind_int(s, 8, now);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*rowid = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(st, "release put");
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+store_release_read(struct store *st, sqlite3_stmt *s, struct store_release *r)
+{
+	const char *state = (const char *)sqlite3_column_text(s, 7);
+	int rs = store_rstate_parse(state);
+
+	memset(r, 0, sizeof(*r));
+	if (rs < 0) {
+		snprintf(st->err, sizeof(st->err), "release %lld: unknown state '%s'",
+		    (long long)sqlite3_column_int64(s, 0), state ? state : "");
+		return -1;
+	}
+	r->id = sqlite3_column_int64(s, 0);
+	r->release_id = col_str(s, 1);
+	r->file = col_str(s, 2);
+	r->snapshot = col_blob(s, 3, &r->snapshot_len);
+	r->hash = col_str(s, 4);
+	r->lists = col_str(s, 5);
+	r->scheduled_at = sqlite3_column_int64(s, 6);
+	r->state = (enum rstate)rs;
+	r->created = sqlite3_column_int64(s, 8);
+	r->updated = sqlite3_column_int64(s, 9);
+	return 0;
+}
+
+int
+store_release_get(struct store *st, const char *release_id, struct store_release *out)
+{
+	sqlite3_stmt *s = store_stmt(st, S_REL_GET);
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, release_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = store_release_read(st, s, out);
+	else if (rc == SQLITE_DONE)
+		ret = 1;
+	else
+		store_fail(st, "release get");
+	sqlite3_reset(s);
+	return ret;
+}
+
+/* Returns 1 when there is no release rowid. */
+int
+store_release_set_state(struct store *st, long long rowid, enum rstate s, long long now)
+{
+	sqlite3_stmt *q = store_stmt(st, S_REL_STATE);
+
+	if (q == NULL)
+		return -1;
+	if ((unsigned)s >= RS__COUNT)
+		fatalx("store: release %lld: bad state %d", rowid, s);
+	bind_int(q, 1, rowid);
+	bind_text(q, 2, rstate_names[s]);
+	bind_int(q, 3, now);
+	if (store_run(st, q, "release state") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+int
+store_release_due(struct store *st, long long now, long long **rowids, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_REL_DUE);
+	long long *ids = NULL;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*rowids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ids = xgrow(ids, &cap, count + 1, sizeof(*ids));
+		ids[count++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "releases due");
+		sqlite3_reset(s);
+		free(ids);
+		return -1;
+	}
+	sqlite3_reset(s);
+	*rowids = ids;
+	*n = count;
+	return 0;
+}
+
+int
+store_release_list(struct store *st, struct store_release **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_REL_LIST);
+	struct store_release *rs = NULL;
+	size_t cap = 0, count = 0, i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rs = xgrow(rs, &cap, count + 1, sizeof(*rs));
+		if (store_release_read(st, s, &rs[count]) < 0)
+			break;
+		count++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, "release list");
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		for (i = 0; i < count; i++)
+			store_release_clear(&rs[i]);
+		free(rs);
+		return -1;
+	}
+	*out = rs;
+	*n = count;
+	return 0;
+}
+
+/* ---- deliveries ---- */
+
+int
+store_delivery_add(struct store *st, long long rel, const char *address,
+    const char *list, const void *fields, size_t fields_len, enum dstate initial,
+    const char *reason, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_ADD);
+
+	if (s == NULL)
+		return -1;
+	if (initial != DS_QUEUED && initial != DS_SKIPPED)
+		fatalx("store: delivery of release %lld added as %s", rel,
+		    store_dstate_name(initial));
+	bind_int(s, 1, rel);
+	bind_text(s, 2, address);
+	bind_text(s, 3, list);
+	bind_blob(s, 4, fields, fields_len);
+	bind_text(s, 5, dstate_names[initial]);
+	bind_text(s, 6, reason != NULL ? reason : "");
+	bind_int(s, 7, now);
+	if (store_run(st, s, "delivery add") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+void
+store_row_clear(struct store_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->address);
+	free(r->list);
+	free(r->fields);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+store_row_read(sqlite3_stmt *s, struct store_row *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->address = col_str(s, 1);
+	r->list = col_str(s, 2);
+	r->fields = col_blob(s, 3, &r->fields_len);
+	r->attempts = sqlite3_column_int(s, 4);
+	r->first_attempt = sqlite3_column_int64(s, 5);
+}
+
+/* The UPDATE ... RETURNING itself; every change is made by the first step. */
+static int
+store_claim_rows(struct store *st, long long rel, const char *owner, long long now,
+    size_t max, struct store_row *rows, size_t *got)
+{
+	sqlite3_stmt *s = store_stmt(st, S_CLAIM);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, owner);
+	bind_int(s, 2, now);
+	bind_int(s, 3, rel);
+	bind_int(s, 4, bind_limit(max));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*got == max)
+			fatalx("store: claim returned more than %zu rows", max);
+		memset(&rows[*got], 0, sizeof(rows[*got]));
+		store_row_read(s, &rows[(*got)++]);
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(st, "claim");
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_claim(struct store *st, long long rel, const char *owner, long long now,
+    size_t max, struct store_row *rows, size_t *got)
+{
+	int own = sqlite3_get_autocommit(st->db);
+	size_t i;
+
+	*got = 0;
+	if (owner == NULL)
+		fatalx("store: claim without an owner");
+	if (max == 0)
+		return 0;
+	if (own && store_begin(st) < 0)
+		return -1;
+	if (store_claim_rows(st, rel, owner, now, max, rows, got) == 0 &&
+	    (!own || store_commit(st) == 0))
+		return 0;
+	if (own)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < *got; i++)
+		store_row_clear(&rows[i]);
+	*got = 0;
+	return -1;
+}
+
+/* The row was not in state `from`: a bug in the caller. Never returns. */
+static void
+store_illegal(struct store *st, long long row, enum dstate from, enum dstate to)
+{
+	sqlite3_stmt *s = store_stmt(st, S_STATE_OF);
+	char now[32] = "missing";
+	const char *t;
+
+	if (s != NULL) {
+		bind_int(s, 1, row);
+		if (sqlite3_step(s) == SQLITE_ROW &&
+		    (t = (const char *)sqlite3_column_text(s, 0)) != NULL)
+			snprintf(now, sizeof(now), "%s", t);
+		sqlite3_reset(s);
+	}
+	fatalx("store: delivery %lld: illegal move %s -> %s: the row is %s", row,
+	    dstate_names[from], dstate_names[to], now);
+}
+
+int
+store_delivery_done(struct store *st, long long row, const struct store_outcome *o,
+    long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_DONE);
+
+	if (s == NULL)
+		return -1;
+	if (o->state != DS_SENT && o->state != DS_DEFERRED && o->state != DS_FAILED)
+		fatalx("store: delivery %lld: outcome %s is not sent, deferred or failed",
+		    row, store_dstate_name(o->state));
+	bind_int(s, 1, row);
+	bind_text(s, 2, dstate_names[o->state]);
+	bind_int(s, 3, now);
+	bind_int(s, 4, o->state == DS_DEFERRED ? o->next_attempt : 0);
+	bind_int(s, 5, o->code);
+	bind_text(s, 6, o->enhanced != NULL ? o->enhanced : "");
+	bind_text(s, 7, o->text != NULL ? o->text : "");
+	bind_text(s, 8, o->message_id);
+	if (store_run(st, s, "delivery done") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		store_illegal(st, row, DS_SENDING, o->state);
+	return 0;
+}
+
+int
+store_delivery_release(struct store *st, long long row, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_RELEASE);
+
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, row);
+	bind_int(s, 2, now);
+	if (store_run(st, s, "delivery release") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		store_illegal(st, row, DS_SENDING, DS_QUEUED);
+	return 0;
+}
+
+int
+store_delivery_bounced(struct store *st, long long row, const char *text, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_BOUNCED);
+
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, row);
+	bind_text(s, 2, text != NULL ? text : "");
+	bind_int(s, 3, now);
+	if (store_run(st, s, "delivery bounced") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		store_illegal(st, row, DS_SENT, DS_BOUNCED);
+	return 0;
+}
+
+int
+store_fail_pending(struct store *st, long long rel, const char *reason, long long now,
+    size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FAIL_PENDING);
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_text(s, 2, reason != NULL ? reason : "");
+	bind_int(s, 3, now);
+	if (store_run(st, s, "fail pending") < 0)
+		return -1;
+	*n = (size_t)sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_counts(struct store *st, long long rel, size_t counts[DS__COUNT])
+{
+	sqlite3_stmt *s = store_stmt(st, S_COUNTS);
+	const char *name;
+	int rc, ds;
+
+	memset(counts, 0, DS__COUNT * sizeof(counts[0]));
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(s, 0);
+		if ((ds = store_dstate_parse(name)) < 0) {
+			snprintf(st->err, sizeof(st->err), "release %lld: unknown delivery state '%s'",
+			    rel, name != NULL ? name : "");
+			break;
+		}
+		counts[ds] = (size_t)sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, "counts");
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_next_attempt(struct store *st, long long rel, long long *when)
+{
+	sqlite3_stmt *s = store_stmt(st, S_NEXT);
+	int rc;
+
+	*when = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*when = sqlite3_column_int64(s, 0);	/* NULL (no rows) reads as 0 */
+	else
+		store_fail(st, "next attempt");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_top_replies(struct store *st, long long rel, size_t max, struct store_reply **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_TOP);
+	struct store_reply *r = NULL;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_int(s, 2, bind_limit(max));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r = xgrow(r, &cap, count + 1, sizeof(*r));
+		r[count].reply = col_str(s, 0);
+		r[count++].count = (size_t)sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "top replies");
+		sqlite3_reset(s);
+		store_replies_free(r, count);
+		return -1;
+	}
+	sqlite3_reset(s);
+	*out = r;
+	*n = count;
+	return 0;
+}
+
+void
+store_replies_free(struct store_reply *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && i < n; i++)
+		free(r[i].reply);
+	free(r);
+}
+
+/* ---- suppressions ---- */
+
+/* A second suppression of one address for one list keeps the first (its date and reason). */
+int
+store_suppress(struct store *st, const char *address, const char *list,
+    const char *reason, const char *source, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SUPPRESS);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, list != NULL ? list : "");
+	bind_text(s, 3, reason != NULL ? reason : "");
+	bind_text(s, 4, source != NULL ? source : "");
+	bind_int(s, 5, now);
+	return store_run(st, s, "suppress");
+}
+
+int
+store_unsuppress(struct store *st, const char *address, const char *list)
+{
+	sqlite3_stmt *s = store_stmt(st, S_UNSUPPRESS);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, list != NULL ? list : "");
+	if (store_run(st, s, "unsuppress") < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int
+store_is_suppressed(struct store *st, const char *address, const char *list)
+{
+	sqlite3_stmt *s = store_stmt(st, S_IS_SUPPRESSED);
+	int rc, yes = -1;
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, list != NULL ? list : "");
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		yes = sqlite3_column_int(s, 0) != 0;
+	else
+		store_fail(st, "is suppressed");
+	sqlite3_reset(s);
+	return yes;
+}
+
+int
+store_suppressions(struct store *st, struct store_suppression **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SUPPRESSIONS);
+	struct store_suppression *v = NULL, *e;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		e = &v[count++];
+		e->address = col_str(s, 0);
+		e->list = col_str(s, 1);
+		if (e->list != NULL && e->list[0] == '\0') {
+			free(e->list);
+			e->list = NULL;
+		}
+		e->reason = col_str(s, 2);
+		e->source = col_str(s, 3);
+		e->created = sqlite3_column_int64(s, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "suppressions");
+		sqlite3_reset(s);
+		store_suppressions_free(v, count);
+		return -1;
+	}
+	sqlite3_reset(s);
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+void
+store_suppressions_free(struct store_suppression *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++) {
+		free(s[i].address);
+		free(s[i].list);
+		free(s[i].reason);
+		free(s[i].source);
+	}
+	free(s);
+}
+
+/* ---- owners ---- */
+
+/* Owner ids name files: nothing that could leave owner_dir. */
+static int
+owner_name_ok(const char *owner)
+{
+	return owner != NULL && owner[0] != '\0' && owner[0] != '.' &&
+	    strchr(owner, '/') == NULL && strlen(owner) < 200;
+}
+
+static char *
+owner_path(const char *owner_dir, const char *owner)
+{
+	return xasprintf("%s/%s.lock", owner_dir, owner);
+}
+
+static void
+owner_make(char *owner, size_t len)
+{
+	unsigned char rnd[8];
+	char host[256] = "", hex[2 * sizeof(rnd) + 1], *p;
+	size_t i;
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "host");
+	host[OWNER_HOST_MAX] = '\0';
+	for (p = host; *p != '\0' && *p != '.'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			*p = '_';
+	*p = '\0';
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) &&
+	    gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
+		fatalx("store: no random bytes for an owner id");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(owner, len, "%s-%ld-%s", host, (long)getpid(), hex);
+}
+
+/* 1 when fd is still the file at path (a reclaimer may have removed it before we locked it). */
+static int
+owner_linked(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino;
+}
+
+/* Returns -1 with errno set; the owner name is written for people looking at the directory. */
+int
+store_owner_take(const char *owner_dir, char *owner, size_t len, int *fd)
+{
+	char *path;
+	int f, tries, saved;
+
+	*fd = -1;
+	if (len < 64) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (mkdir(owner_dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	for (tries = 0; tries < OWNER_TAKE_TRIES; tries++) {
+		owner_make(owner, len);
+		path = owner_path(owner_dir, owner);
+		f = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (f >= 0 && flock(f, LOCK_EX) == 0 && owner_linked(f, path)) {
+			if (write(f, owner, strlen(owner)) < 0 || write(f, "\n", 1) < 0) {
+				/* the name inside is a courtesy; the lock is what counts */
+			}
+			free(path);
+			*fd = f;
+			return 0;
+		}
+		saved = errno;
+		if (f >= 0)
+			close(f);
+		free(path);
+		if (f < 0 && saved != EEXIST) {
+			errno = saved;
+			return -1;
+		}
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+void
+store_owner_drop(const char *owner_dir, const char *owner, int fd)
+{
+	char *path;
+
+	if (fd < 0)
+		return;
+	/* Unlinked while still locked: nobody sees our file unlocked. */
+	if (owner_name_ok(owner)) {
+		path = owner_path(owner_dir, owner);
+		unlink(path);
+		free(path);
+	}
+	close(fd);
+}
+
+/*
+ * 1 when owner is gone, 0 when it lives, -1 on error (errno set). When it
+ * is gone and its lock file exists, *lockfd holds that file locked, so
+ * that it can be removed after the rows are given back.
+ */
+static int
+owner_dead(const char *owner_dir, const char *owner, int *lockfd)
+{
+	char *path;
+	int f, saved;
+
+	*lockfd = -1;
+	if (!owner_name_ok(owner))
+		return 1;
+	path = owner_path(owner_dir, owner);
+	f = open(path, O_RDWR | O_CLOEXEC);
+	free(path);
+	if (f < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (flock(f, LOCK_EX | LOCK_NB) == 0) {
+		*lockfd = f;
+		return 1;
+	}
+	saved = errno;
+	close(f);
+	errno = saved;
+	return saved == EWOULDBLOCK ? 0 : -1;
+}
+
+static int
+store_sending_owners(struct store *st, char ***owners, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_OWNERS);
+	size_t cap = 0;
+	int rc;
+
+	*owners = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*owners = xgrow(*owners, &cap, *n + 1, sizeof(**owners));
+		(*owners)[(*n)++] = col_str(s, 0);
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(st, "sending owners");
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Gives back the rows of one dead owner; *n grows by their number. */
+static int
+store_reclaim_owner(struct store *st, const char *owner, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_RECLAIM);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, owner);
+	if (store_run(st, s, "reclaim") < 0)
+		return -1;
+	*n += (size_t)sqlite3_changes(st->db);
+	return 0;
+}
+
+/*
+ * Removes lock files left unlocked by owners that died without rows in
+ * flight. Safe beside store_owner_take: it checks, once it holds its lock,
+ * that its file is still linked, and starts again if not.
+ */
+static void
+store_sweep_owners(const char *owner_dir)
+{
+	DIR *d = opendir(owner_dir);
+	struct dirent *e;
+	size_t len;
+	char *path;
+	int f;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".lock") != 0)
+			continue;
+		path = xasprintf("%s/%s", owner_dir, e->d_name);
+		if ((f = open(path, O_RDWR | O_CLOEXEC)) >= 0) {
+			if (flock(f, LOCK_EX | LOCK_NB) == 0)
+				unlink(path);
+			close(f);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+int
+store_reclaim(struct store *st, const char *owner_dir, size_t *n)
+{
+	char **owners, *path;
+	size_t count, i;
+	int ret = 0, dead, f;
+
+	*n = 0;
+	if (store_sending_owners(st, &owners, &count) < 0)
+		return -1;
+	for (i = 0; i < count && ret == 0; i++) {
+		if ((dead = owner_dead(owner_dir, owners[i], &f)) < 0) {
+			snprintf(st->err, sizeof(st->err), "reclaim: %s/%s.lock: %s", owner_dir,
+			    owners[i], strerror(errno));
+			ret = -1;
+		} else if (dead && (ret = store_reclaim_owner(st, owners[i], n)) == 0 && f >= 0) {
+			path = owner_path(owner_dir, owners[i]);
+			unlink(path);
+			free(path);
+		}
+		if (f >= 0)
+			close(f);
+	}
+	for (i = 0; i < count; i++)
+		free(owners[i]);
+	free(owners);
+	if (ret == 0)
+		store_sweep_owners(owner_dir);
+	return ret;
+}

@@ -1,0 +1,188 @@
+/*
+ * store.h - the journal: SQLite in WAL mode, the only file with SQL.
+ *
+ * Releases (a snapshot of the release file taken when it is scheduled or
+ * sent), deliveries (one row per release and canonical address) and
+ * suppressions. Every state move is a transaction; the delivery state
+ * machine lives here and an illegal move is a bug (fatalx).
+ *
+ * Crash safety: a process that sends holds an exclusive lock on its own
+ * owner file (state/owners/OWNER.lock) for as long as it lives; rows it
+ * has claimed carry its owner id. store_reclaim() gives back to `queued`
+ * the `sending` rows whose owner's lock can be taken, that is, whose
+ * process is gone. No timeouts are involved.
+ *
+ * Every function returns 0 on success and -1 on a database error, after
+ * logging it (store_error() has the text); "not found" is 1 where a
+ * lookup can miss. Strings in out-structs are owned by the struct and
+ * freed by its *_clear().
+ */
+#ifndef HERALD_STORE_H
+#define HERALD_STORE_H
+
+#include <stddef.h>
+
+enum dstate {
+	DS_QUEUED, DS_SENDING, DS_SENT, DS_DEFERRED, DS_FAILED, DS_SKIPPED,
+	DS_BOUNCED, DS__COUNT
+};
+
+enum rstate { RS_SCHEDULED, RS_SENDING, RS_DONE, RS_CANCELLED, RS__COUNT };
+
+/* "queued", "sending", ...; and back (-1 when unknown). */
+const char *store_dstate_name(enum dstate s);
+int store_dstate_parse(const char *name);
+const char *store_rstate_name(enum rstate s);
+
+struct store;
+
+/*
+ * Opens (creating) the journal at path, in WAL mode with
+ * synchronous=NORMAL and a busy timeout, and migrates its schema to the
+ * current version. Creates the parent directory (0700) if needed.
+ */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_error(const struct store *st);
+int store_schema_version(struct store *st);
+
+/* Explicit transactions group many calls into one commit (BEGIN IMMEDIATE). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/* ---- releases ---- */
+
+struct store_release {
+	long long id;			/* row id */
+	char *release_id;		/* "ogp-americas-2017" */
+	char *file;			/* the path it was read from */
+	char *snapshot;			/* the release file's bytes at scheduling/sending */
+	size_t snapshot_len;
+	char *hash;			/* hex SHA-256 of the snapshot */
+	char *lists;			/* list ids, separated by single spaces */
+	long long scheduled_at;		/* Unix time; 0: not scheduled (sent by hand) */
+	enum rstate state;
+	long long created, updated;
+};
+void store_release_clear(struct store_release *r);
+
+/*
+ * Records a release (or replaces the snapshot, lists, time and state of
+ * an existing one with the same release_id that has no delivery rows
+ * yet; with rows, only scheduled_at and state change). *rowid is set.
+ */
+int store_release_put(struct store *st, const struct store_release *r, long long now,
+    long long *rowid);
+/* 0 found, 1 not found. */
+int store_release_get(struct store *st, const char *release_id, struct store_release *out);
+int store_release_set_state(struct store *st, long long rowid, enum rstate s,
+    long long now);
+/* Scheduled releases due at `now` (scheduled_at <= now, state scheduled), oldest first. */
+int store_release_due(struct store *st, long long now, long long **rowids, size_t *n);
+/* Every release, newest first (for status). */
+int store_release_list(struct store *st, struct store_release **out, size_t *n);
+
+/* ---- deliveries ---- */
+
+/*
+ * Adds the delivery of release `rel` to `address` (canonical) from list
+ * `list`, with the subscriber's template fields as an opaque blob
+ * (fields, fields_len; may be NULL), in state `initial` (DS_QUEUED or
+ * DS_SKIPPED, with `reason` for skipped). A second add for the same
+ * release and address is ignored (returns 1): an address on two lists
+ * gets the release once.
+ */
+int store_delivery_add(struct store *st, long long rel, const char *address,
+    const char *list, const void *fields, size_t fields_len, enum dstate initial,
+    const char *reason, long long now);
+
+struct store_row {
+	long long id;
+	char *address, *list;
+	void *fields;
+	size_t fields_len;
+	int attempts;			/* before this one */
+	long long first_attempt;	/* 0: never tried */
+};
+void store_row_clear(struct store_row *r);
+
+/*
+ * Claims up to `max` rows of release `rel` that are due: queued, or
+ * deferred with next_attempt <= now. They become `sending`, owned by
+ * `owner`, atomically (two processes never claim one row). The caller
+ * owns rows[0..*got) (store_row_clear each). Call inside or outside a
+ * transaction.
+ */
+int store_claim(struct store *st, long long rel, const char *owner, long long now,
+    size_t max, struct store_row *rows, size_t *got);
+
+/* The outcome of one attempt, as smtp.c classified it. */
+struct store_outcome {
+	enum dstate state;		/* DS_SENT, DS_DEFERRED or DS_FAILED */
+	int code;			/* SMTP reply code, 0 when none */
+	const char *enhanced;		/* "4.2.2" or NULL */
+	const char *text;		/* the reply text, or what went wrong */
+	const char *message_id;		/* as sent */
+	long long next_attempt;		/* DS_DEFERRED: when to try again */
+};
+/* sending -> sent | deferred | failed; attempts+1; first_attempt set on the first. */
+int store_delivery_done(struct store *st, long long row, const struct store_outcome *o,
+    long long now);
+/* sending -> queued, attempts unchanged (a relay that could not be reached, Ctrl-C). */
+int store_delivery_release(struct store *st, long long row, long long now);
+/* sent -> bounced (issue 4 uses it). */
+int store_delivery_bounced(struct store *st, long long row, const char *text, long long now);
+/* Every row of rel still queued or deferred becomes failed with `reason` (expiry). Returns the count in *n. */
+int store_fail_pending(struct store *st, long long rel, const char *reason, long long now,
+    size_t *n);
+
+/*
+ * Gives back to `queued` every `sending` row whose owner is gone: for
+ * each owner named by such rows, if its lock file in owner_dir can be
+ * locked (or is missing), the owner is dead. *n is how many rows.
+ */
+int store_reclaim(struct store *st, const char *owner_dir, size_t *n);
+
+/* Counts by state for release rel (counts has DS__COUNT slots). */
+int store_counts(struct store *st, long long rel, size_t counts[DS__COUNT]);
+/* The earliest next_attempt of rel's deferred rows; 0 when none. */
+int store_next_attempt(struct store *st, long long rel, long long *when);
+
+struct store_reply {
+	char *reply;			/* "450 4.2.2 mailbox full" */
+	size_t count;
+};
+/* The commonest last replies of rel's deferred and failed rows, most first, at most max. */
+int store_top_replies(struct store *st, long long rel, size_t max, struct store_reply **out,
+    size_t *n);
+void store_replies_free(struct store_reply *r, size_t n);
+
+/* ---- suppressions ---- */
+
+/* list NULL: every list. reason: "unsubscribed", "hard-bounce", "manual"...; source: free text. */
+int store_suppress(struct store *st, const char *address, const char *list,
+    const char *reason, const char *source, long long now);
+/* Returns 0 removed, 1 there was none. */
+int store_unsuppress(struct store *st, const char *address, const char *list);
+/* 1 when address is suppressed for list (or for every list), else 0; -1 on error. */
+int store_is_suppressed(struct store *st, const char *address, const char *list);
+
+struct store_suppression {
+	char *address, *list, *reason, *source;	/* list NULL: all lists */
+	long long created;
+};
+int store_suppressions(struct store *st, struct store_suppression **out, size_t *n);
+void store_suppressions_free(struct store_suppression *s, size_t n);
+
+/* ---- owners ---- */
+
+/*
+ * Takes this process's owner identity: creates owner_dir/OWNER.lock and
+ * holds an exclusive lock on it until store_owner_drop (or exit).
+ * OWNER is written into *owner (at least 64 bytes).
+ */
+int store_owner_take(const char *owner_dir, char *owner, size_t len, int *fd);
+void store_owner_drop(const char *owner_dir, const char *owner, int fd);
+
+#endif
