@@ -540,12 +540,21 @@ message_qp_encode(const char *s, size_t len, struct buf *out)
 	size_t i, col = 0, w, eol;
 	unsigned char c;
 	int last, enc;
+	char *p;
 
+	/*
+	 * Written straight into the buffer: this runs for every byte of every
+	 * message. At most 3 bytes out per byte in, plus a soft break for
+	 * every 73 columns of output.
+	 */
+	buf_grow(out, 3 * len + (len / 20 + 2) * 3);
+	p = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		eol = c == '\n' ? 1 : (c == '\r' && i + 1 < len && s[i + 1] == '\n') ? 2 : 0;
 		if (eol) {
-			buf_adds(out, "\r\n");
+			*p++ = '\r';
+			*p++ = '\n';
 			col = 0;
 			i += eol - 1;
 			continue;
@@ -562,15 +571,22 @@ message_qp_encode(const char *s, size_t len, struct buf *out)
 			w = enc ? 3 : 1;
 			if (col + w <= (size_t)(last ? QP_LINE : QP_LINE - 1))
 				break;
-			buf_adds(out, "=\r\n");
+			*p++ = '=';
+			*p++ = '\r';
+			*p++ = '\n';
 			col = 0;
 		}
-		if (enc)
-			buf_addf(out, "=%c%c", hex[c >> 4], hex[c & 15]);
-		else
-			buf_addc(out, (char)c);
+		if (enc) {
+			*p++ = '=';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
 		col += w;
 	}
+	out->len = (size_t)(p - out->data);
+	*p = '\0';
 }
 
 /* RFC 5322 date-time in UTC; -1 outside years 1970..9999. */

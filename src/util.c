@@ -122,12 +122,6 @@ buf_adds(struct buf *b, const char *s)
 }
 
 void
-buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-void
 buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
@@ -284,4 +278,24 @@ util_has_ctl(const char *s, size_t len)
 			return 1;
 	}
 	return 0;
+}
+
+void
+buf_add_json(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			buf_addf(b, "\\%c", c);
+		else if (c == '\n')
+			buf_adds(b, "\\n");
+		else if (c == '\t')
+			buf_adds(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			buf_addf(b, "\\u%04x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+	buf_addc(b, '"');
 }

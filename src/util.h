@@ -49,7 +49,15 @@ struct buf {
 void buf_grow(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
-void buf_addc(struct buf *b, char c);
+/* Inline: templates and encoders add bytes one at a time. */
+static inline void
+buf_addc(struct buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
 void buf_addf(struct buf *b, const char *fmt, ...) HERALD_PRINTF(2, 3);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 void buf_reset(struct buf *b);
@@ -73,6 +81,9 @@ size_t util_edit_distance(const char *a, const char *b);
 
 /* The file name without directories and without its last extension. The caller owns it. */
 char *util_file_stem(const char *path);
+
+/* Appends s as a JSON string, quoted and escaped. */
+void buf_add_json(struct buf *b, const char *s);
 
 /* 1 if s contains CR or LF (or any other C0 control but TAB), else 0. */
 int util_has_ctl(const char *s, size_t len);
