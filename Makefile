@@ -111,6 +111,7 @@ fuzz-smoke: fuzz
 
 bench: deps all
 	scripts/bench-check
+	scripts/bench-send
 
 demo: deps all
 	scripts/demo

@@ -22,6 +22,14 @@ struct command {
 
 int cmd_check(const struct global_opts *g, int argc, char **argv);
 int cmd_preview(const struct global_opts *g, int argc, char **argv);
+int cmd_send(const struct global_opts *g, int argc, char **argv);
+int cmd_schedule(const struct global_opts *g, int argc, char **argv);
+int cmd_reschedule(const struct global_opts *g, int argc, char **argv);
+int cmd_cancel(const struct global_opts *g, int argc, char **argv);
+int cmd_status(const struct global_opts *g, int argc, char **argv);
+int cmd_suppress(const struct global_opts *g, int argc, char **argv);
+int cmd_unsuppress(const struct global_opts *g, int argc, char **argv);
+int cmd_suppressed(const struct global_opts *g, int argc, char **argv);
 
 /*
  * Parses a command's options with getopt_long (argv[0] is the command);

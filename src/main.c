@@ -39,6 +39,84 @@ static const struct command commands[] = {
 	  "Exit status: 0 printed; 64 bad usage; 65 invalid input; 78 invalid\n"
 	  "configuration.\n",
 	  cmd_preview },
+	{ "send", "RELEASE [--list ID]... [--dry-run]",
+	  "deliver a release now, in the foreground",
+	  "Expands the release's lists (or each --list) into the journal, minus\n"
+	  "suppressed addresses, then sends one personalised message to each\n"
+	  "recipient through the relay, at the configured rates. Every outcome is\n"
+	  "recorded; running send again resumes where it stopped, and nobody gets\n"
+	  "the release twice (except the few messages in flight at a crash).\n"
+	  "\n"
+	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
+	  "  -n, --dry-run     expand and render everything, send nothing, write\n"
+	  "                    nothing; say how many would go\n"
+	  "\n"
+	  "A progress bar is shown on a terminal, log lines otherwise. Ctrl-C (or\n"
+	  "SIGTERM) lets the messages in flight finish and leaves the rest queued.\n"
+	  "\n"
+	  "Exit status: 0 all delivered (or failed for good); 75 some deliveries\n"
+	  "wait for a retry, the release is under embargo, or send was interrupted;\n"
+	  "69 the relay cannot be reached (nothing lost); 65 invalid input or an\n"
+	  "expired release; 78 configuration error (a refused login among them).\n",
+	  cmd_send },
+	{ "schedule", "RELEASE --at TIME [--tz ZONE] [--list ID]...",
+	  "record when a release goes out; herald run sends it then",
+	  "TIME is ISO 8601 with a UTC offset (2017-06-22T09:00:00-03:00), or a\n"
+	  "local time (2017-06-22T09:00) with --tz ZONE, an IANA zone such as\n"
+	  "America/Argentina/Buenos_Aires. The release file is checked and its\n"
+	  "snapshot kept in the journal: what is sent is the release as it was\n"
+	  "when scheduled. A time before the release's embargo, or not before its\n"
+	  "expiry, is refused.\n"
+	  "\n"
+	  "  --at TIME         when (required)\n"
+	  "  --tz ZONE         the zone of a TIME without offset\n"
+	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
+	  "\n"
+	  "Exit status: 0 scheduled; 64 bad or missing --at; 65 invalid input, or\n"
+	  "already scheduled or sent; 78 configuration error.\n",
+	  cmd_schedule },
+	{ "reschedule", "RELEASE --at TIME [--tz ZONE]",
+	  "move a scheduled (or cancelled) release to another time",
+	  "TIME as for schedule. The snapshot taken at scheduling is kept.\n"
+	  "\n"
+	  "Exit status: 0 rescheduled; 64 bad --at; 65 not in the journal, or\n"
+	  "already sending or sent.\n",
+	  cmd_reschedule },
+	{ "cancel", "RELEASE",
+	  "cancel a scheduled release, or the rest of one being sent",
+	  "A scheduled release will not be sent. For one being sent, deliveries\n"
+	  "not yet sent are marked failed (\"cancelled\"); messages in flight finish.\n"
+	  "\n"
+	  "Exit status: 0 cancelled; 65 not in the journal, or already done.\n",
+	  cmd_cancel },
+	{ "status", "[RELEASE] [--json]",
+	  "where each release stands: counts by state, commonest SMTP replies",
+	  "  -j, --json        one JSON object per release (an array without\n"
+	  "                    RELEASE): \"release\", \"state\", \"scheduled_at\",\n"
+	  "                    \"file_changed\", a count for each delivery state\n"
+	  "                    (\"queued\", \"sending\", \"sent\", \"deferred\",\n"
+	  "                    \"failed\", \"skipped\", \"bounced\") and \"replies\":\n"
+	  "                    [{\"reply\": \"450 4.2.2 ...\", \"count\": N}], the\n"
+	  "                    commonest last replies of deferred and failed rows.\n"
+	  "\n"
+	  "Exit status: 0; 65 RELEASE is not in the journal.\n",
+	  cmd_status },
+	{ "suppress", "EMAIL [--list ID]",
+	  "never mail EMAIL again (from one list, or from every list)",
+	  "  -l, --list ID     only for this list (default: every list)\n"
+	  "\n"
+	  "Suppressed recipients are recorded as skipped when a release is sent.\n",
+	  cmd_suppress },
+	{ "unsuppress", "EMAIL [--list ID]",
+	  "mail EMAIL again",
+	  "  -l, --list ID     the list-specific suppression (default: the one for\n"
+	  "                    every list)\n",
+	  cmd_unsuppress },
+	{ "suppressed", "[--json]",
+	  "list suppressed addresses, with reason and source",
+	  "  -j, --json        a JSON array of {\"address\", \"list\" (null: every\n"
+	  "                    list), \"reason\", \"source\", \"since\"}\n",
+	  cmd_suppressed },
 };
 
 const struct command *cmd_current;

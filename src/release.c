@@ -3,6 +3,7 @@
  */
 #include "release.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,12 +104,30 @@ release_texts(struct release *r, struct diag *d)
 int
 release_load(const char *path, struct release *r, struct diag *d)
 {
+	char *data;
+	size_t len;
+	int rc;
+
+	if (util_read_file(path, &data, &len) == -1) {
+		memset(r, 0, sizeof(*r));
+		diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	rc = release_load_mem(path, data, len, r, d);
+	free(data);
+	return rc;
+}
+
+int
+release_load_mem(const char *path, const char *data, size_t len, struct release *r,
+    struct diag *d)
+{
 	size_t before = d->errors;
 	const char *id, *tmpl;
 
 	memset(r, 0, sizeof(*r));
 	r->file = xstrdup(path);
-	if ((r->doc = ydoc_load_file(path, d)) == NULL)
+	if ((r->doc = ydoc_load_mem(path, data, len, d)) == NULL)
 		return -1;
 	r->root = ydoc_root(r->doc);
 	if (r->root == NULL) {

@@ -28,6 +28,9 @@ struct release {
 char *release_path(const char *dir, const char *arg);
 /* Loads and checks one release; 0, or -1 with every error in d. Free with release_free. */
 int release_load(const char *path, struct release *r, struct diag *d);
+/* The same from a buffer (a snapshot in the journal); path names it in errors. */
+int release_load_mem(const char *path, const char *data, size_t len, struct release *r,
+    struct diag *d);
 void release_free(struct release *r);
 /* A text field's value, or NULL. */
 const char *release_field(const struct release *r, const char *name);

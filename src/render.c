@@ -115,6 +115,59 @@ render_plus_address(const char *address, const char *token)
 	return xasprintf("%.*s+%s%s", (int)(at - address), address, token, at);
 }
 
+char *
+render_message_id(const struct render_env *env, const char *release_id,
+    unsigned long long rowid, const char *email)
+{
+	char token[TOKEN_MAX];
+
+	token_make(env->secret, "m", rowid, email, token);
+	return xasprintf("%s.%s@%s", release_id, token, env->cfg->sender.domain);
+}
+
+char *
+render_verp(const struct render_env *env, unsigned long long rowid, const char *email)
+{
+	char token[TOKEN_MAX];
+
+	token_make(env->secret, "b", rowid, email, token);
+	return render_plus_address(env->cfg->sender.bounce_address, token);
+}
+
+void
+render_fields_pack(const struct ynode *fields, struct buf *out)
+{
+	const struct ynode *v;
+	size_t i;
+
+	for (i = 0; fields != NULL && fields->kind == YNODE_MAP && i < fields->n; i++) {
+		v = ynode_val(fields, i);
+		if (v->kind != YNODE_SCALAR)
+			continue;
+		buf_add(out, ynode_key(fields, i)->str, strlen(ynode_key(fields, i)->str) + 1);
+		buf_add(out, v->str, strlen(v->str) + 1);
+	}
+}
+
+struct ynode *
+render_fields_unpack(struct ydoc *doc, const void *blob, size_t len)
+{
+	struct ynode *map = ynode_map(doc);
+	const char *p = blob, *end = p + len, *key, *val;
+
+	while (p < end) {
+		key = p;
+		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			break;
+		val = ++p;
+		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+		ynode_map_set(doc, map, key, ynode_str(doc, val));
+	}
+	return map;
+}
+
 static struct ynode *
 render_list_node(struct ydoc *doc, const struct list_info *l)
 {
@@ -128,7 +181,7 @@ render_list_node(struct ydoc *doc, const struct list_info *l)
 }
 
 struct render_ids {
-	char mtoken[TOKEN_MAX], utoken[TOKEN_MAX];
+	char utoken[TOKEN_MAX];
 	char *message_id, *unsub_address, *unsub_mailto, *unsub_url, *list_id;
 };
 
@@ -139,10 +192,8 @@ render_ids_make(struct render_ids *ids, const struct render_env *env,
 {
 	const struct config *c = env->cfg;
 
-	token_make(env->secret, "m", rowid, s->email, ids->mtoken);
 	token_make(env->secret, "u", rowid, s->email, ids->utoken);
-	ids->message_id = xasprintf("%s.%s@%s", rr->release->id, ids->mtoken,
-	    c->sender.domain);
+	ids->message_id = render_message_id(env, rr->release->id, rowid, s->email);
 	ids->unsub_address = render_plus_address(c->sender.unsubscribe_address,
 	    ids->utoken);
 	ids->unsub_mailto = xasprintf("mailto:%s?subject=unsubscribe", ids->unsub_address);

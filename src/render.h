@@ -45,4 +45,16 @@ int render_message(const struct render_env *env, const struct render_release *rr
 /* "local+TOKEN@domain" from "local@domain". The caller owns it. */
 char *render_plus_address(const char *address, const char *token);
 
+/* The Message-ID (without <>) and the VERP envelope sender of row `rowid`. The caller owns them. */
+char *render_message_id(const struct render_env *env, const char *release_id,
+    unsigned long long rowid, const char *email);
+char *render_verp(const struct render_env *env, unsigned long long rowid, const char *email);
+
+/*
+ * A subscriber's template fields (a mapping of scalars) as a blob for the
+ * journal, "key NUL value NUL ...", and back into a mapping in doc.
+ */
+void render_fields_pack(const struct ynode *fields, struct buf *out);
+struct ynode *render_fields_unpack(struct ydoc *doc, const void *blob, size_t len);
+
 #endif

@@ -1,7 +1,10 @@
 #include "timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 long long
 timefmt_days(long long y, unsigned m, unsigned d)
@@ -135,4 +138,69 @@ timefmt_iso_utc(long long t, char *out, unsigned long size)
 	y += m <= 2;
 	snprintf(out, size, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", y, m, d,
 	    rem / 3600, rem / 60 % 60, rem % 60);
+}
+
+static int
+timefmt_zone_ok(const char *zone)
+{
+	char path[512];
+	struct stat st;
+
+	if (zone[0] == '\0' || zone[0] == '/' || strstr(zone, "..") != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Sets TZ to zone (NULL: back to what it was) and tells the C library. */
+static void
+timefmt_set_tz(const char *zone, char **saved)
+{
+	if (zone) {
+		*saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+		setenv("TZ", zone, 1);
+	} else if (*saved) {
+		setenv("TZ", *saved, 1);
+		free(*saved);
+		*saved = NULL;
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+}
+
+int
+timefmt_parse_local(const char *s, const char *zone, long long *t)
+{
+	char buf[64], *saved = NULL;
+	struct tm want, got;
+	long long utc;
+	time_t r;
+	size_t n = strlen(s);
+
+	if (!timefmt_zone_ok(zone))
+		return -3;
+	/* Parse the fields as if UTC, then let the zone say what they mean. */
+	if (n + 2 > sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	memcpy(buf + n, "Z", 2);
+	if (timefmt_parse(buf, &utc) != 0)
+		return -1;
+	r = (time_t)utc;
+	gmtime_r(&r, &want);
+	want.tm_isdst = -1;
+	got = want;
+	timefmt_set_tz(zone, &saved);
+	r = mktime(&got);
+	if (r != (time_t)-1)
+		localtime_r(&r, &got);
+	timefmt_set_tz(NULL, &saved);
+	if (r == (time_t)-1)
+		return -1;
+	/* mktime moves a time that a DST change skipped: it did not exist. */
+	if (got.tm_hour != want.tm_hour || got.tm_min != want.tm_min)
+		return -4;
+	*t = (long long)r;
+	return 0;
 }

@@ -11,6 +11,13 @@
  * Unix seconds, -1 when malformed, -2 when well formed but without an offset.
  */
 int timefmt_parse(const char *s, long long *t);
+/*
+ * A local time "YYYY-MM-DDTHH:MM[:SS]" in the IANA zone `zone` (for
+ * schedule --tz). Not pure: it uses the C library's zone database. Returns
+ * 0 with *t, -1 when malformed, -3 when the zone is unknown, -4 when the
+ * time does not exist there (skipped by a DST change).
+ */
+int timefmt_parse_local(const char *s, const char *zone, long long *t);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 long long timefmt_days(long long y, unsigned m, unsigned d);
 /* "2017-06-22T12:00:00Z" into out (at least 21 bytes). */

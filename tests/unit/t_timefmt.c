@@ -40,6 +40,18 @@ main(void)
 		ok(rc == cases[i].rc && (rc != 0 || t == cases[i].t), "parse '%s' -> %d %lld",
 		    cases[i].in, rc, t);
 	}
+	{
+		long long t = 0;
+		is_int(timefmt_parse_local("2017-06-22T09:00", "America/Argentina/Buenos_Aires", &t), 0,
+		    "local time in Buenos Aires");
+		is_int(t, 1498132800, "09:00 in Buenos Aires is 12:00Z");
+		is_int(timefmt_parse_local("2026-03-08T02:30", "America/New_York", &t), -4,
+		    "a time skipped by DST does not exist");
+		is_int(timefmt_parse_local("2026-07-01T09:00", "Mars/Olympus", &t), -3, "unknown zone");
+		is_int(timefmt_parse_local("2026-07-01T09:00", "../etc/passwd", &t), -3, "zone path refused");
+		is_int(timefmt_parse_local("2026-07-01 9am", "UTC", &t), -1, "malformed local time");
+		is_str(getenv("TZ"), "America/Argentina/Buenos_Aires", "TZ is restored");
+	}
 	timefmt_iso_utc(1498132800, iso, sizeof(iso));
 	is_str(iso, "2017-06-22T12:00:00Z", "format UTC");
 	timefmt_iso_utc(-1, iso, sizeof(iso));

@@ -1,0 +1,216 @@
+/*
+ * cmd_status.c - herald status: where each release stands.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "journal.h"
+#include "timefmt.h"
+
+#define STATUS_REPLIES 5
+
+struct status_opts {
+	const char *release;
+	int json;
+};
+
+/* "changed" when the file no longer matches the snapshot that is sent. */
+static int
+status_file_changed(const struct store_release *r)
+{
+	char *data;
+	size_t len;
+	int changed;
+
+	if (r->file == NULL || util_read_file(r->file, &data, &len) == -1)
+		return -1;
+	changed = len != r->snapshot_len || memcmp(data, r->snapshot, len) != 0;
+	free(data);
+	return changed;
+}
+
+static void
+status_json(struct buf *b, struct store *st, const struct store_release *r,
+    const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep)
+{
+	char iso[32];
+	size_t i;
+
+	buf_adds(b, "{\"release\": ");
+	buf_add_json(b, r->release_id);
+	buf_adds(b, ", \"state\": ");
+	buf_add_json(b, store_rstate_name(r->state));
+	if (r->scheduled_at) {
+		timefmt_iso_utc(r->scheduled_at, iso, sizeof(iso));
+		buf_adds(b, ", \"scheduled_at\": ");
+		buf_add_json(b, iso);
+	}
+	buf_addf(b, ", \"file_changed\": %s", status_file_changed(r) == 1 ? "true" : "false");
+	for (i = 0; i < DS__COUNT; i++)
+		buf_addf(b, ", \"%s\": %zu", store_dstate_name((enum dstate)i), counts[i]);
+	buf_adds(b, ", \"replies\": [");
+	for (i = 0; i < nrep; i++) {
+		buf_adds(b, i ? ", {\"reply\": " : "{\"reply\": ");
+		buf_add_json(b, rep[i].reply);
+		buf_addf(b, ", \"count\": %zu}", rep[i].count);
+	}
+	buf_adds(b, "]}");
+	(void)st;
+}
+
+static void
+status_table_row(const struct store_release *r, const size_t counts[DS__COUNT],
+    const struct store_reply *rep, size_t nrep)
+{
+	char when[32] = "-";
+	size_t i;
+
+	if (r->scheduled_at)
+		timefmt_iso_utc(r->scheduled_at, when, sizeof(when));
+	printf("%-24s %-10s %-20s", r->release_id, store_rstate_name(r->state), when);
+	for (i = 0; i < DS__COUNT; i++)
+		printf(" %8zu", counts[i]);
+	putchar('\n');
+	if (status_file_changed(r) == 1)
+		printf("  note: %s changed since the snapshot; the snapshot is what is sent\n", r->file);
+	for (i = 0; i < nrep; i++)
+		printf("  %6zu x %s\n", rep[i].count, rep[i].reply);
+}
+
+static void
+status_header(void)
+{
+	size_t i;
+
+	printf("%-24s %-10s %-20s", "RELEASE", "STATE", "SCHEDULED");
+	for (i = 0; i < DS__COUNT; i++) {
+		char name[16];
+		size_t j;
+		snprintf(name, sizeof(name), "%s", store_dstate_name((enum dstate)i));
+		for (j = 0; name[j]; j++)
+			if (name[j] >= 'a' && name[j] <= 'z')
+				name[j] -= 'a' - 'A';
+		printf(" %8s", name);
+	}
+	putchar('\n');
+}
+
+static int
+status_one(struct store *st, const struct store_release *r, const struct status_opts *o,
+    struct buf *json)
+{
+	size_t counts[DS__COUNT], nrep = 0;
+	struct store_reply *rep = NULL;
+
+	if (store_counts(st, r->id, counts) == -1 ||
+	    store_top_replies(st, r->id, STATUS_REPLIES, &rep, &nrep) == -1) {
+		fprintf(stderr, "herald: journal: %s\n", store_error(st));
+		return -1;
+	}
+	if (o->json)
+		status_json(json, st, r, counts, rep, nrep);
+	else
+		status_table_row(r, counts, rep, nrep);
+	store_replies_free(rep, nrep);
+	return 0;
+}
+
+static int
+status_run(struct store *st, const struct status_opts *o)
+{
+	struct store_release one, *all = NULL;
+	struct buf json = BUF_INIT;
+	size_t i, n = 0;
+	int rc = 0, found;
+
+	memset(&one, 0, sizeof(one));
+	if (o->release) {
+		if ((found = store_release_get(st, o->release, &one)) != 0) {
+			if (found == 1)
+				fprintf(stderr, "herald: release '%s' is not in the journal (never scheduled or sent)\n",
+				    o->release);
+			return found == 1 ? EXIT_DATAERR : EXIT_SOFTWARE;
+		}
+		all = &one;
+		n = 1;
+	} else if (store_release_list(st, &all, &n) == -1) {
+		fprintf(stderr, "herald: journal: %s\n", store_error(st));
+		return EXIT_SOFTWARE;
+	}
+	if (!o->json && n)
+		status_header();
+	if (o->json && !o->release)
+		buf_addc(&json, '[');
+	for (i = 0; i < n && rc == 0; i++) {
+		if (o->json && !o->release && i)
+			buf_adds(&json, ", ");
+		rc = status_one(st, &all[i], o, &json);
+	}
+	if (o->json && !o->release)
+		buf_addc(&json, ']');
+	if (o->json)
+		printf("%s\n", buf_str(&json));
+	else if (n == 0)
+		printf("no releases scheduled or sent yet\n");
+	buf_free(&json);
+	for (i = 0; i < n; i++)
+		store_release_clear(&all[i]);
+	if (!o->release)
+		free(all);
+	return rc == 0 ? 0 : EXIT_SOFTWARE;
+}
+
+int
+cmd_status(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status_opts o = { NULL, 0 };
+	struct store *st = NULL;
+	struct config cfg;
+	struct diag d;
+	int c, status, rc;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			o.json = 1;
+			continue;
+		}
+		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "usage: herald status [RELEASE] [--json]\n");
+		return EXIT_USAGE;
+	}
+	o.release = optind < argc ? argv[optind] : NULL;
+	diag_init(&d, EXIT_DATAERR);
+	if (config_load(config_path(g->config), &cfg, &d) == -1) {
+		diag_print(&d);
+		status = EXIT_CONFIG;
+		goto out;
+	}
+	if ((rc = journal_open(&cfg, 1, &st)) == -1) {
+		status = EXIT_CANTCREAT;
+	} else if (rc == 1 && o.release) {
+		fprintf(stderr, "herald: release '%s' is not in the journal (nothing scheduled or sent yet)\n",
+		    o.release);
+		status = EXIT_DATAERR;
+	} else if (rc == 1) {
+		printf(o.json ? "[]\n" : "no releases scheduled or sent yet\n");
+		status = 0;
+	} else {
+		status = status_run(st, &o);
+	}
+out:
+	store_close(st);
+	config_free(&cfg);
+	diag_free(&d);
+	return status;
+}
