@@ -45,6 +45,7 @@ cmd_check(const struct global_opts *g, int argc, char **argv)
 			fprintf(stderr, "herald: %zu lists (%zu subscribers), %zu templates, %zu releases\n",
 			    sum.lists, sum.subscribers, sum.templates, sum.releases);
 	}
+	validate_summary_free(&sum);
 	diag_free(&d);
 	config_free(&cfg);
 	return status;

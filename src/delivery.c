@@ -18,7 +18,6 @@
 
 #include "addr.h"
 #include "list.h"
-#include "project.h"
 #include "ratelimit.h"
 #include "release.h"
 #include "render.h"
@@ -58,6 +57,7 @@ struct dvrun {
 	const struct config *cfg;
 	const struct delivery_opts *o;
 	struct diag d;
+	struct validate_summary vsum;	/* where each list is, from the check */
 	struct store *st;
 	struct release rel;
 	struct store_release srel;
@@ -251,9 +251,11 @@ out:
 	return rc == 0 ? 0 : rc == -2 ? EXIT_DATAERR : EXIT_USAGE;
 }
 
+/* Each list's file and template, as the project check found them. */
 static int
 dv_templates(struct dvrun *dv)
 {
+	const struct validate_list *vl;
 	const char *name;
 	struct dlist *l;
 	size_t i;
@@ -261,11 +263,13 @@ dv_templates(struct dvrun *dv)
 	partials_init(&dv->partials, dv->cfg->templates_dir);
 	for (i = 0; i < dv->nlists; i++) {
 		l = &dv->lists[i];
-		if ((l->path = project_list_path(dv->cfg, l->id, &dv->d)) == NULL)
+		if ((vl = validate_find_list(&dv->vsum, l->id)) == NULL) {
+			diag_error(&dv->d, NULL, 0, 0, "unknown list '%s': no list in %s/ has that id",
+			    l->id, dv->cfg->lists_dir);
 			return -1;
-		if (list_load(l->path, &l->info, NULL, NULL, &dv->d) == -1)
-			return -1;
-		name = dv->rel.template_name ? dv->rel.template_name : l->info.template_name;
+		}
+		l->path = xstrdup(vl->file);
+		name = dv->rel.template_name ? dv->rel.template_name : vl->template_name;
 		if (name == NULL) {
 			diag_error(&dv->d, l->path, 0, 0, "no template for list '%s'", l->id);
 			return -1;
@@ -329,7 +333,6 @@ static int
 dv_expand(struct dvrun *dv)
 {
 	struct expand x;
-	struct list_info info;
 	size_t i;
 	int rc = 0;
 
@@ -338,10 +341,12 @@ dv_expand(struct dvrun *dv)
 	if (store_begin(dv->st) == -1)
 		return -1;
 	for (i = 0; i < dv->nlists && rc == 0; i++) {
+		/* This pass also gives the list's name and description to the messages. */
 		x.list = &dv->lists[i];
-		if (list_load(x.list->path, &info, dv_expand_one, &x, &dv->d) == -1 || x.failed)
+		list_info_free(&x.list->info);
+		if (list_load(x.list->path, &x.list->info, dv_expand_one, &x, &dv->d) == -1 ||
+		    x.failed)
 			rc = -1;
-		list_info_free(&info);
 	}
 	buf_free(&x.fields);
 	if (rc == -1) {
@@ -568,15 +573,22 @@ dv_free_slot(struct dvrun *dv, size_t *index)
 	return NULL;
 }
 
+/*
+ * Rows are claimed a batch at a time: a claim is a transaction, and a
+ * claimed row that never reached the relay is simply sent by whoever
+ * reclaims it after a crash, so batching costs no duplicates.
+ */
+#define DV_CLAIM_BATCH 32
+
 /* The next claimed row, claiming a batch when none is waiting. 0 none, 1 got one. */
 static int
 dv_next_row(struct dvrun *dv, struct store_row *row)
 {
-	size_t got = 0, want = smtp_idle(dv->smtp);
+	size_t got = 0;
 
 	if (dv->nready == 0) {
-		dv->ready = xgrow(dv->ready, &dv->readycap, want ? want : 1, sizeof(*dv->ready));
-		if (store_claim(dv->st, dv->relrow, dv->owner, dv_now(), want ? want : 1,
+		dv->ready = xgrow(dv->ready, &dv->readycap, DV_CLAIM_BATCH, sizeof(*dv->ready));
+		if (store_claim(dv->st, dv->relrow, dv->owner, dv_now(), DV_CLAIM_BATCH,
 		    dv->ready, &got) == -1)
 			return -1;
 		dv->nready = got;
@@ -812,7 +824,7 @@ dv_summary(struct dvrun *dv)
 static int
 dv_check_inputs(struct dvrun *dv)
 {
-	validate_project(dv->cfg, &dv->d, NULL);
+	validate_project(dv->cfg, &dv->d, &dv->vsum);
 	if (dv->d.errors)
 		return dv->d.status;
 	return 0;
@@ -882,6 +894,7 @@ dv_free(struct dvrun *dv)
 		store_owner_drop(dv->owner_dir, dv->owner, dv->owner_fd);
 	free(dv->owner_dir);
 	store_close(dv->st);
+	validate_summary_free(&dv->vsum);
 	diag_free(&dv->d);
 }
 

@@ -534,6 +534,45 @@ message_mailbox_header(struct buf *out, const char *name, const char *display,
 	return 0;
 }
 
+/* 1 when position i of s is the end of a line (or of the text). */
+static int
+qp_line_end(const char *s, size_t len, size_t i)
+{
+	return i == len || s[i] == '\n' || (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n');
+}
+
+/*
+ * The fast path of message_qp_encode: copies the run of bytes from *i that
+ * need no encoding and fit on the current line, exactly as the byte-wise
+ * path would write them. Leaves *i on the run's last byte and returns 1,
+ * or returns 0 when the byte at *i needs the byte-wise path.
+ */
+static int
+qp_run(const char *s, size_t len, size_t *i, size_t col, char **p, size_t *colp)
+{
+	size_t j = *i, room = QP_LINE - 1 - col;
+	unsigned char c = (unsigned char)s[j];
+
+	if (col == 0 && (c == '.' || c == 'F'))
+		return 0;
+	while (j < len && j - *i < room) {
+		c = (unsigned char)s[j];
+		if (!((c > ' ' && c < 0x7f && c != '=') || c == ' ' || c == '\t'))
+			break;
+		j++;
+	}
+	/* A space or tab that ends a line is encoded: the byte-wise path does it. */
+	if (j > *i && (s[j - 1] == ' ' || s[j - 1] == '\t') && qp_line_end(s, len, j))
+		j--;
+	if (j == *i)
+		return 0;
+	memcpy(*p, s + *i, j - *i);
+	*p += j - *i;
+	*colp = col + (j - *i);
+	*i = j - 1;
+	return 1;
+}
+
 void
 message_qp_encode(const char *s, size_t len, struct buf *out)
 {
@@ -551,6 +590,8 @@ message_qp_encode(const char *s, size_t len, struct buf *out)
 	p = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
+		if (qp_run(s, len, &i, col, &p, &col))
+			continue;
 		eol = c == '\n' ? 1 : (c == '\r' && i + 1 < len && s[i + 1] == '\n') ? 2 : 0;
 		if (eol) {
 			*p++ = '\r';
@@ -559,8 +600,7 @@ message_qp_encode(const char *s, size_t len, struct buf *out)
 			i += eol - 1;
 			continue;
 		}
-		last = i + 1 == len || s[i + 1] == '\n' ||
-		    (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n');
+		last = qp_line_end(s, len, i + 1);
 		for (;;) {
 			enc = c == '=' || c < 0x20 || c >= 0x7f;
 			if (c == ' ' || c == '\t')

@@ -13,16 +13,11 @@
 #include "schema.h"
 #include "tmplfile.h"
 
-/* What the lists define, for checking the releases that name them. */
-struct known_list {
-	char *id, *file, *template_name;
-};
-
 struct check {
 	const struct config *cfg;
 	struct diag *d;
 	struct partials partials;
-	struct known_list *lists;
+	struct validate_list *lists;
 	size_t nlists, cap;
 	struct validate_summary *sum;
 };
@@ -46,7 +41,7 @@ check_templates(struct check *k)
 	project_files_free(files, n);
 }
 
-static const struct known_list *
+static const struct validate_list *
 check_find_list(const struct check *k, const char *id)
 {
 	size_t i;
@@ -74,9 +69,9 @@ check_list_templates(struct check *k, const struct list_info *info)
 static void
 check_lists(struct check *k)
 {
-	const struct known_list *other;
+	const struct validate_list *other;
 	struct list_info info;
-	struct known_list *kl;
+	struct validate_list *kl;
 	char **files;
 	size_t i, n;
 
@@ -109,7 +104,7 @@ check_lists(struct check *k)
 static void
 check_release_refs(struct check *k, const struct release *r)
 {
-	const struct known_list *kl;
+	const struct validate_list *kl;
 	size_t i;
 
 	if (r->nlists == 0)
@@ -154,14 +149,6 @@ check_releases(struct check *k)
 static void
 check_free(struct check *k)
 {
-	size_t i;
-
-	for (i = 0; i < k->nlists; i++) {
-		free(k->lists[i].id);
-		free(k->lists[i].file);
-		free(k->lists[i].template_name);
-	}
-	free(k->lists);
 	partials_free(&k->partials);
 }
 
@@ -181,5 +168,36 @@ validate_project(const struct config *cfg, struct diag *d, struct validate_summa
 	check_lists(&k);
 	check_releases(&k);
 	k.sum->lists = k.nlists;
+	k.sum->index = k.lists;
+	k.sum->nindex = k.nlists;
 	check_free(&k);
+	if (sum == NULL)
+		validate_summary_free(&ignored);
+}
+
+void
+validate_summary_free(struct validate_summary *sum)
+{
+	size_t i;
+
+	if (sum == NULL)
+		return;
+	for (i = 0; i < sum->nindex; i++) {
+		free(sum->index[i].id);
+		free(sum->index[i].file);
+		free(sum->index[i].template_name);
+	}
+	free(sum->index);
+	memset(sum, 0, sizeof(*sum));
+}
+
+const struct validate_list *
+validate_find_list(const struct validate_summary *sum, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < sum->nindex; i++)
+		if (strcmp(sum->index[i].id, id) == 0)
+			return &sum->index[i];
+	return NULL;
 }

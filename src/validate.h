@@ -16,11 +16,22 @@
 #include "schema.h"
 #include "tmplfile.h"
 
-struct validate_summary {
-	size_t lists, subscribers, templates, releases;
+/* What a valid list file defines, so that later steps need not read it again to find it. */
+struct validate_list {
+	char *id, *file, *template_name;
 };
 
-/* sum may be NULL. */
+struct validate_summary {
+	size_t lists, subscribers, templates, releases;
+	struct validate_list *index;	/* every list with an id, by file order */
+	size_t nindex;
+};
+
+/* sum may be NULL; otherwise free it with validate_summary_free. */
 void validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum);
+void validate_summary_free(struct validate_summary *sum);
+/* The list with that id, or NULL. */
+const struct validate_list *validate_find_list(const struct validate_summary *sum,
+    const char *id);
 
 #endif
