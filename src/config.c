@@ -385,6 +385,9 @@ config_smtp(struct config *c, const struct ynode *n, struct diag *d)
 	if (url && strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0)
 		schema_error(d, ynode_get(n, "url"),
 		    "'url' must start with smtp:// or smtps://, not '%s'", url);
+	else if (url && strchr(url + 7, '@') != NULL)
+		schema_error(d, ynode_get(n, "url"),
+		    "'url' must not carry a user or password: use username and password_env or password_file");
 	else if (url && (c->smtp.host = config_url_host(url)) == NULL)
 		schema_error(d, ynode_get(n, "url"), "'url' has no host: '%s'", url);
 	else if (url)

@@ -84,7 +84,8 @@ struct dvrun {
 	struct progress pr;
 	int status;			/* why the loop stopped, as an exit status */
 	int stopping;
-	int expired;
+	const char *fail_reason;	/* "expired", "cancelled": claimed rows fail, not requeue */
+	long long checked_ms;		/* when the release's state was last read */
 	unsigned connect_failures;
 	char stop_text[600];
 };
@@ -181,6 +182,16 @@ dv_lists_joined(const struct delivery_opts *o, const struct release *r)
 	return buf_detach(&b);
 }
 
+static void
+dv_say_embargo(const char *id, long long embargo)
+{
+	char iso[32];
+
+	timefmt_iso_utc(embargo, iso, sizeof(iso));
+	fprintf(stderr, "herald: release %s is under embargo until %s; nothing sent "
+	    "(herald schedule %s --at %s sends it then)\n", id, iso, id, iso);
+}
+
 /*
  * The release as the journal keeps it: the snapshot taken when it was
  * first scheduled or sent is what goes out, even if the file changed.
@@ -211,6 +222,12 @@ dv_release(struct dvrun *dv)
 		fprintf(stderr, "herald: release %s was cancelled; reschedule it to send it\n",
 		    fresh.id);
 		rc = -2;
+		goto out;
+	}
+	if (found == 1 && fresh.has_embargo && dv_now() < fresh.embargo) {
+		/* Nothing is recorded: schedule must still be able to take it. */
+		dv_say_embargo(fresh.id, fresh.embargo);
+		rc = -4;
 		goto out;
 	}
 	if (found == 1) {
@@ -248,6 +265,8 @@ out:
 	free(path);
 	if (rc == -1)
 		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
+	if (rc == -4)
+		return EXIT_TEMPFAIL;
 	return rc == 0 ? 0 : rc == -2 ? EXIT_DATAERR : EXIT_USAGE;
 }
 
@@ -629,7 +648,7 @@ dv_window_open(struct dvrun *dv)
 		/* The rows claimed already (and the one at hand) fail with them. */
 		n += dv->nready + 1;
 		dv->pr.failed += n;
-		dv->expired = 1;
+		dv->fail_reason = "expired";
 		dv_stop(dv, EXIT_DATAERR, "release %s expired at %s: %zu deliveries failed as expired",
 		    dv->rel.id, iso, n);
 		return 0;
@@ -691,7 +710,7 @@ dv_fill(struct dvrun *dv, struct ydoc *doc)
 
 /*
  * Stopping: claimed rows not yet handed to the relay go back to the queue,
- * or fail with the others when the release has expired.
+ * or fail with the others when the release has expired or was cancelled.
  */
 static void
 dv_requeue_ready(struct dvrun *dv)
@@ -702,10 +721,10 @@ dv_requeue_ready(struct dvrun *dv)
 
 	memset(&o, 0, sizeof(o));
 	o.state = DS_FAILED;
-	o.text = "expired";
+	o.text = dv->fail_reason;
 	store_begin(dv->st);
 	for (i = 0; i < dv->nready; i++) {
-		if (dv->expired)
+		if (dv->fail_reason)
 			store_delivery_done(dv->st, dv->ready[i].id, &o, now);
 		else
 			store_delivery_release(dv->st, dv->ready[i].id, now);
@@ -713,6 +732,25 @@ dv_requeue_ready(struct dvrun *dv)
 	}
 	store_commit(dv->st);
 	dv->nready = 0;
+}
+
+/* `herald cancel` from another process: stop, and what is claimed fails too. */
+static void
+dv_check_cancelled(struct dvrun *dv)
+{
+	struct store_release cur;
+	long long now = dv_ms();
+
+	if (now - dv->checked_ms < 1000)
+		return;
+	dv->checked_ms = now;
+	memset(&cur, 0, sizeof(cur));
+	if (store_release_get(dv->st, dv->rel.id, &cur) == 0 && cur.state == RS_CANCELLED) {
+		dv->fail_reason = "cancelled";
+		dv_stop(dv, 0, "release %s was cancelled; the messages in flight finished",
+		    dv->rel.id);
+	}
+	store_release_clear(&cur);
 }
 
 static void
@@ -724,6 +762,7 @@ dv_loop(struct dvrun *dv)
 	for (;;) {
 		if (dv->o->stop && *dv->o->stop)
 			dv_stop(dv, EXIT_TEMPFAIL, "interrupted");
+		dv_check_cancelled(dv);
 		wait = dv_fill(dv, doc);
 		if (smtp_in_flight(dv->smtp) == 0 && (wait == -1 || dv->stopping))
 			break;
@@ -798,13 +837,21 @@ dv_summary(struct dvrun *dv)
 	long long next = 0;
 	char iso[32];
 
+	struct store_release cur;
+	size_t skipped = 0;
+
 	dv_progress(dv, 1);
-	if (store_counts(dv->st, dv->relrow, counts) == -1)
+	/* Addresses suppressed while the send ran were never claimed: settle them. */
+	if (store_skip_suppressed(dv->st, dv->relrow, dv_now(), &skipped) == -1 ||
+	    store_counts(dv->st, dv->relrow, counts) == -1)
 		return EXIT_SOFTWARE;
 	if (dv->stopping)
 		fprintf(stderr, "herald: %s\n", dv->stop_text);
 	if (counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING] == 0) {
-		store_release_set_state(dv->st, dv->relrow, RS_DONE, dv_now());
+		memset(&cur, 0, sizeof(cur));
+		if (store_release_get(dv->st, dv->rel.id, &cur) == 0 && cur.state != RS_CANCELLED)
+			store_release_set_state(dv->st, dv->relrow, RS_DONE, dv_now());
+		store_release_clear(&cur);
 		printf("%s: %zu sent, %zu failed, %zu skipped\n", dv->rel.id, counts[DS_SENT] +
 		    counts[DS_BOUNCED], counts[DS_FAILED], counts[DS_SKIPPED]);
 		return dv->stopping ? dv->status : 0;
@@ -833,16 +880,14 @@ dv_check_inputs(struct dvrun *dv)
 static int
 dv_prepare(struct dvrun *dv)
 {
-	char err[256], iso[32];
+	char err[256];
 	int status;
 
 	if ((status = dv_check_inputs(dv)) != 0 || (status = dv_journal(dv)) != 0 ||
 	    (status = dv_release(dv)) != 0)
 		return status;
 	if (dv->rel.has_embargo && dv_now() < dv->rel.embargo) {
-		timefmt_iso_utc(dv->rel.embargo, iso, sizeof(iso));
-		fprintf(stderr, "herald: release %s is under embargo until %s; nothing sent "
-		    "(herald schedule %s --at %s sends it then)\n", dv->rel.id, iso, dv->rel.id, iso);
+		dv_say_embargo(dv->rel.id, dv->rel.embargo);
 		return EXIT_TEMPFAIL;
 	}
 	if (dv_templates(dv) == -1)

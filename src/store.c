@@ -135,6 +135,7 @@ enum sid {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
 	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_DUE, S_REL_LIST,
 	S_ADD, S_CLAIM, S_DONE, S_RELEASE, S_BOUNCED, S_STATE_OF, S_FAIL_PENDING,
+	S_SKIP_SUPPRESSED,
 	S_OWNERS, S_RECLAIM, S_COUNTS, S_NEXT, S_TOP,
 	S_SUPPRESS, S_UNSUPPRESS, S_IS_SUPPRESSED, S_SUPPRESSIONS,
 	S__COUNT
@@ -173,16 +174,28 @@ static const char *const sql[S__COUNT] = {
 	    "INSERT INTO deliveries (release, address, list, fields, state, text,"
 	    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
 	    " ON CONFLICT (release, address) DO NOTHING",
-	/* Retries that are due first, then fresh rows in the order they were added. */
+	/*
+	 * Retries that are due first, then fresh rows in the order they were
+	 * added; never an address suppressed since it was expanded (those
+	 * become skipped in store_skip_suppressed).
+	 */
 	[S_CLAIM] =
 	    "UPDATE deliveries SET state = 'sending', owner = ?1, updated = ?2"
 	    " WHERE id IN ("
-	    "  SELECT id FROM deliveries"
-	    "   WHERE release = ?3 AND state = 'deferred' AND next_attempt <= ?2"
-	    "  UNION ALL"
-	    "  SELECT id FROM deliveries WHERE release = ?3 AND state = 'queued'"
+	    "  SELECT id FROM ("
+	    "   SELECT id, address, list FROM deliveries"
+	    "    WHERE release = ?3 AND state = 'deferred' AND next_attempt <= ?2"
+	    "   UNION ALL"
+	    "   SELECT id, address, list FROM deliveries WHERE release = ?3 AND state = 'queued') d"
+	    "  WHERE NOT EXISTS (SELECT 1 FROM suppressions s"
+	    "   WHERE s.address = d.address AND s.list IN ('', d.list))"
 	    "  LIMIT ?4)"
 	    " RETURNING id, address, list, fields, attempts, first_attempt",
+	[S_SKIP_SUPPRESSED] =
+	    "UPDATE deliveries SET state = 'skipped', next_attempt = 0, text = 'suppressed',"
+	    " updated = ?2 WHERE release = ?1 AND state IN ('queued', 'deferred')"
+	    " AND EXISTS (SELECT 1 FROM suppressions s"
+	    "  WHERE s.address = deliveries.address AND s.list IN ('', deliveries.list))",
 	[S_DONE] =
 	    "UPDATE deliveries SET state = ?2, attempts = attempts + 1,"
 	    " first_attempt = CASE WHEN attempts = 0 THEN ?3 ELSE first_attempt END,"
@@ -987,6 +1000,22 @@ store_fail_pending(struct store *st, long long rel, const char *reason, long lon
 	bind_text(s, 2, reason != NULL ? reason : "");
 	bind_int(s, 3, now);
 	if (store_run(st, s, "fail pending") < 0)
+		return -1;
+	*n = (size_t)sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_skip_suppressed(struct store *st, long long rel, long long now, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SKIP_SUPPRESSED);
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_int(s, 2, now);
+	if (store_run(st, s, "skip suppressed") < 0)
 		return -1;
 	*n = (size_t)sqlite3_changes(st->db);
 	return 0;

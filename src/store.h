@@ -138,6 +138,13 @@ int store_fail_pending(struct store *st, long long rel, const char *reason, long
     size_t *n);
 
 /*
+ * Rows of rel still queued or deferred whose address has been suppressed
+ * (for their list or for all) since they were expanded become skipped.
+ * store_claim never hands out such a row; this settles them.
+ */
+int store_skip_suppressed(struct store *st, long long rel, long long now, size_t *n);
+
+/*
  * Gives back to `queued` every `sending` row whose owner is gone: for
  * each owner named by such rows, if its lock file in owner_dir can be
  * locked (or is missing), the owner is dead. *n is how many rows.

@@ -195,6 +195,11 @@ ok $? "embargo in the future: exit 75 (got $st)"
 [ "$(received "$S")" -eq "$before" ]
 ok $? "embargo in the future: the sink receives nothing"
 
+"$HERALD" -C "$E" schedule news --at 2099-01-01T00:00:00Z >"$SCRATCH/emb2.out" 2>&1; st=$?
+[ "$st" -eq 0 ]
+ok $? "after a send refused for its embargo, schedule at the embargo works (got $st)"
+diag <"$SCRATCH/emb2.out"
+
 # ---- expired (expires in the past, no embargo): nothing sent ----
 X="$SCRATCH/expired"
 small "$X" "$PORT" "connections: 4" "timeout: 5"
@@ -268,5 +273,47 @@ ok $? "the right password then delivers all 20 (exit $st, $(received "$A") recei
 ok $? "herald schedule news --at not-a-time: exit 64 (got $st)"
 [ -s "$SCRATCH/sch.err" ]
 ok $? "and says why on stderr"
+
+# ---- suppressed after expansion (between an interrupted send and its resume): skipped ----
+S="$SCRATCH/sink2"
+start_sink "$S"
+ok $? "a second plain sink starts"
+R="$SCRATCH/resume"
+small "$R" "$(free_port)" "connections: 4" "timeout: 5"
+"$HERALD" -C "$R" send news >/dev/null 2>&1
+"$HERALD" -C "$R" suppress user0007@example.org >/dev/null 2>&1
+sed -i "s|smtp://127.0.0.1:[0-9]*|smtp://127.0.0.1:$PORT|" "$R/config/herald.yaml"
+"$HERALD" -C "$R" send news >"$SCRATCH/res.out" 2>"$SCRATCH/res.err"; st=$?
+sleep 0.3
+! grep -q 'user0007@example.org' "$S/log.tsv"
+ok $? "an address suppressed after expansion is not mailed when the send resumes"
+got=$(counts "$R")
+[ "$got" = "0 0 19 0 0 1 0" ]
+ok $? "its row is skipped, the others sent (got $got, exit $st)"
+
+# ---- cancel while a send runs: the sender stops, the rest fails as cancelled ----
+C2="$SCRATCH/cancel"
+small "$C2" "$PORT" "connections: 1" "timeout: 5" "rate: 4/s" "burst: 1"
+"$HERALD" -C "$C2" send news >"$SCRATCH/can.out" 2>"$SCRATCH/can.err" &
+sender=$!
+sleep 1.5
+"$HERALD" -C "$C2" cancel news >"$SCRATCH/can2.out" 2>&1
+wait "$sender"; st=$?
+got=$(counts "$C2")
+sent=$(echo "$got" | cut -d' ' -f3)
+failed=$(echo "$got" | cut -d' ' -f5)
+[ "$st" -eq 0 ] && [ "$sent" -lt 20 ] && [ "$((sent + failed))" -eq 20 ] &&
+    [ "$(status_field "$C2" state)" = cancelled ]
+ok $? "cancel during a send: it stops, the rest failed, state cancelled (exit $st, counts $got)"
+{ cat "$SCRATCH/can.err" "$SCRATCH/can2.out"; } | diag
+
+# ---- a password in smtp.url is refused, and not echoed ----
+P2="$SCRATCH/urlpass"
+small "$P2" "$PORT" "connections: 1"
+sed -i "s|smtp://127.0.0.1:|smtp://press:Sekr1t-Url@127.0.0.1:|" "$P2/config/herald.yaml"
+"$HERALD" -C "$P2" check >"$SCRATCH/up.out" 2>&1; st=$?
+[ "$st" -eq 78 ] && ! grep -q 'Sekr1t-Url' "$SCRATCH/up.out"
+ok $? "a password in smtp.url is a configuration error that does not echo it (exit $st)"
+diag <"$SCRATCH/up.out"
 
 done_testing
