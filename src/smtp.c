@@ -247,8 +247,9 @@ smtp_classify(int curl_code, long response_code, const char *last_reply,
 	if (r->result == SMTP_OK || (failing && r->cause != SMTP_CAUSE_LOST)) {
 		r->code = (int)response_code;
 		if (code == response_code) {
-			memcpy(r->enhanced, enh, sizeof(enh));
-			memcpy(r->text, text, sizeof(text));
+			/* Strings, not the whole arrays: what follows their NUL is uninitialised. */
+			snprintf(r->enhanced, sizeof(r->enhanced), "%s", enh);
+			snprintf(r->text, sizeof(r->text), "%s", text);
 			return;
 		}
 	}
