@@ -868,6 +868,18 @@ dv_summary(struct dvrun *dv)
 	return dv->stopping ? dv->status : EXIT_TEMPFAIL;
 }
 
+/* What every message of the release shares, once the templates and secret are loaded. */
+static void
+dv_render_env(struct dvrun *dv)
+{
+	dv->env.cfg = dv->cfg;
+	dv->env.partials = &dv->partials;
+	dv->env.secret = dv->secret;
+	dv->env.now = dv_now();
+	render_release_init(&dv->rr, &dv->rel);
+	dv->rr_ready = 1;
+}
+
 static int
 dv_check_inputs(struct dvrun *dv)
 {
@@ -896,12 +908,7 @@ dv_prepare(struct dvrun *dv)
 		fprintf(stderr, "herald: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	dv->env.cfg = dv->cfg;
-	dv->env.partials = &dv->partials;
-	dv->env.secret = dv->secret;
-	dv->env.now = dv_now();
-	render_release_init(&dv->rr, &dv->rel);
-	dv->rr_ready = 1;
+	dv_render_env(dv);
 	return 0;
 }
 
@@ -1052,12 +1059,7 @@ dv_dry_run(struct dvrun *dv)
 		fprintf(stderr, "herald: %s\n", err);
 		return EXIT_CANTCREAT;
 	}
-	dv->env.cfg = dv->cfg;
-	dv->env.partials = &dv->partials;
-	dv->env.secret = dv->secret;
-	dv->env.now = dv_now();
-	render_release_init(&dv->rr, &dv->rel);
-	dv->rr_ready = 1;
+	dv_render_env(dv);
 	for (i = 0; i < dv->nlists && !x.failed; i++) {
 		x.list = &dv->lists[i];
 		if (list_load(x.list->path, &info, dry_one, &x, &dv->d) == -1)

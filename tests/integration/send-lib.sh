@@ -21,22 +21,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-cat >"$SCRATCH/port.py" <<'PY'
-import socket, sys, time
-if sys.argv[1] == "free":
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-else:  # wait PORT: until something accepts, at most 5 s
-    for _ in range(250):
-        try:
-            socket.create_connection(("127.0.0.1", int(sys.argv[2])), 0.2).close()
-            sys.exit(0)
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(1)
-PY
-free_port() { "$PY" "$SCRATCH/port.py" free; }
+free_port() { "$PY" "$TOP/tests/tools/port.py" free; }
 
 # forget_pid PID: no longer ours to stop.
 forget_pid() {
@@ -81,7 +66,7 @@ start_smtp_sink() {
 	smtp-sink $SINK_USER "$@" "127.0.0.1:$PORT" 1000 >"$SCRATCH/smtp-sink.$PORT.out" 2>&1 &
 	SMTP_SINK_PID=$!
 	SERVER_PIDS="$SERVER_PIDS $SMTP_SINK_PID"
-	"$PY" "$SCRATCH/port.py" wait "$PORT" || { echo "# smtp-sink did not start"; return 1; }
+	"$PY" "$TOP/tests/tools/port.py" wait "$PORT" || { echo "# smtp-sink did not start"; return 1; }
 }
 
 # project DIR PORT [MORE SMTP LINES...]: a small valid project sending to

@@ -16,22 +16,7 @@ TAB=$(printf '\t')
 SINK_USER=""
 [ "$(id -u)" -eq 0 ] && SINK_USER="-u nobody"
 
-cat > "$SCRATCH/port.py" <<'PY'
-import socket, sys, time
-if sys.argv[1] == "free":
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-else:  # wait PORT: until something accepts, at most 5 s
-    for _ in range(250):
-        try:
-            socket.create_connection(("127.0.0.1", int(sys.argv[2])), 0.2).close()
-            sys.exit(0)
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(1)
-PY
-free_port() { "$PY" "$SCRATCH/port.py" free; }
+free_port() { "$PY" "$TOP/tests/tools/port.py" free; }
 
 SINK_PID=""
 stop_sink() {
@@ -58,7 +43,7 @@ sink() {
 	# shellcheck disable=SC2086
 	smtp-sink $SINK_USER -c "$@" "127.0.0.1:$PORT" 1000 >"$SCRATCH/sink.out" 2>&1 &
 	SINK_PID=$!
-	"$PY" "$SCRATCH/port.py" wait "$PORT" || echo "# smtp-sink did not start" >&2
+	"$PY" "$TOP/tests/tools/port.py" wait "$PORT" || echo "# smtp-sink did not start" >&2
 }
 
 # drive NAME WANT [DRIVER OPTIONS AND RECIPIENTS...]: WANT is the lines'
@@ -230,7 +215,7 @@ P2=$(free_port)
 "$PY" "$SCRATCH/server.py" "$SCRATCH/cert.pem" "$SCRATCH/key.pem" "$P1" "$P2" "$SCRATCH/spool" \
     </dev/null >"$SCRATCH/server.log" 2>&1 &
 SERVER_PID=$!
-"$PY" "$SCRATCH/port.py" wait "$P1" && "$PY" "$SCRATCH/port.py" wait "$P2"
+"$PY" "$TOP/tests/tools/port.py" wait "$P1" && "$PY" "$TOP/tests/tools/port.py" wait "$P2"
 ok $? "aiosmtpd listens (STARTTLS on $P1, implicit TLS on $P2)"
 
 CA="$SCRATCH/cert.pem"
