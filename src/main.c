@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -165,6 +166,9 @@ main(int argc, char **argv)
 	struct global_opts g = { NULL, 0 };
 	size_t i;
 	int c;
+
+	/* The journal holds every subscriber's address: nothing herald creates is for others. */
+	umask(077);
 
 	while ((c = getopt_long(argc, argv, "+C:c:vhV", opts, NULL)) != -1) {
 		switch (c) {

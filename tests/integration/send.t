@@ -291,6 +291,9 @@ got=$(counts "$R")
 [ "$got" = "0 0 19 0 0 1 0" ]
 ok $? "its row is skipped, the others sent (got $got, exit $st)"
 
+[ "$(stat -c %a "$R/state/herald.db")" = 600 ] && [ "$(stat -c %a "$R/state")" = 700 ]
+ok $? "the journal (every subscriber's address) is readable by its owner only"
+
 # ---- cancel while a send runs: the sender stops, the rest fails as cancelled ----
 C2="$SCRATCH/cancel"
 small "$C2" "$PORT" "connections: 1" "timeout: 5" "rate: 4/s" "burst: 1"
