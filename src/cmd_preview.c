@@ -88,7 +88,7 @@ static int
 preview_render(struct preview *p, const struct list_info *info,
     const struct subscriber *s)
 {
-	if (render_message(&p->env, &p->rr, info, s, &p->tmpl, 0, &p->out, &p->d) == 0)
+	if (render_message(&p->env, &p->rr, info, s, &p->tmpl, 0, &p->out, NULL, &p->d) == 0)
 		p->found = 1;
 	return 1;
 }

@@ -175,9 +175,9 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 	struct sched s;
 	struct release rel;
 	struct store_release cur, put;
-	struct buf lists = BUF_INIT;
+	char *lists = NULL;
 	char *path = NULL, *data = NULL;
-	size_t len, i;
+	size_t len;
 	long long row;
 	int status, found;
 
@@ -203,17 +203,13 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	for (i = 0; i < (s.nlists ? s.nlists : rel.nlists); i++) {
-		if (i)
-			buf_addc(&lists, ' ');
-		buf_adds(&lists, s.nlists ? s.lists[i] : rel.lists[i]);
-	}
+	lists = release_lists_joined(&rel, s.lists, s.nlists);
 	memset(&put, 0, sizeof(put));
 	put.release_id = rel.id;
 	put.file = path;
 	put.snapshot = data;
 	put.snapshot_len = len;
-	put.lists = (char *)buf_str(&lists);
+	put.lists = lists;
 	put.scheduled_at = s.when;
 	put.state = RS_SCHEDULED;
 	if (found == -1 || store_release_put(s.st, &put, (long long)time(NULL), &row) == -1) {
@@ -223,7 +219,7 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 	}
 	sched_say("scheduled", rel.id, s.when);
 out:
-	buf_free(&lists);
+	free(lists);
 	store_release_clear(&cur);
 	release_free(&rel);
 	free(path);

@@ -167,21 +167,6 @@ dv_lists_from(struct dvrun *dv, const char *spaced)
 	return dv->nlists ? 0 : -1;
 }
 
-static char *
-dv_lists_joined(const struct delivery_opts *o, const struct release *r)
-{
-	struct buf b = BUF_INIT;
-	char **ids = o->nlists ? o->lists : r->lists;
-	size_t i, n = o->nlists ? o->nlists : r->nlists;
-
-	for (i = 0; i < n; i++) {
-		if (i)
-			buf_addc(&b, ' ');
-		buf_adds(&b, ids[i]);
-	}
-	return buf_detach(&b);
-}
-
 static void
 dv_say_embargo(const char *id, long long embargo)
 {
@@ -236,7 +221,7 @@ dv_release(struct dvrun *dv)
 			rc = -3;
 			goto out;
 		}
-		lists = dv_lists_joined(dv->o, &fresh);
+		lists = release_lists_joined(&fresh, dv->o->lists, dv->o->nlists);
 		memset(&put, 0, sizeof(put));
 		put.release_id = fresh.id;
 		put.file = path;
@@ -394,10 +379,10 @@ dv_list(struct dvrun *dv, const char *id)
 	return NULL;
 }
 
-/* The message for one row; the caller owns *msg. */
+/* The message for one row and its Message-ID; the caller owns *msg and *message_id. */
 static int
 dv_render(struct dvrun *dv, const struct store_row *row, struct ydoc *doc, char **msg,
-    size_t *len)
+    size_t *len, char **message_id)
 {
 	struct dlist *l = dv_list(dv, row->list);
 	struct subscriber s;
@@ -417,7 +402,7 @@ dv_render(struct dvrun *dv, const struct store_row *row, struct ydoc *doc, char 
 	if ((name = ynode_get(s.fields, "name")) != NULL)
 		s.name = name->str;
 	if (render_message(&dv->env, &dv->rr, &l->info, &s, &l->tmpl, (unsigned long long)row->id,
-	    &out, &dv->d) == -1) {
+	    &out, message_id, &dv->d) == -1) {
 		buf_free(&out);
 		return -1;
 	}
@@ -689,7 +674,7 @@ dv_fill(struct dvrun *dv, struct ydoc *doc)
 		}
 		if ((sl = dv_free_slot(dv, &index)) == NULL)
 			fatalx("an idle connection without a free slot");
-		if (dv_render(dv, &row, doc, &msg, &len) == -1) {
+		if (dv_render(dv, &row, doc, &msg, &len, &sl->message_id) == -1) {
 			dv_unget(dv, &row);
 			dv_stop(dv, EXIT_DATAERR, "cannot render the message for %s", row.address);
 			return 0;
@@ -699,8 +684,6 @@ dv_fill(struct dvrun *dv, struct ydoc *doc)
 		sl->used = 1;
 		sl->row = row;
 		sl->domain = strrchr(sl->row.address, '@') + 1;
-		sl->message_id = render_message_id(&dv->env, dv->rel.id,
-		    (unsigned long long)row.id, row.address);
 		if (smtp_submit(dv->smtp, from, row.address, msg, len, (void *)(uintptr_t)index) == -1)
 			fatalx("smtp_submit refused with an idle connection");
 		free(from);
@@ -1015,7 +998,7 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		return 0;
 	}
 	buf_reset(&x->msg);
-	if (render_message(&dv->env, &dv->rr, info, s, &x->list->tmpl, 0, &x->msg, &dv->d) == -1) {
+	if (render_message(&dv->env, &dv->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL, &dv->d) == -1) {
 		x->failed = 1;
 		return 1;
 	}
@@ -1044,7 +1027,7 @@ dv_dry_run(struct dvrun *dv)
 		fprintf(stderr, "herald: the release names no lists; give --list ID\n");
 		return EXIT_USAGE;
 	}
-	path = dv_lists_joined(dv->o, &dv->rel);
+	path = release_lists_joined(&dv->rel, dv->o->lists, dv->o->nlists);
 	dv_lists_from(dv, path);
 	free(path);
 	if (dv_templates(dv) == -1)

@@ -156,6 +156,23 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	return d->errors > before ? -1 : 0;
 }
 
+char *
+release_lists_joined(const struct release *r, char **override, size_t n)
+{
+	struct buf b = BUF_INIT;
+	char **ids = n ? override : r->lists;
+	size_t i;
+
+	if (n == 0)
+		n = r->nlists;
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&b, ' ');
+		buf_adds(&b, ids[i]);
+	}
+	return buf_detach(&b);
+}
+
 const char *
 release_field(const struct release *r, const char *name)
 {

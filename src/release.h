@@ -32,6 +32,12 @@ int release_load(const char *path, struct release *r, struct diag *d);
 int release_load_mem(const char *path, const char *data, size_t len, struct release *r,
     struct diag *d);
 void release_free(struct release *r);
+/*
+ * The list ids a send or schedule uses, separated by single spaces: the
+ * `override` ones (--list) when there are any, else the release's own.
+ * The caller owns the result ("" when there are none).
+ */
+char *release_lists_joined(const struct release *r, char **override, size_t n);
 /* A text field's value, or NULL. */
 const char *release_field(const struct release *r, const char *name);
 

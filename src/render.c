@@ -115,7 +115,7 @@ render_plus_address(const char *address, const char *token)
 	return xasprintf("%.*s+%s%s", (int)(at - address), address, token, at);
 }
 
-char *
+static char *
 render_message_id(const struct render_env *env, const char *release_id,
     unsigned long long rowid, const char *email)
 {
@@ -260,7 +260,7 @@ render_one_line(char *s)
 int
 render_message(const struct render_env *env, const struct render_release *rr,
     const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
-    unsigned long long rowid, struct buf *out, struct diag *d)
+    unsigned long long rowid, struct buf *out, char **message_id, struct diag *d)
 {
 	struct buf subject = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
 	struct render_ids ids;
@@ -294,6 +294,10 @@ render_message(const struct render_env *env, const struct render_release *rr,
 	if (message_build(&m, out) == -1) {
 		diag_error(d, t->file, 0, 0, "cannot build the message for %s", s->email);
 		goto out;
+	}
+	if (message_id) {
+		*message_id = ids.message_id;
+		ids.message_id = NULL;
 	}
 	rc = 0;
 out:

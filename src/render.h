@@ -35,19 +35,18 @@ void render_release_free(struct render_release *rr);
 
 /*
  * Appends the whole message for subscriber s of list l to out. rowid is
- * the delivery row the tokens name (0 in a preview). 0, or -1 with errors
- * in d and nothing appended.
+ * the delivery row the tokens name (0 in a preview). When message_id is
+ * not NULL it receives the Message-ID used (without <>; the caller owns
+ * it). 0, or -1 with errors in d and nothing appended.
  */
 int render_message(const struct render_env *env, const struct render_release *rr,
     const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
-    unsigned long long rowid, struct buf *out, struct diag *d);
+    unsigned long long rowid, struct buf *out, char **message_id, struct diag *d);
 
 /* "local+TOKEN@domain" from "local@domain". The caller owns it. */
 char *render_plus_address(const char *address, const char *token);
 
-/* The Message-ID (without <>) and the VERP envelope sender of row `rowid`. The caller owns them. */
-char *render_message_id(const struct render_env *env, const char *release_id,
-    unsigned long long rowid, const char *email);
+/* The VERP envelope sender of row `rowid`. The caller owns it. */
 char *render_verp(const struct render_env *env, unsigned long long rowid, const char *email);
 
 /*
