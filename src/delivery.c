@@ -19,6 +19,7 @@
 #include "addr.h"
 #include "list.h"
 #include "ratelimit.h"
+#include "sendpool.h"
 #include "release.h"
 #include "render.h"
 #include "smtp.h"
@@ -35,17 +36,12 @@ struct dlist {
 	int loaded;
 };
 
-/* A message handed to the relay, waiting for its reply. */
+/* A message handed to a sending thread, waiting for the relay's reply. */
 struct slot {
 	int used;
 	struct store_row row;
-	char *message_id;
 	const char *domain;	/* inside row.address */
-};
-
-struct outcome {
-	size_t slot;
-	struct smtp_reply reply;
+	struct sendjob job;
 };
 
 struct progress {
@@ -72,14 +68,12 @@ struct dvrun {
 	char *owner_dir;
 	char owner[128];
 	int owner_fd;
-	struct smtp *smtp;
+	struct sendpool *pool;
 	struct ratelimit *rl;
 	struct slot *slots;
 	size_t nslots;
 	struct store_row *ready;	/* claimed, waiting for the limiter */
 	size_t nready, readycap;
-	struct outcome *done;
-	size_t ndone, donecap;
 	char *password;
 	struct progress pr;
 	int status;			/* why the loop stopped, as an exit status */
@@ -300,29 +294,24 @@ dv_expand_one(void *arg, const struct list_info *info, const struct subscriber *
 {
 	struct expand *x = arg;
 	struct dvrun *dv = x->dv;
-	int supp, rc;
+	int rc;
 
 	(void)info;
 	if (s->delivery == DELIVERY_DIGEST) {
 		x->digest++;	/* digests carry it (herald digest) */
 		return 0;
 	}
-	if ((supp = store_is_suppressed(dv->st, s->email, x->list->id)) == -1) {
-		x->failed = 1;
-		return 1;
-	}
+	/* Suppressed addresses too: one statement for all of them makes them skipped. */
 	buf_reset(&x->fields);
 	render_fields_pack(s->fields, &x->fields);
 	rc = store_delivery_add(dv->st, dv->relrow, s->email, x->list->id, x->fields.data,
-	    x->fields.len, supp ? DS_SKIPPED : DS_QUEUED, supp ? "suppressed" : NULL, dv_now());
+	    x->fields.len, DS_QUEUED, NULL, dv_now());
 	if (rc == -1) {
 		x->failed = 1;
 		return 1;
 	}
 	if (rc == 1)
 		x->dup++;
-	else if (supp)
-		x->skipped++;
 	else
 		x->added++;
 	return 0;
@@ -353,6 +342,8 @@ dv_expand(struct dvrun *dv)
 			rc = -1;
 	}
 	buf_free(&x.fields);
+	if (rc == 0 && store_skip_suppressed(dv->st, dv->relrow, dv_now(), &x.skipped) == -1)
+		rc = -1;
 	if (rc == -1) {
 		store_rollback(dv->st);
 		return -1;
@@ -362,7 +353,7 @@ dv_expand(struct dvrun *dv)
 	if (dv->o->verbose)
 		fprintf(stderr, "herald: expanded %zu new recipients, %zu suppressed, %zu already "
 		    "in the journal or on an earlier list, %zu by digest\n",
-		    x.added, x.skipped, x.dup, x.digest);
+		    x.added > x.skipped ? x.added - x.skipped : 0, x.skipped, x.dup, x.digest);
 	return 0;
 }
 
@@ -379,10 +370,14 @@ dv_list(struct dvrun *dv, const char *id)
 	return NULL;
 }
 
-/* The message for one row and its Message-ID; the caller owns *msg and *message_id. */
+/*
+ * The message for one row and its Message-ID; the caller owns *msg and
+ * *message_id. It runs on the sending threads: dv is only read, and env,
+ * doc and d are the thread's own.
+ */
 static int
-dv_render(struct dvrun *dv, const struct store_row *row, struct ydoc *doc, char **msg,
-    size_t *len, char **message_id)
+dv_render(struct dvrun *dv, const struct render_env *env, struct diag *d,
+    const struct store_row *row, struct ydoc *doc, char **msg, size_t *len, char **message_id)
 {
 	struct dlist *l = dv_list(dv, row->list);
 	struct subscriber s;
@@ -390,7 +385,7 @@ dv_render(struct dvrun *dv, const struct store_row *row, struct ydoc *doc, char 
 	const struct ynode *name;
 
 	if (l == NULL) {
-		diag_error(&dv->d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
+		diag_error(d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
 		    row->id, row->list);
 		return -1;
 	}
@@ -401,13 +396,66 @@ dv_render(struct dvrun *dv, const struct store_row *row, struct ydoc *doc, char 
 	s.fields = render_fields_unpack(doc, row->fields, row->fields_len);
 	if ((name = ynode_get(s.fields, "name")) != NULL)
 		s.name = name->str;
-	if (render_message(&dv->env, &dv->rr, &l->info, &s, &l->tmpl, (unsigned long long)row->id,
-	    &out, message_id, &dv->d) == -1) {
+	if (render_message(env, &dv->rr, &l->info, &s, &l->tmpl, (unsigned long long)row->id,
+	    &out, message_id, d) == -1) {
 		buf_free(&out);
 		return -1;
 	}
 	*len = out.len;
 	*msg = buf_detach(&out);
+	return 0;
+}
+
+/* ---- the sending threads' side ---- */
+
+/* What a sending thread renders with: its own partials, document and diagnostics. */
+struct dvworker {
+	struct dvrun *dv;
+	struct partials partials;
+	struct render_env env;
+	struct ydoc *doc;
+	struct diag d;
+};
+
+static void *
+dv_worker_make(void *arg, unsigned i)
+{
+	struct dvrun *dv = arg;
+	struct dvworker *w = xcalloc(1, sizeof(*w));
+
+	(void)i;
+	w->dv = dv;
+	partials_copy(&w->partials, &dv->partials);
+	w->env = dv->env;
+	w->env.partials = &w->partials;
+	w->doc = ydoc_new("journal");
+	diag_init(&w->d, EXIT_DATAERR);
+	return w;
+}
+
+/* On the caller's thread, once the threads are gone: their errors are printed. */
+static void
+dv_worker_free(void *state)
+{
+	struct dvworker *w = state;
+
+	diag_print(&w->d);
+	diag_free(&w->d);
+	ydoc_free(w->doc);
+	partials_free(&w->partials);
+	free(w);
+}
+
+static int
+dv_worker_prepare(void *state, struct sendjob *j)
+{
+	struct dvworker *w = state;
+	const struct slot *sl = j->data;
+
+	if (dv_render(w->dv, &w->env, &w->d, &sl->row, w->doc, &j->msg, &j->len,
+	    &j->message_id) == -1)
+		return -1;
+	j->from = render_verp(&w->env, (unsigned long long)sl->row.id, sl->row.address);
 	return 0;
 }
 
@@ -447,17 +495,6 @@ dv_progress(struct dvrun *dv, int final)
 /* ---- outcomes ---- */
 
 static void
-dv_on_done(void *arg, void *cookie, const struct smtp_reply *r)
-{
-	struct dvrun *dv = arg;
-
-	dv->done = xgrow(dv->done, &dv->donecap, dv->ndone + 1, sizeof(*dv->done));
-	dv->done[dv->ndone].slot = (size_t)(uintptr_t)cookie;
-	dv->done[dv->ndone].reply = *r;
-	dv->ndone++;
-}
-
-static void
 dv_reply_text(const struct smtp_reply *r, char *out, size_t len)
 {
 	if (r->code)
@@ -487,19 +524,24 @@ dv_deferred(struct dvrun *dv, const struct slot *sl, struct store_outcome *o, lo
 }
 
 static int
-dv_outcome(struct dvrun *dv, const struct outcome *oc, long long now)
+dv_outcome(struct dvrun *dv, struct slot *sl, long long now)
 {
-	struct slot *sl = &dv->slots[oc->slot];
-	const struct smtp_reply *r = &oc->reply;
+	const struct smtp_reply *r = &sl->job.reply;
 	struct store_outcome o;
 	char text[600];
 	int rc = 0;
 
+	if (sl->job.failed) {
+		/* It could not be rendered: nothing went out, and the row waits. */
+		rc = store_delivery_release(dv->st, sl->row.id, now);
+		dv_stop(dv, EXIT_DATAERR, "cannot render the message for %s", sl->row.address);
+		goto out;
+	}
 	memset(&o, 0, sizeof(o));
 	o.code = r->code;
 	o.enhanced = *r->enhanced ? r->enhanced : NULL;
 	o.text = r->text;
-	o.message_id = sl->message_id;
+	o.message_id = sl->job.message_id;
 	if (r->result != SMTP_OK && r->cause != SMTP_CAUSE_REPLY && r->cause != SMTP_CAUSE_LOST) {
 		/* Not this recipient's fault: the row waits for the relay. */
 		rc = store_delivery_release(dv->st, sl->row.id, now);
@@ -534,26 +576,29 @@ dv_outcome(struct dvrun *dv, const struct outcome *oc, long long now)
 		rc = store_delivery_done(dv->st, sl->row.id, &o, now);
 out:
 	store_row_clear(&sl->row);
-	free(sl->message_id);
+	free(sl->job.message_id);
 	memset(sl, 0, sizeof(*sl));
 	return rc;
 }
 
-/* Every reply since the last call, recorded in one transaction. */
+/*
+ * Every reply since the last call, recorded in one transaction. A slot is
+ * free again only once its outcome is committed, so a crash finds at most
+ * one message per connection delivered but not recorded.
+ */
 static int
-dv_record(struct dvrun *dv)
+dv_record(struct dvrun *dv, struct sendjob **done, size_t ndone)
 {
 	long long now = dv_now();
 	size_t i;
 	int rc = 0;
 
-	if (dv->ndone == 0)
+	if (ndone == 0)
 		return 0;
 	if (store_begin(dv->st) == -1)
 		return -1;
-	for (i = 0; i < dv->ndone && rc == 0; i++)
-		rc = dv_outcome(dv, &dv->done[i], now);
-	dv->ndone = 0;
+	for (i = 0; i < ndone && rc == 0; i++)
+		rc = dv_outcome(dv, done[i]->data, now);
 	if (rc == -1) {
 		store_rollback(dv->st);
 		return -1;
@@ -564,16 +609,13 @@ dv_record(struct dvrun *dv)
 /* ---- the loop ---- */
 
 static struct slot *
-dv_free_slot(struct dvrun *dv, size_t *index)
+dv_free_slot(struct dvrun *dv)
 {
 	size_t i;
 
-	for (i = 0; i < dv->nslots; i++) {
-		if (!dv->slots[i].used) {
-			*index = i;
+	for (i = 0; i < dv->nslots; i++)
+		if (!dv->slots[i].used)
 			return &dv->slots[i];
-		}
-	}
 	return NULL;
 }
 
@@ -646,18 +688,15 @@ dv_window_open(struct dvrun *dv)
  * how long to wait before trying again (ms), or -1 when no row is due.
  */
 static long long
-dv_fill(struct dvrun *dv, struct ydoc *doc)
+dv_fill(struct dvrun *dv)
 {
 	struct store_row row;
 	const char *domain;
 	struct slot *sl;
-	size_t index = 0;
 	long long wait;
-	char *msg, *from;
-	size_t len;
 	int got;
 
-	while (!dv->stopping && smtp_idle(dv->smtp) > 0) {
+	while (!dv->stopping && sendpool_idle(dv->pool) > 0) {
 		if ((got = dv_next_row(dv, &row)) <= 0) {
 			if (got == -1)
 				dv_stop(dv, EXIT_SOFTWARE, "journal: %s", store_error(dv->st));
@@ -672,21 +711,15 @@ dv_fill(struct dvrun *dv, struct ydoc *doc)
 			dv_unget(dv, &row);
 			return wait;
 		}
-		if ((sl = dv_free_slot(dv, &index)) == NULL)
+		if ((sl = dv_free_slot(dv)) == NULL)
 			fatalx("an idle connection without a free slot");
-		if (dv_render(dv, &row, doc, &msg, &len, &sl->message_id) == -1) {
-			dv_unget(dv, &row);
-			dv_stop(dv, EXIT_DATAERR, "cannot render the message for %s", row.address);
-			return 0;
-		}
 		ratelimit_take(dv->rl, domain, dv_ms());
-		from = render_verp(&dv->env, (unsigned long long)row.id, row.address);
 		sl->used = 1;
 		sl->row = row;
 		sl->domain = strrchr(sl->row.address, '@') + 1;
-		if (smtp_submit(dv->smtp, from, row.address, msg, len, (void *)(uintptr_t)index) == -1)
-			fatalx("smtp_submit refused with an idle connection");
-		free(from);
+		sl->job.data = sl;
+		sl->job.rcpt = sl->row.address;
+		sendpool_submit(dv->pool, &sl->job);
 	}
 	return 1000;
 }
@@ -739,28 +772,28 @@ dv_check_cancelled(struct dvrun *dv)
 static void
 dv_loop(struct dvrun *dv)
 {
-	struct ydoc *doc = ydoc_new("journal");
+	struct sendjob **done;
 	long long wait;
+	size_t n;
 
 	for (;;) {
 		if (dv->o->stop && *dv->o->stop)
 			dv_stop(dv, EXIT_TEMPFAIL, "interrupted");
 		dv_check_cancelled(dv);
-		wait = dv_fill(dv, doc);
-		if (smtp_in_flight(dv->smtp) == 0 && (wait == -1 || dv->stopping))
+		wait = dv_fill(dv);
+		if (sendpool_in_flight(dv->pool) == 0 && (wait == -1 || dv->stopping))
 			break;
 		if (wait == -1 || wait > 1000)
 			wait = 1000;
 		/* Signals must be noticed soon even while a slow relay thinks. */
 		if (wait > 200 && dv->o->stop)
 			wait = 200;
-		smtp_poll(dv->smtp, (int)wait, dv_on_done, dv);
-		if (dv_record(dv) == -1)
+		n = sendpool_wait(dv->pool, (int)wait, &done);
+		if (dv_record(dv, done, n) == -1)
 			dv_stop(dv, EXIT_SOFTWARE, "journal: %s", store_error(dv->st));
 		dv_progress(dv, 0);
 	}
 	dv_requeue_ready(dv);
-	ydoc_free(doc);
 }
 
 /* ---- the whole run ---- */
@@ -770,6 +803,7 @@ dv_smtp(struct dvrun *dv)
 {
 	const struct config *c = dv->cfg;
 	struct smtp_opts so;
+	struct sendpool_ops ops = { dv_worker_make, dv_worker_free, dv_worker_prepare, dv };
 
 	if (dv_password(dv) == -1)
 		return -1;
@@ -782,7 +816,7 @@ dv_smtp(struct dvrun *dv)
 	so.helo = c->sender.domain;
 	so.connections = c->smtp.connections;
 	so.timeout = (long)c->smtp.timeout;
-	if ((dv->smtp = smtp_new(&so)) == NULL) {
+	if ((dv->pool = sendpool_new(&so, sendpool_threads(so.connections), &ops)) == NULL) {
 		fprintf(stderr, "herald: cannot set up libcurl\n");
 		return -1;
 	}
@@ -900,6 +934,8 @@ dv_free(struct dvrun *dv)
 {
 	size_t i;
 
+	/* First: the threads still read the lists, templates and slots. */
+	sendpool_free(dv->pool);
 	for (i = 0; i < dv->nlists; i++) {
 		free(dv->lists[i].id);
 		free(dv->lists[i].path);
@@ -909,12 +945,10 @@ dv_free(struct dvrun *dv)
 	free(dv->lists);
 	for (i = 0; i < dv->nslots; i++) {
 		store_row_clear(&dv->slots[i].row);
-		free(dv->slots[i].message_id);
+		free(dv->slots[i].job.message_id);
 	}
 	free(dv->slots);
 	free(dv->ready);
-	free(dv->done);
-	smtp_free(dv->smtp);
 	ratelimit_free(dv->rl);
 	if (dv->password) {
 		memset(dv->password, 0, strlen(dv->password));

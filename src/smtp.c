@@ -653,6 +653,13 @@ perform(struct smtp *s)
 		fatalx("smtp: curl_multi_perform: %s", curl_multi_strerror(mc));
 }
 
+/* From another thread: an smtp_poll waiting now, or the next one, returns at once. */
+void
+smtp_wakeup(struct smtp *s)
+{
+	curl_multi_wakeup(s->multi);
+}
+
 /*
  * Results already there are handed out without waiting. libcurl itself
  * may block in curl_multi_perform: for the reply to a final dot, and for

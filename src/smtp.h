@@ -72,6 +72,8 @@ typedef void (*smtp_done_fn)(void *arg, void *cookie, const struct smtp_reply *r
  * Returns the number still in flight.
  */
 int smtp_poll(struct smtp *s, int timeout_ms, smtp_done_fn done, void *arg);
+/* The one call that is safe from another thread: smtp_poll returns soon. */
+void smtp_wakeup(struct smtp *s);
 
 /* Classifies a finished transfer; exported for the unit tests. curl_code is a CURLcode. */
 void smtp_classify(int curl_code, long response_code, const char *last_reply,

@@ -36,6 +36,27 @@ partials_free(struct partials *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void
+partials_copy(struct partials *dst, const struct partials *src)
+{
+	size_t i;
+
+	partials_init(dst, "");
+	free(dst->dir);
+	dst->dir = xstrdup(src->dir);
+	dst->items = xcalloc(src->n ? src->n : 1, sizeof(*dst->items));
+	dst->cap = src->n ? src->n : 1;
+	for (i = 0; i < src->n; i++) {
+		dst->items[i].name = xstrdup(src->items[i].name);
+		dst->items[i].file = xstrdup(src->items[i].file);
+		dst->items[i].src = xmalloc(src->items[i].len + 1);
+		memcpy(dst->items[i].src, src->items[i].src, src->items[i].len);
+		dst->items[i].src[src->items[i].len] = '\0';
+		dst->items[i].len = src->items[i].len;
+	}
+	dst->n = src->n;
+}
+
 /* A partial's name becomes a path: no directories, no dot files. */
 static int
 partials_name_ok(const char *name)

@@ -31,6 +31,8 @@ enum tmplfile_part { TMPLFILE_SUBJECT, TMPLFILE_TEXT, TMPLFILE_HTML };
 
 void partials_init(struct partials *p, const char *templates_dir);
 void partials_free(struct partials *p);
+/* dst: every partial src has read so far, for another thread's own use. */
+void partials_copy(struct partials *dst, const struct partials *src);
 /* A tmpl_partial_fn over a struct partials. */
 int partials_lookup(void *arg, const char *name, const char **src, size_t *len,
     struct tmpl_pos *pos);
