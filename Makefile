@@ -86,7 +86,7 @@ asan: deps
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" test
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -Wall -Wextra -Werror
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) -Isrc -Wall -Wextra -Werror
 
 fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 
@@ -103,6 +103,7 @@ fuzz-smoke: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(O)/fuzz/corpus-$$t; \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 	  $(O)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
 	    $(O)/fuzz/corpus-$$t tests/fuzz/seeds/$${t#fuzz_} 2>$(O)/fuzz/$$t.log \
 	    || { tail -40 $(O)/fuzz/$$t.log; exit 1; }; \

@@ -119,6 +119,22 @@ static const struct command commands[] = {
 	  "  -j, --json        a JSON array of {\"address\", \"list\" (null: every\n"
 	  "                    list), \"reason\", \"source\", \"since\"}\n",
 	  cmd_suppressed },
+	{ "classify", "[FILE]",
+	  "say what herald makes of one message (a bounce, a reply); touches nothing",
+	  "Reads one raw message from FILE or standard input and prints a line per\n"
+	  "finding:\n"
+	  "  bounce<TAB>hard|soft<TAB>ADDRESS<TAB>STATUS   a failed recipient (\"-\": named\n"
+	  "                    only by the VERP token, or no status given)\n"
+	  "  unsubscribe<TAB>ADDRESS<TAB>LIST              a tokened unsubscribe, or a\n"
+	  "                    reply to one of our messages asking for it\n"
+	  "  auto-reply                                    vacation, out of office\n"
+	  "  human                                         anything else\n"
+	  "\n"
+	  "The config is read when there is one: it names the VERP and unsubscribe\n"
+	  "addresses and the domain of our Message-IDs.\n"
+	  "\n"
+	  "Exit status: 0; 66 FILE cannot be opened; 78 a broken config.\n",
+	  cmd_classify },
 };
 
 const struct command *cmd_current;

@@ -1,0 +1,52 @@
+/*
+ * classify.h - what a message in the mailbox is, from its bytes alone.
+ *
+ * Pure: no journal, no network, no clock. It parses with libetpan's RFC
+ * 5322 and MIME parsers and reports findings; acting on them (verifying
+ * tokens against the journal, suppressing, moving) is the caller's.
+ *
+ *   - a bounce: each failed recipient, hard or soft, with its status
+ *     (from an RFC 3464 report, or from the text of the non-standard
+ *     formats: qmail, Exchange, old Sendmail, Postfix, providers');
+ *   - an unsubscribe: mail to unsubscribe+TOKEN@, or a reply to one of our
+ *     messages that asks for it (English, Spanish, Portuguese, French);
+ *   - an auto-reply (RFC 3834, vacation, out of office, challenges);
+ *   - otherwise human mail.
+ */
+#ifndef HERALD_CLASSIFY_H
+#define HERALD_CLASSIFY_H
+
+#include <stddef.h>
+
+enum cls_kind { CLS_BOUNCE, CLS_UNSUBSCRIBE, CLS_AUTOREPLY, CLS_HUMAN };
+
+struct cls_finding {
+	enum cls_kind kind;
+	int hard;		/* a bounce for a bad address */
+	char address[256];	/* bounce: the failed recipient (lowercase); unsubscribe:
+				   the sender, "" when unknown */
+	char status[16];	/* "5.1.1", or a reply code "550", or "" */
+};
+
+struct cls_opts {
+	const char *bounce_address;	 /* bounces@example.org: VERP is bounces+TOKEN@ */
+	const char *unsubscribe_address; /* unsubscribe@example.org */
+	const char *msgid_domain;	 /* our Message-IDs end in @this */
+};
+
+struct cls_result {
+	struct cls_finding *f;
+	size_t n, cap;
+	char verp_token[64];	/* from bounces+TOKEN@ among the recipients, or "" */
+	char unsub_token[64];	/* from unsubscribe+TOKEN@, or "" */
+	char reply_id[256];	/* the In-Reply-To/References id that is ours, or "" */
+	char message_id[256];	/* the message's own Message-ID, without <> */
+};
+
+/* Always fills r with at least one finding; -1 only when raw is not a message at all. */
+int classify(const char *raw, size_t len, const struct cls_opts *o, struct cls_result *r);
+void cls_result_free(struct cls_result *r);
+
+const char *cls_kind_name(enum cls_kind k);
+
+#endif

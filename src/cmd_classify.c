@@ -1,0 +1,132 @@
+/*
+ * cmd_classify.c - herald classify [FILE]: what herald makes of one
+ * message, one line per finding. It reads the message and the config and
+ * touches nothing else.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cmd.h"
+#include "config.h"
+#include "diag.h"
+#include "util.h"
+
+/* A message larger than this is not a bounce or a reply worth reading whole. */
+#define CLASSIFY_MAX (16u << 20)
+
+static int
+read_all(FILE *f, char **out, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b.len + n > CLASSIFY_MAX)
+			n = CLASSIFY_MAX - b.len;
+		buf_add(&b, chunk, n);
+		if (b.len >= CLASSIFY_MAX)
+			break;
+	}
+	if (ferror(f)) {
+		buf_free(&b);
+		return -1;
+	}
+	*len = b.len;
+	*out = b.data ? buf_detach(&b) : xstrdup("");
+	return 0;
+}
+
+static void
+print_findings(const struct cls_result *r)
+{
+	const struct cls_finding *f;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		f = &r->f[i];
+		switch (f->kind) {
+		case CLS_BOUNCE:
+			printf("bounce\t%s\t%s\t%s\n", f->hard ? "hard" : "soft",
+			    f->address[0] ? f->address : "-", f->status[0] ? f->status : "-");
+			break;
+		case CLS_UNSUBSCRIBE:
+			printf("unsubscribe\t%s\t-\n", f->address[0] ? f->address : "-");
+			break;
+		case CLS_AUTOREPLY:
+		case CLS_HUMAN:
+			printf("%s\n", cls_kind_name(f->kind));
+			break;
+		}
+	}
+}
+
+int
+cmd_classify(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path, *file = "-";
+	struct cls_opts co = { NULL, NULL, NULL };
+	struct cls_result r;
+	struct config cfg;
+	struct diag d;
+	int c, have_cfg = 0, status = 0;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "usage: herald classify [FILE]\n");
+		return EXIT_USAGE;
+	}
+	if (optind < argc)
+		file = argv[optind];
+	diag_init(&d, EXIT_DATAERR);
+	/* Without a config the tokens cannot be recognised, but the rest can. */
+	path = config_path(g->config);
+	if (g->config || access(path, F_OK) == 0) {
+		if (config_load(path, &cfg, &d) == -1) {
+			diag_print(&d);
+			diag_free(&d);
+			return EXIT_CONFIG;
+		}
+		have_cfg = 1;
+		co.bounce_address = cfg.sender.bounce_address;
+		co.unsubscribe_address = cfg.sender.unsubscribe_address;
+		co.msgid_domain = cfg.sender.domain;
+	}
+	f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "herald: %s: %s\n", file, strerror(errno));
+		status = EXIT_NOINPUT;
+		goto out;
+	}
+	if (read_all(f, &msg, &len) == -1) {
+		fprintf(stderr, "herald: %s: cannot read: %s\n", file, strerror(errno));
+		status = EXIT_IOERR;
+	} else {
+		classify(msg, len, &co, &r);
+		print_findings(&r);
+		cls_result_free(&r);
+	}
+	if (f != stdin)
+		fclose(f);
+out:
+	free(msg);
+	if (have_cfg)
+		config_free(&cfg);
+	diag_free(&d);
+	return status;
+}
