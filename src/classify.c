@@ -402,7 +402,6 @@ html_to_text(struct text *t, size_t from)
 struct walk {
 	struct text notice;	/* the human-readable report, not the returned message */
 	struct text report;	/* message/delivery-status bodies */
-	struct text returned;	/* returned headers (message/rfc822, text/rfc822-headers) */
 	int multipart_report;
 };
 
@@ -426,16 +425,8 @@ walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
 			walk(w, clist_content(it), depth + 1, inside_returned);
 		return;
 	case MAILMIME_MESSAGE:
-		/* The top, or a returned message: its headers only. */
-		if (depth > 0 && m->mm_mime_start && m->mm_length) {
-			size_t n = m->mm_length;
-			const char *s = m->mm_mime_start, *e = find_ci(s, n, "\r\n\r\n");
-			const char *e2 = find_ci(s, n, "\n\n");
-			if (e2 && (!e || e2 < e))
-				e = e2;
-			text_add(&w->returned, s, e ? (size_t)(e - s) : n);
-		}
-		walk(w, m->mm_data.mm_message.mm_msg_mime, depth + 1, depth > 0);
+		/* The top, or a returned message, whose text names no failure. */
+		walk(w, m->mm_data.mm_message.mm_msg_mime, depth + 1, inside_returned || depth > 0);
 		return;
 	default:
 		break;
@@ -443,9 +434,9 @@ walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
 	if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
 		part_text(m, &w->report);
-	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
-	    strcmp(type, "message/rfc822-headers") == 0 || inside_returned) {
-		part_text(m, &w->returned);
+	} else if (inside_returned || strcmp(type, "text/rfc822-headers") == 0 ||
+	    strcmp(type, "message/rfc822-headers") == 0) {
+		return;
 	} else if (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0) {
 		from = w->notice.len;
 		part_text(m, &w->notice);
@@ -462,7 +453,6 @@ struct headers {
 	char auto_submitted[64];
 	int autoreply_header;	/* vacation and out-of-office markers */
 	int failed_recipients;	/* X-Failed-Recipients seen */
-	int precedence_bulk;
 };
 
 static const char *
@@ -499,6 +489,14 @@ plus_token(const char *base, const char *s, char *tok, size_t size)
 	}
 }
 
+/* Either of our plus addresses, when spec is one. */
+static void
+addr_tokens(const char *spec, const struct cls_opts *o, struct cls_result *r)
+{
+	plus_token(o->bounce_address, spec, r->verp_token, sizeof(r->verp_token));
+	plus_token(o->unsubscribe_address, spec, r->unsub_token, sizeof(r->unsub_token));
+}
+
 static void
 mailbox_addr(const struct mailimf_mailbox *mb, char *out, size_t size)
 {
@@ -519,21 +517,14 @@ address_list_tokens(const struct mailimf_address_list *l, const struct cls_opts 
 		a = clist_content(it);
 		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX && a->ad_data.ad_mailbox &&
 		    a->ad_data.ad_mailbox->mb_addr_spec) {
-			plus_token(o->bounce_address, a->ad_data.ad_mailbox->mb_addr_spec,
-			    r->verp_token, sizeof(r->verp_token));
-			plus_token(o->unsubscribe_address, a->ad_data.ad_mailbox->mb_addr_spec,
-			    r->unsub_token, sizeof(r->unsub_token));
+			addr_tokens(a->ad_data.ad_mailbox->mb_addr_spec, o, r);
 		} else if (a->ad_type == MAILIMF_ADDRESS_GROUP && a->ad_data.ad_group &&
 		    a->ad_data.ad_group->grp_mb_list && a->ad_data.ad_group->grp_mb_list->mb_list) {
 			for (jt = clist_begin(a->ad_data.ad_group->grp_mb_list->mb_list); jt;
 			    jt = clist_next(jt)) {
 				const struct mailimf_mailbox *mb = clist_content(jt);
-				if (mb->mb_addr_spec == NULL)
-					continue;
-				plus_token(o->bounce_address, mb->mb_addr_spec, r->verp_token,
-				    sizeof(r->verp_token));
-				plus_token(o->unsubscribe_address, mb->mb_addr_spec, r->unsub_token,
-				    sizeof(r->unsub_token));
+				if (mb->mb_addr_spec)
+					addr_tokens(mb->mb_addr_spec, o, r);
 			}
 		}
 	}
@@ -623,12 +614,8 @@ read_headers(const struct mailimf_fields *fs, const struct cls_opts *o, struct c
 			break;
 		case MAILIMF_FIELD_OPTIONAL_FIELD:
 			for (i = 0; envelope[i]; i++) {
-				if ((v = opt_value(f, envelope[i])) != NULL) {
-					plus_token(o->bounce_address, v, r->verp_token,
-					    sizeof(r->verp_token));
-					plus_token(o->unsubscribe_address, v, r->unsub_token,
-					    sizeof(r->unsub_token));
-				}
+				if ((v = opt_value(f, envelope[i])) != NULL)
+					addr_tokens(v, o, r);
 			}
 			if ((v = opt_value(f, "Auto-Submitted")) != NULL)
 				copy_lower(h->auto_submitted, sizeof(h->auto_submitted), v, strlen(v));
@@ -641,9 +628,6 @@ read_headers(const struct mailimf_fields *fs, const struct cls_opts *o, struct c
 			if ((v = opt_value(f, "Precedence")) != NULL &&
 			    (strcasecmp(v, "auto_reply") == 0))
 				h->autoreply_header = 1;
-			if ((v = opt_value(f, "Precedence")) != NULL &&
-			    (strcasecmp(v, "bulk") == 0 || strcasecmp(v, "junk") == 0))
-				h->precedence_bulk = 1;
 			if ((v = opt_value(f, "X-Failed-Recipients")) != NULL) {
 				h->failed_recipients = 1;
 				text_add(failed, v, strlen(v));
@@ -1071,11 +1055,16 @@ classify(const char *raw, size_t len, const struct cls_opts *o, struct cls_resul
 	}
 	memset(&h, 0, sizeof(h));
 	memset(&w, 0, sizeof(w));
-	if (mailimf_fields_parse(raw, len, &idx, &fs) == MAILIMF_NO_ERROR)
-		read_headers(fs, o, r, &h, &failed);
-	idx = 0;
-	if (mailmime_parse(raw, len, &idx, &mime) == MAILIMF_NO_ERROR)
+	/* The MIME parse reads the headers too; on its own only when it fails. */
+	if (mailmime_parse(raw, len, &idx, &mime) == MAILIMF_NO_ERROR) {
+		if (mime->mm_type == MAILMIME_MESSAGE)
+			read_headers(mime->mm_data.mm_message.mm_fields, o, r, &h, &failed);
 		walk(&w, mime, 0, 0);
+	} else {
+		idx = 0;
+		if (mailimf_fields_parse(raw, len, &idx, &fs) == MAILIMF_NO_ERROR)
+			read_headers(fs, o, r, &h, &failed);
+	}
 	if (looks_like_bounce(&h, &w, r)) {
 		dsn_report(&w.report, r);
 		if (r->n == 0 && failed.len)
@@ -1110,7 +1099,6 @@ classify(const char *raw, size_t len, const struct cls_opts *o, struct cls_resul
 	free(failed.data);
 	free(w.notice.data);
 	free(w.report.data);
-	free(w.returned.data);
 	if (mime)
 		mailmime_free(mime);
 	if (fs)

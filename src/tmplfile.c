@@ -41,11 +41,9 @@ partials_copy(struct partials *dst, const struct partials *src)
 {
 	size_t i;
 
-	partials_init(dst, "");
-	free(dst->dir);
+	memset(dst, 0, sizeof(*dst));
 	dst->dir = xstrdup(src->dir);
-	dst->items = xcalloc(src->n ? src->n : 1, sizeof(*dst->items));
-	dst->cap = src->n ? src->n : 1;
+	dst->items = xgrow(NULL, &dst->cap, src->n ? src->n : 1, sizeof(*dst->items));
 	for (i = 0; i < src->n; i++) {
 		dst->items[i].name = xstrdup(src->items[i].name);
 		dst->items[i].file = xstrdup(src->items[i].file);
