@@ -8,8 +8,9 @@
  *   - a bounce: each failed recipient, hard or soft, with its status
  *     (from an RFC 3464 report, or from the text of the non-standard
  *     formats: qmail, Exchange, old Sendmail, Postfix, providers');
- *   - an unsubscribe: mail to unsubscribe+TOKEN@, or a reply to one of our
- *     messages that asks for it (English, Spanish, Portuguese, French);
+ *   - an unsubscribe: mail to unsubscribe+TOKEN@ or to the unsubscribe
+ *     address itself, or any message whose subject or first own line is
+ *     itself the request (English, Spanish, Portuguese, French);
  *   - an auto-reply (RFC 3834, vacation, out of office, challenges);
  *   - otherwise human mail.
  */
@@ -41,6 +42,9 @@ struct cls_result {
 	char unsub_token[64];	/* from unsubscribe+TOKEN@, or "" */
 	char reply_id[256];	/* the In-Reply-To/References id that is ours, or "" */
 	char message_id[256];	/* the message's own Message-ID, without <> */
+	int to_unsubscribe;	/* a recipient is the unsubscribe address itself */
+	char orig_id[256];	/* bounce: the returned message's Message-ID when it is
+				   ours (ends in @msgid_domain), without <>, or "" */
 };
 
 /* Always fills r with at least one finding; -1 only when raw is not a message at all. */
