@@ -117,15 +117,77 @@ static const char schema_v1[] =
 struct store;
 static int store_exec(struct store *st, const char *sql, const char *what);
 
+/*
+ * Version 2: the mailbox. `mailbox` keeps, per account and folder, the
+ * UIDVALIDITY and the last UID classified; `inbound` one row per message
+ * herald acted on or moves (never human mail), unique by UID so that two
+ * pollers never both act; `soft_bounces` the scores; `confirmations` the
+ * unsubscribe requests that came without a token; `outbox` herald's own
+ * mail (notices, confirmations) until the relay took it. Deliveries get an
+ * index by address: a bounce or request without a token is matched by it.
+ */
+static const char schema_v2[] =
+	"CREATE INDEX deliveries_address ON deliveries(address);"
+	"CREATE TABLE mailbox ("
+	" key TEXT PRIMARY KEY,"
+	" uidvalidity INTEGER NOT NULL,"
+	" last_uid INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE TABLE inbound ("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" message_id TEXT NOT NULL DEFAULT '',"
+	" kind TEXT NOT NULL,"
+	" action TEXT NOT NULL DEFAULT '',"
+	" folder TEXT NOT NULL DEFAULT '',"
+	" moved INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" UNIQUE(mailbox, uidvalidity, uid));"
+	"CREATE INDEX inbound_message_id ON inbound(message_id) WHERE message_id <> '';"
+	"CREATE INDEX inbound_unmoved ON inbound(mailbox, uidvalidity) WHERE moved = 0;"
+	"CREATE TABLE soft_bounces ("
+	" address TEXT PRIMARY KEY,"
+	" score INTEGER NOT NULL,"
+	" last_day INTEGER NOT NULL,"
+	" last_bounce INTEGER NOT NULL);"
+	"CREATE TABLE confirmations ("
+	" id INTEGER PRIMARY KEY,"
+	" address TEXT NOT NULL,"
+	" done INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL,"
+	" mail_from TEXT NOT NULL,"
+	" rcpt TEXT NOT NULL,"
+	" message BLOB NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued',"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL DEFAULT 0,"
+	" text TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt);";
+
 static int
 migrate_v1(struct store *st)
 {
 	return store_exec(st, schema_v1, "schema version 1");
 }
 
+static int
+migrate_v2(struct store *st)
+{
+	return store_exec(st, schema_v2, "schema version 2");
+}
+
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
 	migrate_v1,
+	migrate_v2,
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -138,6 +200,10 @@ enum sid {
 	S_SKIP_SUPPRESSED,
 	S_OWNERS, S_RECLAIM, S_COUNTS, S_NEXT, S_TOP,
 	S_SUPPRESS, S_UNSUPPRESS, S_IS_SUPPRESSED, S_SUPPRESSIONS,
+	S_DLV_GET, S_DLV_LATEST, S_HAS_BOUNCED,
+	S_MBOX_GET, S_MBOX_SET, S_IN_ADD, S_IN_ACTION, S_IN_SEEN, S_IN_UNMOVED, S_IN_MOVED,
+	S_SOFT_GET, S_SOFT_PUT, S_CONFIRM_ADD, S_CONFIRM_PENDING, S_CONFIRM_GET, S_CONFIRM_DONE,
+	S_OUT_ADD, S_OUT_DUE, S_OUT_DONE,
 	S__COUNT
 };
 
@@ -240,6 +306,62 @@ static const char *const sql[S__COUNT] = {
 	[S_SUPPRESSIONS] =
 	    "SELECT address, list, reason, source, created FROM suppressions"
 	    " ORDER BY address, list",
+#define DLV_COLS "d.id, d.address, d.list, r.release_id, d.state"
+	[S_DLV_GET] =
+	    "SELECT " DLV_COLS " FROM deliveries d JOIN releases r ON r.id = d.release"
+	    " WHERE d.id = ?1",
+	[S_DLV_LATEST] =
+	    "SELECT " DLV_COLS " FROM deliveries d JOIN releases r ON r.id = d.release"
+	    " WHERE d.address = ?1 AND d.state IN ('sent', 'bounced')"
+	    " ORDER BY d.last_attempt DESC, d.id DESC LIMIT 1",
+	[S_HAS_BOUNCED] =
+	    "SELECT EXISTS (SELECT 1 FROM suppressions WHERE address = ?1"
+	    "  AND reason IN ('hard-bounce', 'soft-bounces'))"
+	    " OR EXISTS (SELECT 1 FROM deliveries WHERE address = ?1 AND state = 'bounced')",
+	[S_MBOX_GET] = "SELECT uidvalidity, last_uid FROM mailbox WHERE key = ?1",
+	[S_MBOX_SET] =
+	    "INSERT INTO mailbox (key, uidvalidity, last_uid, updated) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (key) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+	    " last_uid = CASE WHEN uidvalidity = excluded.uidvalidity"
+	    "  THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,"
+	    " updated = excluded.updated",
+	[S_IN_ADD] =
+	    "INSERT INTO inbound (mailbox, uidvalidity, uid, message_id, kind, action, folder,"
+	    " moved, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7 = '', ?8)"
+	    " ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING",
+	[S_IN_ACTION] =
+	    "UPDATE inbound SET action = ?4 WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
+	[S_IN_SEEN] =
+	    "SELECT EXISTS (SELECT 1 FROM inbound WHERE message_id = ?1 AND action <> '')",
+	[S_IN_UNMOVED] =
+	    "SELECT uid, folder FROM inbound WHERE mailbox = ?1 AND uidvalidity = ?2"
+	    " AND moved = 0 ORDER BY folder, uid",
+	[S_IN_MOVED] =
+	    "UPDATE inbound SET moved = 1 WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
+	[S_SOFT_GET] = "SELECT score, last_day, last_bounce FROM soft_bounces WHERE address = ?1",
+	[S_SOFT_PUT] =
+	    "INSERT INTO soft_bounces (address, score, last_day, last_bounce)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (address) DO UPDATE SET"
+	    " score = excluded.score, last_day = excluded.last_day,"
+	    " last_bounce = excluded.last_bounce",
+	[S_CONFIRM_ADD] =
+	    "INSERT INTO confirmations (address, created, updated) VALUES (?1, ?2, ?2)"
+	    " RETURNING id",
+	[S_CONFIRM_PENDING] =
+	    "SELECT EXISTS (SELECT 1 FROM confirmations WHERE address = ?1 AND done = 0"
+	    " AND created >= ?2)",
+	[S_CONFIRM_GET] = "SELECT address, done FROM confirmations WHERE id = ?1",
+	[S_CONFIRM_DONE] =
+	    "UPDATE confirmations SET done = 1, updated = ?2 WHERE id = ?1 AND done = 0",
+	[S_OUT_ADD] =
+	    "INSERT INTO outbox (kind, mail_from, rcpt, message, created, updated)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[S_OUT_DUE] =
+	    "SELECT id, kind, mail_from, rcpt, message, attempts, created FROM outbox"
+	    " WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id LIMIT ?2",
+	[S_OUT_DONE] =
+	    "UPDATE outbox SET state = ?2, attempts = attempts + 1, next_attempt = ?3,"
+	    " text = ?4, updated = ?5 WHERE id = ?1 AND state = 'queued'",
 };
 
 struct store {
@@ -1438,4 +1560,424 @@ store_reclaim(struct store *st, const char *owner_dir, size_t *n)
 	if (ret == 0)
 		store_sweep_owners(owner_dir);
 	return ret;
+}
+
+/* ---- deliveries by id and by address (the mailbox's lookups) ---- */
+
+void
+store_delivery_clear(struct store_delivery *d)
+{
+	if (d == NULL)
+		return;
+	free(d->address);
+	free(d->list);
+	free(d->release_id);
+	memset(d, 0, sizeof(*d));
+}
+
+/* One row of DLV_COLS from s, which has a row; 0, or 1 when there was none. */
+static int
+store_delivery_step(struct store *st, sqlite3_stmt *s, struct store_delivery *out,
+    const char *what)
+{
+	int rc, ret = -1;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->address = col_str(s, 1);
+		out->list = col_str(s, 2);
+		out->release_id = col_str(s, 3);
+		out->state = store_dstate_parse((const char *)sqlite3_column_text(s, 4));
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		store_fail(st, what);
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+int
+store_delivery_get(struct store *st, long long id, struct store_delivery *out)
+{
+	sqlite3_stmt *s = store_stmt(st, S_DLV_GET);
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, id);
+	return store_delivery_step(st, s, out, "delivery get");
+}
+
+int
+store_delivery_latest(struct store *st, const char *address, struct store_delivery *out)
+{
+	sqlite3_stmt *s = store_stmt(st, S_DLV_LATEST);
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	return store_delivery_step(st, s, out, "delivery latest");
+}
+
+/* The single integer a statement with bound parameters yields; -1 on error. */
+static long long
+store_int(struct store *st, sqlite3_stmt *s, long long none, const char *what)
+{
+	long long v = none;
+	int rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		v = store_fail(st, what);
+	sqlite3_reset(s);
+	return v;
+}
+
+int
+store_has_bounced(struct store *st, const char *address)
+{
+	sqlite3_stmt *s = store_stmt(st, S_HAS_BOUNCED);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	return (int)store_int(st, s, 0, "has bounced");
+}
+
+/* ---- the mailbox ---- */
+
+int
+store_mailbox_get(struct store *st, const char *key, unsigned long long *uidvalidity,
+    unsigned long long *last_uid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MBOX_GET);
+	int rc, ret = -1;
+
+	*uidvalidity = *last_uid = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity = (unsigned long long)sqlite3_column_int64(s, 0);
+		*last_uid = (unsigned long long)sqlite3_column_int64(s, 1);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		store_fail(st, "mailbox get");
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+int
+store_mailbox_set(struct store *st, const char *key, unsigned long long uidvalidity,
+    unsigned long long last_uid, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MBOX_SET);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, key);
+	bind_int(s, 2, (long long)uidvalidity);
+	bind_int(s, 3, (long long)last_uid);
+	bind_int(s, 4, now);
+	return store_run(st, s, "mailbox set");
+}
+
+int
+store_inbound_add(struct store *st, const struct store_inbound *m, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_IN_ADD);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, m->mailbox);
+	bind_int(s, 2, (long long)m->uidvalidity);
+	bind_int(s, 3, (long long)m->uid);
+	bind_text(s, 4, m->message_id ? m->message_id : "");
+	bind_text(s, 5, m->kind);
+	bind_text(s, 6, m->action ? m->action : "");
+	bind_text(s, 7, m->folder ? m->folder : "");
+	bind_int(s, 8, now);
+	if (store_run(st, s, "inbound add") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+int
+store_inbound_action(struct store *st, const struct store_inbound *m)
+{
+	sqlite3_stmt *s = store_stmt(st, S_IN_ACTION);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, m->mailbox);
+	bind_int(s, 2, (long long)m->uidvalidity);
+	bind_int(s, 3, (long long)m->uid);
+	bind_text(s, 4, m->action ? m->action : "");
+	return store_run(st, s, "inbound action");
+}
+
+int
+store_inbound_seen(struct store *st, const char *message_id)
+{
+	sqlite3_stmt *s = store_stmt(st, S_IN_SEEN);
+
+	if (message_id == NULL || message_id[0] == '\0')
+		return 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, message_id);
+	return (int)store_int(st, s, 0, "inbound seen");
+}
+
+void
+store_unmoved_free(struct store_unmoved *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; u != NULL && i < n; i++)
+		free(u[i].folder);
+	free(u);
+}
+
+int
+store_inbound_unmoved(struct store *st, const char *mailbox, unsigned long long uidvalidity,
+    struct store_unmoved **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_IN_UNMOVED);
+	struct store_unmoved *v = NULL;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, mailbox);
+	bind_int(s, 2, (long long)uidvalidity);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count].uid = (unsigned long long)sqlite3_column_int64(s, 0);
+		v[count++].folder = col_str(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_unmoved_free(v, count);
+		return store_fail(st, "inbound unmoved");
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int
+store_inbound_moved(struct store *st, const char *mailbox, unsigned long long uidvalidity,
+    unsigned long long uid)
+{
+	sqlite3_stmt *s = store_stmt(st, S_IN_MOVED);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, mailbox);
+	bind_int(s, 2, (long long)uidvalidity);
+	bind_int(s, 3, (long long)uid);
+	return store_run(st, s, "inbound moved");
+}
+
+/* ---- soft bounces ---- */
+
+int
+store_soft_bounce(struct store *st, const char *address, long long now, long long window,
+    long long *score)
+{
+	sqlite3_stmt *s = store_stmt(st, S_SOFT_GET), *p;
+	long long day = now / 86400, last_day = -1, last = 0;
+	int rc;
+
+	*score = 0;
+	if (s == NULL || (p = store_stmt(st, S_SOFT_PUT)) == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*score = sqlite3_column_int64(s, 0);
+		last_day = sqlite3_column_int64(s, 1);
+		last = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "soft bounce");
+	/* Mailman's rules: a stale score starts again; one point a day at most. */
+	if (rc == SQLITE_DONE || now - last > window)
+		*score = 1;
+	else if (day != last_day)
+		(*score)++;
+	bind_text(p, 1, address);
+	bind_int(p, 2, *score);
+	bind_int(p, 3, day);
+	bind_int(p, 4, now);
+	return store_run(st, p, "soft bounce");
+}
+
+/* ---- confirmations ---- */
+
+int
+store_confirm_add(struct store *st, const char *address, long long now, long long *id)
+{
+	sqlite3_stmt *s = store_stmt(st, S_CONFIRM_ADD);
+
+	*id = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_int(s, 2, now);
+	*id = store_int(st, s, 0, "confirmation add");
+	return *id > 0 ? 0 : -1;
+}
+
+int
+store_confirm_pending(struct store *st, const char *address, long long since)
+{
+	sqlite3_stmt *s = store_stmt(st, S_CONFIRM_PENDING);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_int(s, 2, since);
+	return (int)store_int(st, s, 0, "confirmation pending");
+}
+
+int
+store_confirm_get(struct store *st, long long id, char **address, int *done)
+{
+	sqlite3_stmt *s = store_stmt(st, S_CONFIRM_GET);
+	int rc, ret = -1;
+
+	*address = NULL;
+	*done = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*address = col_str(s, 0);
+		*done = sqlite3_column_int(s, 1);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		store_fail(st, "confirmation get");
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+int
+store_confirm_done(struct store *st, long long id, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_CONFIRM_DONE);
+
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, id);
+	bind_int(s, 2, now);
+	if (store_run(st, s, "confirmation done") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+/* ---- the outbox ---- */
+
+int
+store_outbox_add(struct store *st, const char *kind, const char *mail_from,
+    const char *rcpt, const void *msg, size_t len, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_OUT_ADD);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, kind);
+	bind_text(s, 2, mail_from);
+	bind_text(s, 3, rcpt);
+	bind_blob(s, 4, msg, len);
+	bind_int(s, 5, now);
+	return store_run(st, s, "outbox add");
+}
+
+void
+store_outmsg_free(struct store_outmsg *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < n; i++) {
+		free(m[i].kind);
+		free(m[i].mail_from);
+		free(m[i].rcpt);
+		free(m[i].msg);
+	}
+	free(m);
+}
+
+int
+store_outbox_due(struct store *st, long long now, size_t max, struct store_outmsg **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_OUT_DUE);
+	struct store_outmsg *v = NULL, *e;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, now);
+	bind_int(s, 2, bind_limit(max));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		e = &v[count++];
+		e->id = sqlite3_column_int64(s, 0);
+		e->kind = col_str(s, 1);
+		e->mail_from = col_str(s, 2);
+		e->rcpt = col_str(s, 3);
+		e->msg = col_blob(s, 4, &e->len);
+		e->attempts = sqlite3_column_int(s, 5);
+		e->created = sqlite3_column_int64(s, 6);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_outmsg_free(v, count);
+		return store_fail(st, "outbox due");
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int
+store_outbox_done(struct store *st, long long id, const char *state, long long next_attempt,
+    const char *text, long long now)
+{
+	sqlite3_stmt *s = store_stmt(st, S_OUT_DONE);
+
+	if (s == NULL)
+		return -1;
+	if (strcmp(state, "queued") != 0 && strcmp(state, "sent") != 0 &&
+	    strcmp(state, "failed") != 0)
+		fatalx("store: outbox %lld: bad state %s", id, state);
+	bind_int(s, 1, id);
+	bind_text(s, 2, state);
+	bind_int(s, 3, next_attempt);
+	bind_text(s, 4, text ? text : "");
+	bind_int(s, 5, now);
+	return store_run(st, s, "outbox done");
 }

@@ -182,6 +182,97 @@ struct store_suppression {
 int store_suppressions(struct store *st, struct store_suppression **out, size_t *n);
 void store_suppressions_free(struct store_suppression *s, size_t n);
 
+/* ---- the mailbox: lookups, progress, actions (issue 4) ---- */
+
+struct store_delivery {
+	long long id;
+	char *address, *list, *release_id;
+	enum dstate state;
+};
+void store_delivery_clear(struct store_delivery *d);
+/* Delivery row id with its release id; 0 found, 1 not found. */
+int store_delivery_get(struct store *st, long long id, struct store_delivery *out);
+/* The newest delivery to address that was sent (or has bounced since); 1 when none. */
+int store_delivery_latest(struct store *st, const char *address, struct store_delivery *out);
+/* 1 when address bounced: a bounce suppression, or a delivery in state bounced. */
+int store_has_bounced(struct store *st, const char *address);
+
+/*
+ * Progress in one mailbox, by key (account, server and folder): its
+ * UIDVALIDITY and the last UID classified. store_mailbox_get returns 1
+ * (zeros) when the mailbox was never read.
+ */
+int store_mailbox_get(struct store *st, const char *key, unsigned long long *uidvalidity,
+    unsigned long long *last_uid);
+int store_mailbox_set(struct store *st, const char *key, unsigned long long uidvalidity,
+    unsigned long long last_uid, long long now);
+
+/* A message herald acted on or moves; human mail gets none. */
+struct store_inbound {
+	const char *mailbox;		/* the mailbox key */
+	unsigned long long uidvalidity, uid;
+	const char *message_id;		/* its own Message-ID, or NULL */
+	const char *kind;		/* "bounce", "unsubscribe", "auto-reply" */
+	const char *action;		/* what was done, "" when nothing */
+	const char *folder;		/* where it goes; "" or NULL: it stays */
+};
+/*
+ * Records m. Returns 0, or 1 when that UID was already recorded (by another
+ * poller): then act on nothing. Call it first in the action's transaction,
+ * and store_inbound_action after acting.
+ */
+int store_inbound_add(struct store *st, const struct store_inbound *m, long long now);
+/* Sets the action of the message m names (after acting). */
+int store_inbound_action(struct store *st, const struct store_inbound *m);
+/* 1 when a message with this Message-ID was acted on already (a rescan after a new UIDVALIDITY). */
+int store_inbound_seen(struct store *st, const char *message_id);
+
+struct store_unmoved {
+	unsigned long long uid;
+	char *folder;
+};
+/* Recorded messages of mailbox/uidvalidity still to move, by folder then UID. */
+int store_inbound_unmoved(struct store *st, const char *mailbox, unsigned long long uidvalidity,
+    struct store_unmoved **out, size_t *n);
+void store_unmoved_free(struct store_unmoved *u, size_t n);
+int store_inbound_moved(struct store *st, const char *mailbox, unsigned long long uidvalidity,
+    unsigned long long uid);
+
+/*
+ * Scores a soft bounce of address at now: at most one point a UTC day; a
+ * score whose last bounce is older than window (seconds) starts again at
+ * 1. *score is the new score.
+ */
+int store_soft_bounce(struct store *st, const char *address, long long now, long long window,
+    long long *score);
+
+/* Unsubscribe requests without a token, waiting for the confirming reply. */
+int store_confirm_add(struct store *st, const char *address, long long now, long long *id);
+/* 1 when a confirmation for address, asked at or after since, is still open. */
+int store_confirm_pending(struct store *st, const char *address, long long since);
+/* 0 found (*address owned by the caller), 1 not found. */
+int store_confirm_get(struct store *st, long long id, char **address, int *done);
+/* 0 done now, 1 it was done already. */
+int store_confirm_done(struct store *st, long long id, long long now);
+
+/* herald's own mail (notices, confirmations), kept until the relay takes it. */
+int store_outbox_add(struct store *st, const char *kind, const char *mail_from,
+    const char *rcpt, const void *msg, size_t len, long long now);
+struct store_outmsg {
+	long long id;
+	char *kind, *mail_from, *rcpt, *msg;
+	size_t len;
+	int attempts;			/* before this one */
+	long long created;
+};
+/* Queued messages due at now, oldest first, at most max. */
+int store_outbox_due(struct store *st, long long now, size_t max, struct store_outmsg **out,
+    size_t *n);
+void store_outmsg_free(struct store_outmsg *m, size_t n);
+/* state: "sent", "failed", or "queued" again with next_attempt. */
+int store_outbox_done(struct store *st, long long id, const char *state, long long next_attempt,
+    const char *text, long long now);
+
 /* ---- owners ---- */
 
 /*

@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 1, "a new journal is at schema version 1");
+	is_int(store_schema_version(st), 2, "a new journal is at schema version 2");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 1, "reopened, the version is kept");
+	is_int(store_schema_version(st), 2, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
@@ -447,6 +447,95 @@ test_bounced(struct store *st)
 	    "sent -> bounced");
 	is_str(counts_str(st, rel), "bounced:1", "counts");
 	store_row_clear(&row);
+}
+
+/* Mailman's rules: one point a day at most; a stale score starts again. */
+static void
+test_soft_bounces(struct store *st)
+{
+	const long long day = 86400, week = 7 * day, t0 = 1000 * day + 3600;
+	long long score = -1;
+
+	store_soft_bounce(st, "soft@example.org", t0, week, &score);
+	is_int(score, 1, "soft bounce: the first scores 1");
+	store_soft_bounce(st, "soft@example.org", t0 + 60, week, &score);
+	is_int(score, 1, "soft bounce: a second the same day adds nothing");
+	store_soft_bounce(st, "soft@example.org", t0 + day, week, &score);
+	is_int(score, 2, "soft bounce: the next day adds one");
+	store_soft_bounce(st, "soft@example.org", t0 + 2 * day, week, &score);
+	is_int(score, 3, "soft bounce: and the day after");
+	store_soft_bounce(st, "soft@example.org", t0 + 2 * day + week + 1, week, &score);
+	is_int(score, 1, "soft bounce: after a quiet window the score starts again");
+	store_soft_bounce(st, "other@example.org", t0, week, &score);
+	is_int(score, 1, "soft bounce: scores are per address");
+}
+
+/* The mailbox's records: a UID is acted on once; moves are remembered. */
+static void
+test_inbound(struct store *st)
+{
+	struct store_inbound m = { "press@host:993/INBOX", 7, 42, "x@y", "bounce", "", "Herald/Bounces" };
+	struct store_unmoved *u;
+	unsigned long long uidv, last;
+	size_t n;
+
+	is_int(store_mailbox_get(st, m.mailbox, &uidv, &last), 1, "mailbox: never read");
+	store_mailbox_set(st, m.mailbox, 7, 50, 1);
+	store_mailbox_set(st, m.mailbox, 7, 40, 2);
+	store_mailbox_get(st, m.mailbox, &uidv, &last);
+	is_int((long long)last, 50, "mailbox: the last UID never goes back");
+	store_mailbox_set(st, m.mailbox, 8, 3, 3);
+	store_mailbox_get(st, m.mailbox, &uidv, &last);
+	ok(uidv == 8 && last == 3, "mailbox: a new UIDVALIDITY starts again");
+	is_int(store_inbound_add(st, &m, 1), 0, "inbound: recorded");
+	is_int(store_inbound_seen(st, "x@y"), 0, "inbound: not acted on until its action is set");
+	m.action = "suppressed";
+	store_inbound_action(st, &m);
+	is_int(store_inbound_add(st, &m, 1), 1, "inbound: the same UID again is refused");
+	is_int(store_inbound_seen(st, "x@y"), 1, "inbound: seen by Message-ID");
+	store_inbound_unmoved(st, m.mailbox, 7, &u, &n);
+	ok(n == 1 && u[0].uid == 42 && strcmp(u[0].folder, "Herald/Bounces") == 0,
+	    "inbound: waiting to be moved");
+	store_unmoved_free(u, n);
+	store_inbound_moved(st, m.mailbox, 7, 42);
+	store_inbound_unmoved(st, m.mailbox, 7, &u, &n);
+	is_int((long long)n, 0, "inbound: moved");
+	store_unmoved_free(u, n);
+}
+
+static void
+test_confirm_outbox(struct store *st)
+{
+	struct store_outmsg *o;
+	long long id = 0;
+	char *addr = NULL;
+	int done = -1;
+	size_t n;
+
+	store_confirm_add(st, "ask@example.org", 100, &id);
+	ok(id > 0, "confirmation: added");
+	is_int(store_confirm_pending(st, "ask@example.org", 50), 1, "confirmation: pending");
+	is_int(store_confirm_get(st, id, &addr, &done), 0, "confirmation: found");
+	ok(addr && strcmp(addr, "ask@example.org") == 0 && done == 0, "confirmation: address");
+	free(addr);
+	is_int(store_confirm_done(st, id, 200), 0, "confirmation: done");
+	is_int(store_confirm_done(st, id, 201), 1, "confirmation: done only once");
+	is_int(store_confirm_pending(st, "ask@example.org", 50), 0, "confirmation: no longer pending");
+	store_outbox_add(st, "notice", "b@x", "ask@example.org", "msg", 3, 100);
+	store_outbox_due(st, 100, 10, &o, &n);
+	ok(n == 1 && o[0].len == 3 && memcmp(o[0].msg, "msg", 3) == 0, "outbox: due");
+	store_outbox_done(st, o[0].id, "queued", 500, "451 later", 101);
+	store_outmsg_free(o, n);
+	store_outbox_due(st, 200, 10, &o, &n);
+	is_int((long long)n, 0, "outbox: deferred until its time");
+	store_outmsg_free(o, n);
+	store_outbox_due(st, 500, 10, &o, &n);
+	ok(n == 1 && o[0].attempts == 1, "outbox: due again, one attempt counted");
+	store_outbox_done(st, o[0].id, "sent", 0, "250 ok", 501);
+	store_outmsg_free(o, n);
+	store_outbox_due(st, 1000, 10, &o, &n);
+	is_int((long long)n, 0, "outbox: sent is gone");
+	store_outmsg_free(o, n);
 }
 
 static void
@@ -939,6 +1028,9 @@ main(void)
 	test_bounced(st);
 	test_fail_pending(st);
 	test_top_replies(st);
+	test_soft_bounces(st);
+	test_inbound(st);
+	test_confirm_outbox(st);
 	store_close(st);
 	test_two_handles();
 	test_fork_claims();
