@@ -31,6 +31,7 @@ int cmd_suppress(const struct global_opts *g, int argc, char **argv);
 int cmd_unsuppress(const struct global_opts *g, int argc, char **argv);
 int cmd_suppressed(const struct global_opts *g, int argc, char **argv);
 int cmd_classify(const struct global_opts *g, int argc, char **argv);
+int cmd_poll(const struct global_opts *g, int argc, char **argv);
 
 /*
  * Parses a command's options with getopt_long (argv[0] is the command);

@@ -14,6 +14,9 @@
 #include "cmd.h"
 #include "config.h"
 #include "diag.h"
+#include "journal.h"
+#include "mailbox.h"
+#include "token.h"
 #include "util.h"
 
 /* A message larger than this is not a bounce or a reply worth reading whole. */
@@ -42,8 +45,46 @@ read_all(FILE *f, char **out, size_t *len)
 	return 0;
 }
 
+/*
+ * The journal and the secret, when both exist already: then a request's
+ * token can be verified and its list named. Never creates either.
+ */
+static int
+classify_journal(const struct config *c, struct store **st,
+    unsigned char secret[TOKEN_SECRET_LEN])
+{
+	char err[512];
+
+	*st = NULL;
+	if (access(c->state, F_OK) != 0 || access(c->secret, F_OK) != 0)
+		return -1;
+	if (token_secret_load(c->secret, secret, err, sizeof(err)) == -1 ||
+	    journal_open(c, 1, st) != 0) {
+		store_close(*st);
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* "LIST", "*" for every list (a confirmed request), or "-": nothing verified names one. */
 static void
-print_findings(const struct cls_result *r)
+print_unsubscribe(const struct cls_result *r, const struct cls_finding *f, struct store *st,
+    const unsigned char *secret)
+{
+	char *address = NULL, *list = NULL;
+
+	if (st && mailbox_unsub_target(st, secret, r, &address, &list) == 0) {
+		printf("unsubscribe\t%s\t%s\n", address, list ? list : "*");
+	} else {
+		printf("unsubscribe\t%s\t-\n", f->address[0] ? f->address : "-");
+	}
+	free(address);
+	free(list);
+}
+
+static void
+print_findings(const struct cls_result *r, struct store *st, const unsigned char *secret)
 {
 	const struct cls_finding *f;
 	size_t i;
@@ -56,7 +97,7 @@ print_findings(const struct cls_result *r)
 			    f->address[0] ? f->address : "-", f->status[0] ? f->status : "-");
 			break;
 		case CLS_UNSUBSCRIBE:
-			printf("unsubscribe\t%s\t-\n", f->address[0] ? f->address : "-");
+			print_unsubscribe(r, f, st, secret);
 			break;
 		case CLS_AUTOREPLY:
 		case CLS_HUMAN:
@@ -78,6 +119,8 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 	struct cls_result r;
 	struct config cfg;
 	struct diag d;
+	struct store *st = NULL;
+	unsigned char secret[TOKEN_SECRET_LEN];
 	int c, have_cfg = 0, status = 0;
 	char *msg = NULL;
 	size_t len = 0;
@@ -103,6 +146,7 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 		have_cfg = 1;
+		classify_journal(&cfg, &st, secret);
 		co.bounce_address = cfg.sender.bounce_address;
 		co.unsubscribe_address = cfg.sender.unsubscribe_address;
 		co.msgid_domain = cfg.sender.domain;
@@ -118,13 +162,15 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_IOERR;
 	} else {
 		classify(msg, len, &co, &r);
-		print_findings(&r);
+		print_findings(&r, st, secret);
 		cls_result_free(&r);
 	}
 	if (f != stdin)
 		fclose(f);
 out:
 	free(msg);
+	store_close(st);
+	explicit_bzero(secret, sizeof(secret));
 	if (have_cfg)
 		config_free(&cfg);
 	diag_free(&d);

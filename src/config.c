@@ -630,3 +630,32 @@ config_free(struct config *c)
 	free(c->releases_dir);
 	memset(c, 0, sizeof(*c));
 }
+
+int
+config_password(const char *what, const char *password_env, const char *password_file,
+    char **out)
+{
+	const char *env;
+	char *data;
+	size_t len;
+
+	*out = NULL;
+	if (password_env) {
+		if ((env = getenv(password_env)) == NULL) {
+			fprintf(stderr, "herald: %s.password_env names %s, which is not set\n",
+			    what, password_env);
+			return -1;
+		}
+		*out = xstrdup(env);
+	} else if (password_file) {
+		if (util_read_file(password_file, &data, &len) == -1) {
+			fprintf(stderr, "herald: cannot read %s.password_file %s: %s\n", what,
+			    password_file, strerror(errno));
+			return -1;
+		}
+		while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+			data[--len] = '\0';
+		*out = data;
+	}
+	return 0;
+}

@@ -65,6 +65,15 @@ struct config {
 	} bounces;
 };
 
+/*
+ * The password a section names: the environment variable password_env,
+ * or the first line of password_file; NULL when the section names none.
+ * Returns 0, or -1 after printing why (what names the section: "smtp").
+ * The caller owns *out and should wipe it; it is never logged.
+ */
+int config_password(const char *what, const char *password_env, const char *password_file,
+    char **out);
+
 /* The path herald reads: -c FILE, else $HERALD_CONFIG, else config/herald.yaml. */
 const char *config_path(const char *opt);
 /* Loads and validates; 0, or -1 with every error in d. *c is filled either way (config_free it). */

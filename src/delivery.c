@@ -118,35 +118,6 @@ dv_stop(struct dvrun *dv, int status, const char *fmt, ...)
 
 /* ---- preparing ---- */
 
-/* The password from the environment or from its file; never logged. */
-static int
-dv_password(struct dvrun *dv)
-{
-	const struct config *c = dv->cfg;
-	const char *env;
-	char *data;
-	size_t len;
-
-	if (c->smtp.password_env) {
-		if ((env = getenv(c->smtp.password_env)) == NULL) {
-			fprintf(stderr, "herald: smtp.password_env names %s, which is not set\n",
-			    c->smtp.password_env);
-			return -1;
-		}
-		dv->password = xstrdup(env);
-	} else if (c->smtp.password_file) {
-		if (util_read_file(c->smtp.password_file, &data, &len) == -1) {
-			fprintf(stderr, "herald: cannot read smtp.password_file %s: %s\n",
-			    c->smtp.password_file, strerror(errno));
-			return -1;
-		}
-		while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-			data[--len] = '\0';
-		dv->password = data;
-	}
-	return 0;
-}
-
 static int
 dv_lists_from(struct dvrun *dv, const char *spaced)
 {
@@ -805,7 +776,8 @@ dv_smtp(struct dvrun *dv)
 	struct smtp_opts so;
 	struct sendpool_ops ops = { dv_worker_make, dv_worker_free, dv_worker_prepare, dv };
 
-	if (dv_password(dv) == -1)
+	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
+	    &dv->password) == -1)
 		return -1;
 	memset(&so, 0, sizeof(so));
 	so.url = c->smtp.url;

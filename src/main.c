@@ -119,19 +119,45 @@ static const struct command commands[] = {
 	  "  -j, --json        a JSON array of {\"address\", \"list\" (null: every\n"
 	  "                    list), \"reason\", \"source\", \"since\"}\n",
 	  cmd_suppressed },
+	{ "poll", "",
+	  "read the mailbox once: act on bounces and unsubscribes, then exit",
+	  "Reads every new message of imap.mailbox and classifies it:\n"
+	  "  bounce        a hard bounce suppresses the address for every list and\n"
+	  "                marks its delivery bounced; soft bounces score at most a\n"
+	  "                point a day, and bounces.soft_threshold points within\n"
+	  "                bounces.soft_window suppress the address\n"
+	  "  unsubscribe   by unsubscribe+TOKEN@, or a reply to one of our messages:\n"
+	  "                suppressed for that list at once, and a notice is sent;\n"
+	  "                without a token, a confirmation mail is sent instead, and\n"
+	  "                the reply to it unsubscribes from every list\n"
+	  "  auto-reply    nothing to do\n"
+	  "  human         left exactly as it was: not moved, not marked seen\n"
+	  "What herald handled is moved into Herald/Bounces, Herald/Unsubscribes\n"
+	  "and Herald/AutoReplies (created when missing). Each message is acted on\n"
+	  "once, even across restarts. A lost connection is retried after 1, 2, 4,\n"
+	  "8 and 16 s. Then notices and confirmations go out through smtp.url.\n"
+	  "\n"
+	  "Exit status: 0; 69 the server stayed unreachable; 73 the journal cannot\n"
+	  "be written; 78 no imap section, or the server's certificate or the login\n"
+	  "was refused.\n",
+	  cmd_poll },
 	{ "classify", "[FILE]",
 	  "say what herald makes of one message (a bounce, a reply); touches nothing",
 	  "Reads one raw message from FILE or standard input and prints a line per\n"
 	  "finding:\n"
 	  "  bounce<TAB>hard|soft<TAB>ADDRESS<TAB>STATUS   a failed recipient (\"-\": named\n"
 	  "                    only by the VERP token, or no status given)\n"
-	  "  unsubscribe<TAB>ADDRESS<TAB>LIST              a tokened unsubscribe, or a\n"
-	  "                    reply to one of our messages asking for it\n"
+	  "  unsubscribe<TAB>ADDRESS<TAB>LIST              a request to unsubscribe; LIST\n"
+	  "                    is the list its token names (\"*\": every list, a\n"
+	  "                    confirmed request), or \"-\" when no valid token names\n"
+	  "                    one: such a request needs confirming\n"
 	  "  auto-reply                                    vacation, out of office\n"
 	  "  human                                         anything else\n"
 	  "\n"
 	  "The config is read when there is one: it names the VERP and unsubscribe\n"
-	  "addresses and the domain of our Message-IDs.\n"
+	  "addresses and the domain of our Message-IDs; tokens are verified\n"
+	  "against the journal and state/secret when both exist (neither is\n"
+	  "created or changed).\n"
 	  "\n"
 	  "Exit status: 0; 66 FILE cannot be opened; 78 a broken config.\n",
 	  cmd_classify },

@@ -697,7 +697,8 @@ message_usable(const struct message *m)
 	    dot_atom_ok(m->list_id, strlen(m->list_id)))) &&
 	    (m->unsub_mailto == NULL || addr_usable(m->unsub_mailto)) &&
 	    (m->unsub_url == NULL || url_usable(m->unsub_url)) &&
-	    (m->in_reply_to == NULL || msgid_inner(m->in_reply_to, &n));
+	    (m->in_reply_to == NULL || msgid_inner(m->in_reply_to, &n)) &&
+	    (m->reply_to == NULL || addr_usable(m->reply_to));
 }
 
 static void
@@ -720,6 +721,8 @@ message_headers(struct buf *b, const struct message *m, const char *date)
 {
 	phrase_header(b, "From", m->from_name, m->from_addr, 0);
 	phrase_header(b, "To", m->to_name, m->to_addr, 0);
+	if (m->reply_to)
+		phrase_header(b, "Reply-To", NULL, m->reply_to, 0);
 	message_header(b, "Subject", m->subject);
 	buf_addf(b, "Date: %s\r\n", date);
 	msgid_header(b, "Message-ID", m->message_id);
@@ -731,7 +734,8 @@ message_headers(struct buf *b, const struct message *m, const char *date)
 	if (m->bulk)
 		buf_adds(b, "Precedence: bulk\r\n");
 	if (m->robot)
-		buf_adds(b, "Auto-Submitted: auto-generated\r\n");
+		buf_adds(b, m->robot == MESSAGE_AUTO_REPLIED ? "Auto-Submitted: auto-replied\r\n" :
+		    "Auto-Submitted: auto-generated\r\n");
 	if (m->in_reply_to)
 		msgid_header(b, "In-Reply-To", m->in_reply_to);
 }

@@ -24,9 +24,12 @@
  * Required: from_addr, to_addr, subject (may be ""), message_id, text
  * (may be ""). Everything else may be NULL.
  */
+enum { MESSAGE_HUMAN, MESSAGE_AUTO_GENERATED, MESSAGE_AUTO_REPLIED };
+
 struct message {
 	const char *from_name, *from_addr;	/* display name UTF-8 (NULL or "" for none), dot-atom address */
 	const char *to_name, *to_addr;
+	const char *reply_to;			/* an address, or NULL */
 	const char *subject;			/* UTF-8 */
 	long long date;				/* Unix time, 0..9999-12-31; written in UTC */
 	const char *message_id;			/* "release.TOKEN@domain", without <> (a surrounding <> is tolerated) */
@@ -34,7 +37,7 @@ struct message {
 	const char *unsub_mailto;		/* List-Unsubscribe: <mailto:ADDR?subject=unsubscribe> */
 	const char *unsub_url;			/* also <URL> in List-Unsubscribe, and List-Unsubscribe-Post (RFC 8058) */
 	const char *in_reply_to;		/* a Message-ID, with or without <> */
-	int robot;				/* 1: Auto-Submitted: auto-generated */
+	int robot;				/* MESSAGE_AUTO_GENERATED or _REPLIED: Auto-Submitted */
 	int bulk;				/* 1: Precedence: bulk */
 	const char *text;			/* text/plain body, UTF-8, LF or CRLF line ends */
 	const char *html;			/* text/html body; NULL: a single text/plain part */

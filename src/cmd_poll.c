@@ -1,0 +1,88 @@
+/*
+ * cmd_poll.c - herald poll: read the mailbox once, act on what is for
+ * herald, move it into its Herald/ folder, send the notices and
+ * confirmations that asked for, print a summary, exit.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "journal.h"
+#include "mailbox.h"
+#include "outbox.h"
+
+static void
+poll_summary(const struct mailbox_stats *s, const struct outbox_stats *o)
+{
+	printf("poll: %zu new message%s: %zu hard bounce%s, %zu soft bounce%s"
+	    " (%zu suppressed), %zu unsubscribed, %zu confirmation%s asked, %zu auto-repl%s,"
+	    " %zu human, %zu not ours, %zu repeated; %zu moved\n",
+	    s->read, s->read == 1 ? "" : "s", s->hard, s->hard == 1 ? "" : "s", s->soft,
+	    s->soft == 1 ? "" : "s", s->soft_suppressed, s->unsubscribed, s->confirm_asked,
+	    s->confirm_asked == 1 ? "" : "s", s->autoreplies, s->autoreplies == 1 ? "y" : "ies",
+	    s->human, s->unmatched, s->repeated, s->moved);
+	if (o->sent || o->deferred || o->failed || o->waiting)
+		printf("poll: herald's own mail: %zu sent, %zu deferred, %zu failed, %zu waiting"
+		    " for the relay\n", o->sent, o->deferred, o->failed, o->waiting);
+}
+
+int
+cmd_poll(const struct global_opts *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned char secret[TOKEN_SECRET_LEN];
+	struct mailbox_stats ms;
+	struct outbox_stats os;
+	struct config cfg;
+	struct store *st = NULL;
+	struct diag d;
+	char err[512];
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : EXIT_USAGE;
+	}
+	if (argc != optind) {
+		fprintf(stderr, "usage: herald poll\n");
+		return EXIT_USAGE;
+	}
+	diag_init(&d, EXIT_DATAERR);
+	if (config_load(config_path(g->config), &cfg, &d) == -1) {
+		diag_print(&d);
+		status = EXIT_CONFIG;
+		goto out;
+	}
+	if (!cfg.imap.enabled) {
+		fprintf(stderr, "herald: no mailbox to read: the config has no 'imap' section\n");
+		status = EXIT_CONFIG;
+		goto out;
+	}
+	if (token_secret_load(cfg.secret, secret, err, sizeof(err)) == -1) {
+		fprintf(stderr, "herald: %s\n", err);
+		status = EXIT_CONFIG;
+		goto out;
+	}
+	if (journal_open(&cfg, 0, &st) != 0) {
+		status = EXIT_CANTCREAT;
+		goto out;
+	}
+	status = mailbox_poll(&cfg, st, secret, g->verbose, &ms);
+	memset(&os, 0, sizeof(os));
+	/* What earlier polls queued goes out even when this one failed. */
+	if (outbox_send(&cfg, st, (long long)time(NULL), &os) < 0 && status == 0)
+		status = EXIT_CANTCREAT;
+	poll_summary(&ms, &os);
+out:
+	explicit_bzero(secret, sizeof(secret));
+	store_close(st);
+	config_free(&cfg);
+	diag_free(&d);
+	return status;
+}

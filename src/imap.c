@@ -1,0 +1,575 @@
+/*
+ * imap.c - one IMAP session through libetpan's mailimap; see imap.h.
+ *
+ * libetpan sets up TLS but accepts any certificate, so the chain it saw is
+ * checked here with GnuTLS, against the system CAs or ca_file, and the
+ * server's name (or IP address) against the certificate, before the
+ * password is sent.
+ */
+#include "imap.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct imap {
+	mailimap *s;
+	char host[256];
+	unsigned port;
+	int tls_implicit;
+	char account[384];
+	char err[512];
+};
+
+/* ---- errors ---- */
+
+static int
+imap_fail(struct imap *im, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+imap_fail(struct imap *im, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(im->err, sizeof(im->err), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/* A failed command: the server's own words when it answered, else the stream's fate. */
+static int
+imap_cmd_fail(struct imap *im, int r, const char *what)
+{
+	const char *text = im->s ? im->s->imap_response : NULL;
+
+	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	    text == NULL || text[0] == '\0')
+		return imap_fail(im, IMAP_LOST, "%s: connection to %s:%u lost (libetpan error %d)",
+		    what, im->host, im->port, r);
+	return imap_fail(im, IMAP_LOST, "%s: %s", what, text);
+}
+
+const char *
+imap_error(const struct imap *im)
+{
+	return im ? im->err : "out of memory";
+}
+
+const char *
+imap_account(const struct imap *im)
+{
+	return im->account;
+}
+
+/* ---- the URL ---- */
+
+static int
+imap_parse_url(struct imap *im, const char *url)
+{
+	const char *p, *end, *colon;
+	unsigned long port;
+	char *stop;
+
+	if (strncmp(url, "imaps://", 8) == 0) {
+		im->tls_implicit = 1;
+		p = url + 8;
+		im->port = 993;
+	} else if (strncmp(url, "imap://", 7) == 0) {
+		p = url + 7;
+		im->port = 143;
+	} else {
+		return imap_fail(im, IMAP_REFUSED, "imap url must start with imap:// or imaps://");
+	}
+	end = p + strcspn(p, "/");
+	if (*p == '[') {	/* [IPv6]:port */
+		colon = memchr(p, ']', (size_t)(end - p));
+		if (colon == NULL)
+			return imap_fail(im, IMAP_REFUSED, "imap url: unclosed '[' in %s", url);
+		snprintf(im->host, sizeof(im->host), "%.*s", (int)(colon - p - 1), p + 1);
+		colon = colon + 1 < end && colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		snprintf(im->host, sizeof(im->host), "%.*s",
+		    (int)((colon ? colon : end) - p), p);
+	}
+	if (colon) {
+		port = strtoul(colon + 1, &stop, 10);
+		if (stop != end || port == 0 || port > 65535)
+			return imap_fail(im, IMAP_REFUSED, "imap url: bad port in %s", url);
+		im->port = (unsigned)port;
+	}
+	if (im->host[0] == '\0')
+		return imap_fail(im, IMAP_REFUSED, "imap url: no host in %s", url);
+	return IMAP_OK;
+}
+
+/* ---- the certificate ---- */
+
+static int
+imap_check_name(struct imap *im, gnutls_x509_crt_t crt)
+{
+	unsigned char ip[16];
+
+	if (inet_pton(AF_INET, im->host, ip) == 1) {
+		if (gnutls_x509_crt_check_ip(crt, ip, 4, 0))
+			return IMAP_OK;
+	} else if (inet_pton(AF_INET6, im->host, ip) == 1) {
+		if (gnutls_x509_crt_check_ip(crt, ip, 16, 0))
+			return IMAP_OK;
+	} else if (gnutls_x509_crt_check_hostname2(crt, im->host, 0)) {
+		return IMAP_OK;
+	}
+	return imap_fail(im, IMAP_REFUSED,
+	    "the certificate of %s:%u is not for %s: refusing to log in", im->host, im->port,
+	    im->host);
+}
+
+static int
+imap_trust(struct imap *im, gnutls_x509_trust_list_t tl, const char *ca_file)
+{
+	int n;
+
+	if (ca_file) {
+		n = gnutls_x509_trust_list_add_trust_file(tl, ca_file, NULL, GNUTLS_X509_FMT_PEM,
+		    0, 0);
+		if (n <= 0)
+			return imap_fail(im, IMAP_REFUSED, "imap ca_file %s: no certificate read%s%s",
+			    ca_file, n < 0 ? ": " : "", n < 0 ? gnutls_strerror(n) : "");
+	} else if (gnutls_x509_trust_list_add_system_trust(tl, 0, 0) <= 0) {
+		return imap_fail(im, IMAP_REFUSED, "no system CA certificates to verify %s with",
+		    im->host);
+	}
+	return IMAP_OK;
+}
+
+static int
+imap_verify(struct imap *im, const char *ca_file)
+{
+	carray *chain = mailstream_get_certificate_chain(im->s->imap_stream);
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_datum_t der, why = { NULL, 0 };
+	unsigned i, n = 0, status = 0;
+	int rc;
+
+	if (chain == NULL || carray_count(chain) == 0) {
+		rc = imap_fail(im, IMAP_REFUSED, "%s:%u sent no certificate", im->host, im->port);
+		goto out;
+	}
+	crts = xcalloc(carray_count(chain), sizeof(*crts));
+	for (n = 0; n < carray_count(chain); n++) {
+		MMAPString *s = carray_get(chain, n);
+
+		der.data = (unsigned char *)s->str;
+		der.size = (unsigned)s->len;
+		if (gnutls_x509_crt_init(&crts[n]) < 0 ||
+		    gnutls_x509_crt_import(crts[n], &der, GNUTLS_X509_FMT_DER) < 0) {
+			n++;
+			rc = imap_fail(im, IMAP_REFUSED, "%s:%u sent a certificate that cannot be read",
+			    im->host, im->port);
+			goto out;
+		}
+	}
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+		fatalx("imap: out of memory");
+	if ((rc = imap_trust(im, tl, ca_file)) != IMAP_OK)
+		goto out;
+	if (gnutls_x509_trust_list_verify_crt(tl, crts, n, 0, &status, NULL) < 0 || status) {
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why,
+		    0) < 0)
+			why.data = NULL;
+		rc = imap_fail(im, IMAP_REFUSED, "the certificate of %s:%u is not trusted%s%s%s:"
+		    " refusing to log in", im->host, im->port, why.data ? " (" : "",
+		    why.data ? (const char *)why.data : "", why.data ? ")" : "");
+		goto out;
+	}
+	rc = imap_check_name(im, crts[0]);
+out:
+	gnutls_free(why.data);
+	if (tl)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	free(crts);
+	if (chain)
+		mailstream_certificate_chain_free(chain);
+	return rc;
+}
+
+/* ---- session ---- */
+
+static int
+imap_connect(struct imap *im)
+{
+	int r;
+
+	if (im->tls_implicit) {
+		r = mailimap_ssl_connect(im->s, im->host, (uint16_t)im->port);
+	} else {
+		r = mailimap_socket_connect(im->s, im->host, (uint16_t)im->port);
+		if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED || r == MAILIMAP_NO_ERROR) {
+			r = mailimap_socket_starttls(im->s);
+			if (r != MAILIMAP_NO_ERROR)
+				return imap_fail(im, r == MAILIMAP_ERROR_STREAM ? IMAP_LOST : IMAP_REFUSED,
+				    "%s:%u: STARTTLS failed (libetpan error %d): herald never logs in"
+				    " in the clear", im->host, im->port, r);
+			r = MAILIMAP_NO_ERROR_NON_AUTHENTICATED;
+		}
+	}
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR)
+		return imap_fail(im, IMAP_LOST, "cannot connect to %s:%u (libetpan error %d)",
+		    im->host, im->port, r);
+	return IMAP_OK;
+}
+
+static int
+imap_login(struct imap *im, const struct imap_opts *o)
+{
+	struct mailimap_capability_data *cap = NULL;
+	int r;
+
+	r = mailimap_login(im->s, o->username ? o->username : "", o->password ? o->password : "");
+	if (r == MAILIMAP_ERROR_STREAM)
+		return imap_cmd_fail(im, r, "login");
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(im, IMAP_REFUSED, "%s:%u refused the login of %s: %s", im->host,
+		    im->port, o->username ? o->username : "",
+		    im->s->imap_response ? im->s->imap_response : "no reason given");
+	/* The capabilities change after login (MOVE, UIDPLUS): ask again. */
+	r = mailimap_capability(im->s, &cap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "capability");
+	mailimap_capability_data_free(cap);
+	return IMAP_OK;
+}
+
+int
+imap_open(const struct imap_opts *o, struct imap **out)
+{
+	struct imap *im = xcalloc(1, sizeof(*im));
+	int rc;
+
+	*out = im;
+	if ((rc = imap_parse_url(im, o->url)) != IMAP_OK)
+		return rc;
+	snprintf(im->account, sizeof(im->account), "%s@%s:%u", o->username ? o->username : "",
+	    im->host, im->port);
+	if ((im->s = mailimap_new(0, NULL)) == NULL)
+		fatalx("imap: out of memory");
+	mailimap_set_timeout(im->s, o->timeout > 0 ? o->timeout : 60);
+	if ((rc = imap_connect(im)) != IMAP_OK)
+		return rc;
+	if ((rc = imap_verify(im, o->ca_file)) != IMAP_OK)
+		return rc;
+	return imap_login(im, o);
+}
+
+void
+imap_close(struct imap *im)
+{
+	if (im == NULL)
+		return;
+	if (im->s) {
+		if (im->s->imap_stream)
+			mailimap_logout(im->s);
+		mailimap_free(im->s);
+	}
+	free(im);
+}
+
+int
+imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidity)
+{
+	int r = mailimap_select(im->s, mailbox);
+
+	*uidvalidity = 0;
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "select");
+	if (im->s->imap_selection_info == NULL)
+		return imap_fail(im, IMAP_LOST, "select %s: no answer", mailbox);
+	*uidvalidity = im->s->imap_selection_info->sel_uidvalidity;
+	return IMAP_OK;
+}
+
+/* ---- UIDs and sets ---- */
+
+static int
+cmp_uid(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The sorted uids as a set of runs ("3:7,9"), small on the wire. */
+static struct mailimap_set *
+imap_set(const unsigned long long *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i = 0, j;
+
+	if (set == NULL)
+		fatalx("imap: out of memory");
+	while (i < n) {
+		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
+			;
+		if (mailimap_set_add_interval(set, (uint32_t)uids[i], (uint32_t)uids[j]) !=
+		    MAILIMAP_NO_ERROR)
+			fatalx("imap: out of memory");
+		i = j + 1;
+	}
+	return set;
+}
+
+int
+imap_uids(struct imap *im, unsigned long long after, unsigned long long **uids, size_t *n)
+{
+	struct mailimap_search_key *key;
+	struct mailimap_set *set;
+	clist *result = NULL;
+	clistiter *it;
+	unsigned long long *v = NULL, u;
+	size_t cap = 0, count = 0;
+	int r;
+
+	*uids = NULL;
+	*n = 0;
+	if (after >= 0xffffffffULL)
+		return IMAP_OK;
+	/* "N:*" always holds the highest UID, even below N: filtered below. */
+	set = mailimap_set_new_interval((uint32_t)after + 1, 0);
+	key = mailimap_search_key_new_uid(set);
+	if (set == NULL || key == NULL)
+		fatalx("imap: out of memory");
+	r = mailimap_uid_search(im->s, NULL, key, &result);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "uid search");
+	for (it = clist_begin(result); it; it = clist_next(it)) {
+		u = *(uint32_t *)clist_content(it);
+		if (u <= after)
+			continue;
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count++] = u;
+	}
+	mailimap_search_result_free(result);
+	if (count > 1)
+		qsort(v, count, sizeof(*v), cmp_uid);
+	*uids = v;
+	*n = count;
+	return IMAP_OK;
+}
+
+/* ---- fetching ---- */
+
+/* The UID and the body section of one FETCH response. */
+static void
+imap_msg_parts(struct mailimap_msg_att *m, unsigned long long *uid, const char **body,
+    size_t *len)
+{
+	struct mailimap_msg_att_item *item;
+	struct mailimap_msg_att_static *st;
+	clistiter *it;
+
+	*uid = 0;
+	*body = NULL;
+	*len = 0;
+	for (it = clist_begin(m->att_list); it; it = clist_next(it)) {
+		item = clist_content(it);
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		st = item->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+			*uid = st->att_data.att_uid;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+		    st->att_data.att_body_section) {
+			*body = st->att_data.att_body_section->sec_body_part;
+			*len = st->att_data.att_body_section->sec_length;
+		}
+	}
+}
+
+int
+imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max_bytes,
+    imap_msg_fn fn, void *arg)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_fetch_att *att;
+	struct mailimap_set *set;
+	clist *result = NULL;
+	clistiter *it;
+	unsigned long long uid;
+	const char *body;
+	size_t len;
+	int r, rc = IMAP_OK;
+
+	if (n == 0)
+		return IMAP_OK;
+	set = imap_set(uids, n);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	if (ft == NULL || mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid()) != MAILIMAP_NO_ERROR)
+		fatalx("imap: out of memory");
+	/* BODY.PEEK: reading a human's mail must not mark it \Seen. */
+	att = mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(NULL), 0,
+	    (uint32_t)max_bytes);
+	if (att == NULL || mailimap_fetch_type_new_fetch_att_list_add(ft, att) !=
+	    MAILIMAP_NO_ERROR)
+		fatalx("imap: out of memory");
+	r = mailimap_uid_fetch(im->s, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "uid fetch");
+	for (it = clist_begin(result); it && rc == IMAP_OK; it = clist_next(it)) {
+		imap_msg_parts(clist_content(it), &uid, &body, &len);
+		/* Unsolicited FETCH responses (flag changes) carry no body. */
+		if (uid == 0 || body == NULL)
+			continue;
+		if (fn(arg, uid, body, len) < 0)
+			rc = imap_fail(im, IMAP_LOST, "stopped");
+	}
+	mailimap_fetch_list_free(result);
+	return rc;
+}
+
+/* ---- folders and moving ---- */
+
+/* The server's hierarchy delimiter, from LIST "" "". */
+static int
+imap_delimiter(struct imap *im, char *delim)
+{
+	struct mailimap_mailbox_list *mb;
+	clist *result = NULL;
+	int r;
+
+	*delim = '/';
+	r = mailimap_list(im->s, "", "", &result);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "list");
+	if (result && clist_begin(result)) {
+		mb = clist_content(clist_begin(result));
+		if (mb->mb_delimiter)
+			*delim = mb->mb_delimiter;
+	}
+	if (result)
+		mailimap_list_result_free(result);
+	return IMAP_OK;
+}
+
+static int
+imap_exists(struct imap *im, const char *name, int *yes)
+{
+	clist *result = NULL;
+	int r;
+
+	*yes = 0;
+	r = mailimap_list(im->s, "", name, &result);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "list");
+	*yes = result != NULL && clist_count(result) > 0;
+	if (result)
+		mailimap_list_result_free(result);
+	return IMAP_OK;
+}
+
+int
+imap_folder(struct imap *im, const char *path, char **name)
+{
+	char delim, *full, *p, save;
+	int rc, yes, r;
+
+	*name = NULL;
+	if ((rc = imap_delimiter(im, &delim)) != IMAP_OK)
+		return rc;
+	full = xstrdup(path);
+	for (p = full; *p; p++)
+		if (*p == '/')
+			*p = delim;
+	/* Each level in turn: not every server creates the parents itself. */
+	for (p = full;; p++) {
+		if (*p != delim && *p != '\0')
+			continue;
+		save = *p;
+		*p = '\0';
+		if ((rc = imap_exists(im, full, &yes)) != IMAP_OK)
+			break;
+		if (!yes) {
+			r = mailimap_create(im->s, full);
+			if (r != MAILIMAP_NO_ERROR) {
+				rc = imap_cmd_fail(im, r, "create");
+				break;
+			}
+			mailimap_subscribe(im->s, full);
+		}
+		*p = save;
+		if (save == '\0')
+			break;
+	}
+	if (rc != IMAP_OK) {
+		free(full);
+		return rc;
+	}
+	*name = full;
+	return IMAP_OK;
+}
+
+static int
+imap_copy_delete(struct imap *im, struct mailimap_set *set, const char *folder)
+{
+	struct mailimap_flag_list *flags;
+	struct mailimap_store_att_flags *sf;
+	int r;
+
+	r = mailimap_uid_copy(im->s, set, folder);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "uid copy");
+	flags = mailimap_flag_list_new_empty();
+	if (flags == NULL || mailimap_flag_list_add(flags, mailimap_flag_new_deleted()) !=
+	    MAILIMAP_NO_ERROR || (sf = mailimap_store_att_flags_new_add_flags_silent(flags)) ==
+	    NULL)
+		fatalx("imap: out of memory");
+	r = mailimap_uid_store(im->s, set, sf);
+	mailimap_store_att_flags_free(sf);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "uid store");
+	/*
+	 * Only UID EXPUNGE removes exactly these: a plain EXPUNGE would also
+	 * remove messages the user marked \Deleted. Without UIDPLUS they stay,
+	 * marked, for the user's client to expunge.
+	 */
+	if (mailimap_has_extension(im->s, "UIDPLUS")) {
+		r = mailimap_uid_expunge(im->s, set);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_cmd_fail(im, r, "uid expunge");
+	}
+	return IMAP_OK;
+}
+
+int
+imap_move(struct imap *im, const unsigned long long *uids, size_t n, const char *folder)
+{
+	struct mailimap_set *set;
+	int r, rc = IMAP_OK;
+
+	if (n == 0)
+		return IMAP_OK;
+	set = imap_set(uids, n);
+	if (mailimap_has_extension(im->s, "MOVE")) {
+		r = mailimap_uid_move(im->s, set, folder);
+		if (r != MAILIMAP_NO_ERROR)
+			rc = imap_cmd_fail(im, r, "uid move");
+	} else {
+		rc = imap_copy_delete(im, set, folder);
+	}
+	mailimap_set_free(set);
+	return rc;
+}

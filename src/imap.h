@@ -1,0 +1,77 @@
+/*
+ * imap.h - one IMAP session through libetpan: connect (imaps://, or
+ * imap:// with STARTTLS; never in the clear), verify the server's
+ * certificate chain and host name ourselves (libetpan does not), log in,
+ * select, list UIDs, fetch raw messages without setting \Seen, create
+ * folders, move. Nothing here knows what a message means.
+ *
+ * Every call returns IMAP_OK, IMAP_LOST (the connection or the server
+ * failed: try again later, on a new session) or IMAP_REFUSED (the
+ * certificate or the login was refused, or the server lacks what herald
+ * needs: a configuration problem, trying again will not help). After a
+ * failure, imap_error() says what happened; it never holds the password.
+ */
+#ifndef HERALD_IMAP_H
+#define HERALD_IMAP_H
+
+#include <stddef.h>
+
+enum imap_status { IMAP_OK = 0, IMAP_LOST = -1, IMAP_REFUSED = -2 };
+
+struct imap_opts {
+	const char *url;	/* imaps://host[:port] or imap://host[:port] */
+	const char *username;
+	const char *password;
+	const char *ca_file;	/* PEM; NULL: the system CAs */
+	long timeout;		/* seconds, for connecting and for each reply */
+};
+
+struct imap;
+
+/*
+ * Connects, secures and logs in. *out is set either way (imap_close it);
+ * on failure imap_error(*out) says why.
+ */
+int imap_open(const struct imap_opts *o, struct imap **out);
+/* LOGOUT when still connected, then frees; NULL is fine. */
+void imap_close(struct imap *im);
+const char *imap_error(const struct imap *im);
+/* "user@host:port", for the journal's mailbox key and for logs. */
+const char *imap_account(const struct imap *im);
+
+/* SELECTs mailbox (read-write); *uidvalidity is the server's. */
+int imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidity);
+
+/* The UIDs of the selected mailbox greater than after, ascending. The caller frees *uids. */
+int imap_uids(struct imap *im, unsigned long long after, unsigned long long **uids,
+    size_t *n);
+
+/*
+ * Called for each fetched message: its UID and its first bytes (at most
+ * the max_bytes given to imap_fetch). Returns 0 to go on, -1 to stop
+ * (imap_fetch then returns IMAP_LOST with "stopped").
+ */
+typedef int (*imap_msg_fn)(void *arg, unsigned long long uid, const char *raw, size_t len);
+
+/*
+ * UID FETCH BODY.PEEK[]<0.max_bytes> of uids (one command; keep n modest):
+ * \Seen is never set. fn sees them in the server's order.
+ */
+int imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max_bytes,
+    imap_msg_fn fn, void *arg);
+
+/*
+ * The server's name of folder path ("Herald/Bounces": '/' separates
+ * levels), with the server's own hierarchy delimiter, created (and
+ * subscribed) when missing. The caller frees *name.
+ */
+int imap_folder(struct imap *im, const char *path, char **name);
+
+/*
+ * Moves uids of the selected mailbox into folder: UID MOVE (RFC 6851)
+ * where offered, else UID COPY, \Deleted and UID EXPUNGE (RFC 4315), or
+ * EXPUNGE when UIDPLUS is missing too. UIDs no longer there are no error.
+ */
+int imap_move(struct imap *im, const unsigned long long *uids, size_t n, const char *folder);
+
+#endif

@@ -1,0 +1,754 @@
+/*
+ * mailbox.c - one pass over the mailbox: fetch what is new in batches,
+ * classify (classify.c, pure), act in one transaction per batch with the
+ * UIDs recorded, then move. See mailbox.h.
+ *
+ * Tokens decide, never the From header: a bounce is matched to its
+ * delivery by the VERP token, or by our Message-ID in the returned
+ * message; an unsubscribe by the unsubscribe+TOKEN@ address or by the
+ * Message-ID it replies to. A request that proves nothing gets a
+ * confirmation mail, and only the reply to that acts.
+ */
+#define _GNU_SOURCE		/* getrandom */
+#include "mailbox.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "diag.h"
+#include "imap.h"
+#include "render.h"
+#include "robot.h"
+#include "util.h"
+
+#define FETCH_BATCH 200			/* messages per UID FETCH and per commit */
+#define FETCH_MAX_BYTES (1u << 20)	/* enough of any message to classify it */
+#define IMAP_TIMEOUT 60			/* seconds */
+#define CONFIRM_EVERY 86400		/* at most one open confirmation a day per address */
+#define MBX_JOURNAL (-3)		/* beside enum imap_status */
+
+enum folder { F_BOUNCES, F_UNSUBSCRIBES, F_AUTOREPLIES, F__COUNT };
+
+static const char *const folder_paths[F__COUNT] = {
+	"Herald/Bounces", "Herald/Unsubscribes", "Herald/AutoReplies",
+};
+
+struct item {
+	unsigned long long uid;
+	struct cls_result r;
+};
+
+struct mbx {
+	const struct config *c;
+	struct store *st;
+	const unsigned char *secret;
+	int verbose;
+	struct mailbox_stats *stats;
+	struct cls_opts co;
+	struct imap_opts io;
+	struct imap *im;
+	char *key;			/* account/mailbox, the journal's name for it */
+	unsigned long long uidvalidity;
+	char *folders[F__COUNT];	/* the server's names, once per session */
+	struct item *items;
+	size_t nitems, cap;
+	long long now;
+	char err[600];
+};
+
+/* ---- small helpers ---- */
+
+static int
+mbx_journal_fail(struct mbx *m)
+{
+	snprintf(m->err, sizeof(m->err), "journal: %s", store_error(m->st));
+	store_rollback(m->st);
+	return MBX_JOURNAL;
+}
+
+static void
+mbx_items_clear(struct mbx *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nitems; i++)
+		cls_result_free(&m->items[i].r);
+	m->nitems = 0;
+}
+
+/* A fresh id for herald's own mail: "KIND.RANDOM@domain". The caller frees it. */
+static char *
+mbx_msgid(const struct mbx *m, const char *kind)
+{
+	unsigned char r[12];
+	char hex[25];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		fatalx("mailbox: getrandom failed");
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	return xasprintf("%s.%s@%s", kind, hex, m->c->sender.domain);
+}
+
+/* ---- herald's answers, queued in the outbox in the action's transaction ---- */
+
+static int
+mbx_queue(struct mbx *m, const char *kind, const char *to, const struct buf *msg)
+{
+	return store_outbox_add(m->st, kind, m->c->sender.bounce_address, to, msg->data,
+	    msg->len, m->now);
+}
+
+static int
+mbx_notice(struct mbx *m, const char *address, const char *list, const char *in_reply_to)
+{
+	struct robot_mail rm = { address, NULL, in_reply_to, m->now };
+	struct buf b = BUF_INIT;
+	char *id = mbx_msgid(m, "notice");
+	int rc = 0;
+
+	rm.message_id = id;
+	if (store_has_bounced(m->st, address))	/* never mail an address that bounced */
+		goto out;
+	if (robot_unsubscribed(m->c, &rm, list, &b) == 0)
+		rc = mbx_queue(m, "notice", address, &b);
+out:
+	buf_free(&b);
+	free(id);
+	return rc;
+}
+
+/* ---- tokens ---- */
+
+/* The delivery a token names, verified: 0, or 1 when it is not one of ours. */
+static int
+token_row(struct store *st, const unsigned char *secret, const char *purpose,
+    const char *token, size_t len, struct store_delivery *d)
+{
+	unsigned long long id;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (token_parse(token, len, &id) < 0 || id > (unsigned long long)INT64_MAX)
+		return 1;
+	if ((rc = store_delivery_get(st, (long long)id, d)) != 0)
+		return rc;
+	if (!token_verify(secret, purpose, id, d->address, token, len)) {
+		store_delivery_clear(d);
+		return 1;
+	}
+	return 0;
+}
+
+/* The confirmation a token names, verified: 0 (*address is the caller's), or 1. */
+static int
+token_confirm(struct store *st, const unsigned char *secret, const char *token, size_t len,
+    long long *cid, char **address)
+{
+	unsigned long long id;
+	int rc, done;
+
+	*address = NULL;
+	if (token_parse(token, len, &id) < 0 || id > (unsigned long long)INT64_MAX)
+		return 1;
+	if ((rc = store_confirm_get(st, (long long)id, address, &done)) != 0)
+		return rc;
+	if (!token_verify(secret, "c", id, *address, token, len)) {
+		free(*address);
+		*address = NULL;
+		return 1;
+	}
+	*cid = (long long)id;
+	return 0;
+}
+
+static int
+mbx_token_row(struct mbx *m, const char *purpose, const char *token, size_t len,
+    struct store_delivery *d)
+{
+	return token_row(m->st, m->secret, purpose, token, len, d);
+}
+
+static int
+mbx_token_confirm(struct mbx *m, const char *token, size_t len, long long *cid,
+    char **address)
+{
+	return token_confirm(m->st, m->secret, token, len, cid, address);
+}
+
+/* The token of one of our Message-IDs: "release.TOKEN@domain" -> TOKEN. */
+static int
+mbx_msgid_token(const char *id, const char **token, size_t *len)
+{
+	const char *at = strrchr(id, '@'), *dot;
+
+	if (at == NULL)
+		return -1;
+	for (dot = at; dot > id && dot[-1] != '.'; dot--)
+		;
+	if (dot == id)
+		return -1;
+	*token = dot;
+	*len = (size_t)(at - dot);
+	return 0;
+}
+
+/* ---- bounces ---- */
+
+/* The delivery a bounce is for, by token: VERP first, then our Message-IDs. */
+static int
+mbx_bounce_row(struct mbx *m, const struct cls_result *r, struct store_delivery *d)
+{
+	const char *ids[2] = { r->orig_id, r->reply_id }, *tok;
+	size_t i, len;
+	int rc;
+
+	if (r->verp_token[0] &&
+	    (rc = mbx_token_row(m, "b", r->verp_token, strlen(r->verp_token), d)) <= 0)
+		return rc;
+	for (i = 0; i < 2; i++) {
+		if (ids[i][0] == '\0' || mbx_msgid_token(ids[i], &tok, &len) < 0)
+			continue;
+		if ((rc = mbx_token_row(m, "m", tok, len, d)) <= 0)
+			return rc;
+	}
+	return 1;
+}
+
+static int
+mbx_bounce_address(struct mbx *m, const struct store_delivery *d, const struct cls_finding *f,
+    const char *source, struct buf *action)
+{
+	long long score;
+	char text[64];
+
+	if (f->hard) {
+		m->stats->hard++;
+		snprintf(text, sizeof(text), "hard bounce%s%s", f->status[0] ? " " : "", f->status);
+		if (store_suppress(m->st, d->address, NULL, "hard-bounce", source, m->now) < 0 ||
+		    (d->state == DS_SENT && store_delivery_bounced(m->st, d->id, text, m->now) < 0))
+			return -1;
+		buf_addf(action, "%s%s: suppressed for every list", text, "");
+		return 0;
+	}
+	m->stats->soft++;
+	if (store_soft_bounce(m->st, d->address, m->now, (long long)m->c->bounces.soft_window,
+	    &score) < 0)
+		return -1;
+	buf_addf(action, "soft bounce%s%s: score %lld of %llu", f->status[0] ? " " : "",
+	    f->status, score, m->c->bounces.soft_threshold);
+	if ((unsigned long long)score >= m->c->bounces.soft_threshold) {
+		m->stats->soft_suppressed++;
+		if (store_suppress(m->st, d->address, NULL, "soft-bounces", source, m->now) < 0)
+			return -1;
+		buf_adds(action, ": suppressed for every list");
+	}
+	return 0;
+}
+
+/* The finding about d's address, else the first: a forwarded address may differ. */
+static const struct cls_finding *
+mbx_finding_for(const struct cls_result *r, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].address, address) == 0)
+			return &r->f[i];
+	return &r->f[0];
+}
+
+static int
+mbx_bounce(struct mbx *m, const struct cls_result *r, const char *source, struct buf *action)
+{
+	struct store_delivery d;
+	size_t i;
+	int rc;
+
+	if ((rc = mbx_bounce_row(m, r, &d)) < 0)
+		return -1;
+	if (rc == 0) {
+		buf_addf(action, "%s (delivery %lld): ", d.address, d.id);
+		rc = mbx_bounce_address(m, &d, mbx_finding_for(r, d.address), source, action);
+		store_delivery_clear(&d);
+		return rc;
+	}
+	/* No token: only an address we sent to counts. */
+	for (i = 0; i < r->n; i++) {
+		if (r->f[i].address[0] == '\0')
+			continue;
+		if ((rc = store_delivery_latest(m->st, r->f[i].address, &d)) < 0)
+			return -1;
+		if (rc == 1) {
+			m->stats->unmatched++;
+			buf_addf(action, "%s%s: not sent by herald", action->len ? "; " : "",
+			    r->f[i].address);
+			continue;
+		}
+		buf_addf(action, "%s%s (delivery %lld): ", action->len ? "; " : "", d.address, d.id);
+		rc = mbx_bounce_address(m, &d, &r->f[i], source, action);
+		store_delivery_clear(&d);
+		if (rc < 0)
+			return -1;
+	}
+	if (action->len == 0) {
+		m->stats->unmatched++;
+		buf_adds(action, "names no recipient of ours");
+	}
+	return 0;
+}
+
+/* ---- unsubscribes ---- */
+
+/* Suppresses address for list (NULL: every list) and answers with a notice. */
+static int
+mbx_unsubscribe_now(struct mbx *m, const char *address, const char *list, const char *source,
+    const char *in_reply_to, struct buf *action)
+{
+	int was = store_is_suppressed(m->st, address, list ? list : "");
+
+	if (was < 0 || store_suppress(m->st, address, list, "unsubscribed", source, m->now) < 0)
+		return -1;
+	m->stats->unsubscribed++;
+	buf_addf(action, "%s unsubscribed from %s%s", address, list ? list : "every list",
+	    was ? " (already)" : "");
+	return was ? 0 : mbx_notice(m, address, list, in_reply_to);
+}
+
+static int
+mbx_confirmed(struct mbx *m, long long cid, const char *address, const char *source,
+    const char *in_reply_to, struct buf *action)
+{
+	int rc = store_confirm_done(m->st, cid, m->now);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		buf_addf(action, "confirmation %lld for %s was used already", cid, address);
+		return 0;
+	}
+	buf_addf(action, "confirmed: ");
+	return mbx_unsubscribe_now(m, address, NULL, source, in_reply_to, action);
+}
+
+/* A request that proves nothing: ask the address itself to confirm. */
+static int
+mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
+    struct buf *action)
+{
+	struct store_delivery d;
+	struct robot_mail rm = { address, NULL, in_reply_to, m->now };
+	struct buf b = BUF_INIT;
+	char token[TOKEN_MAX], *confirm_addr, *id;
+	long long cid;
+	int rc;
+
+	if (address[0] == '\0' || (rc = store_delivery_latest(m->st, address, &d)) == 1) {
+		m->stats->unmatched++;
+		buf_addf(action, "request from %s, not a recipient of ours: ignored",
+		    address[0] ? address : "nobody");
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	store_delivery_clear(&d);
+	if ((rc = store_is_suppressed(m->st, address, "")) != 0 ||
+	    (rc = store_confirm_pending(m->st, address, m->now - CONFIRM_EVERY)) != 0) {
+		if (rc < 0)
+			return -1;
+		buf_addf(action, "request from %s: unsubscribed or asked to confirm already",
+		    address);
+		return 0;
+	}
+	if (store_confirm_add(m->st, address, m->now, &cid) < 0)
+		return -1;
+	token_make(m->secret, "c", (unsigned long long)cid, address, token);
+	confirm_addr = render_plus_address(m->c->sender.unsubscribe_address, token);
+	id = xasprintf("confirm.%s@%s", token, m->c->sender.domain);
+	rm.message_id = id;
+	rc = 0;
+	if (robot_confirm(m->c, &rm, confirm_addr, &b) == 0)
+		rc = mbx_queue(m, "confirmation", address, &b);
+	m->stats->confirm_asked++;
+	buf_addf(action, "request from %s without a token: confirmation %lld asked", address,
+	    cid);
+	buf_free(&b);
+	free(id);
+	free(confirm_addr);
+	return rc;
+}
+
+/* By a token: a delivery's list, or a confirmation; 1 when the token is not ours. */
+static int
+mbx_unsub_token(struct mbx *m, const char *purpose, const char *tok, size_t len,
+    const char *source, const char *in_reply_to, struct buf *action)
+{
+	struct store_delivery d;
+	char *address;
+	long long cid;
+	int rc;
+
+	if ((rc = mbx_token_row(m, purpose, tok, len, &d)) == 0) {
+		rc = mbx_unsubscribe_now(m, d.address, d.list, source, in_reply_to, action);
+		store_delivery_clear(&d);
+		return rc;
+	}
+	if (rc < 0 || (rc = mbx_token_confirm(m, tok, len, &cid, &address)) != 0)
+		return rc;
+	rc = mbx_confirmed(m, cid, address, source, in_reply_to, action);
+	free(address);
+	return rc;
+}
+
+static int
+mbx_unsubscribe(struct mbx *m, const struct cls_result *r, const char *source,
+    struct buf *action)
+{
+	const char *in_reply_to = r->message_id[0] ? r->message_id : NULL, *tok;
+	size_t len;
+	int rc = 1;
+
+	if (r->unsub_token[0])
+		rc = mbx_unsub_token(m, "u", r->unsub_token, strlen(r->unsub_token), source,
+		    in_reply_to, action);
+	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0)
+		rc = mbx_unsub_token(m, "m", tok, len, source, in_reply_to, action);
+	if (rc == 1)
+		rc = mbx_ask_confirm(m, r->f[0].address, in_reply_to, action);
+	return rc;
+}
+
+/* ---- one message ---- */
+
+static enum folder
+mbx_folder_of(enum cls_kind k)
+{
+	return k == CLS_BOUNCE ? F_BOUNCES : k == CLS_UNSUBSCRIBE ? F_UNSUBSCRIBES :
+	    F_AUTOREPLIES;
+}
+
+static int
+mbx_act(struct mbx *m, const struct item *it)
+{
+	const struct cls_result *r = &it->r;
+	enum cls_kind kind = r->f[0].kind;
+	struct store_inbound rec;
+	struct buf action = BUF_INIT;
+	char source[400];
+	int rc;
+
+	m->stats->read++;
+	if (kind == CLS_HUMAN) {
+		m->stats->human++;
+		if (m->verbose)
+			fprintf(stderr, "herald: poll: uid %llu: human mail, left alone\n", it->uid);
+		return 0;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.mailbox = m->key;
+	rec.uidvalidity = m->uidvalidity;
+	rec.uid = it->uid;
+	rec.message_id = r->message_id;
+	rec.kind = cls_kind_name(kind);
+	rec.folder = folder_paths[mbx_folder_of(kind)];
+	if ((rc = store_inbound_add(m->st, &rec, m->now)) != 0)
+		return rc < 0 ? -1 : 0;		/* another poller has it */
+	snprintf(source, sizeof(source), "%s uid %llu%s%s%s", m->key, it->uid,
+	    r->message_id[0] ? " <" : "", r->message_id, r->message_id[0] ? ">" : "");
+	if ((rc = store_inbound_seen(m->st, r->message_id)) != 0) {
+		m->stats->repeated++;
+		buf_adds(&action, "acted on before (same Message-ID): moved only");
+	} else if (kind == CLS_BOUNCE) {
+		rc = mbx_bounce(m, r, source, &action);
+	} else if (kind == CLS_UNSUBSCRIBE) {
+		rc = mbx_unsubscribe(m, r, source, &action);
+	} else {
+		m->stats->autoreplies++;
+		buf_adds(&action, "auto-reply: nothing to do");
+	}
+	if (rc >= 0) {
+		rec.action = action.data ? action.data : "";
+		rc = store_inbound_action(m->st, &rec);
+	}
+	if (rc >= 0 && m->verbose)
+		fprintf(stderr, "herald: poll: uid %llu: %s: %s\n", it->uid, rec.kind, rec.action);
+	buf_free(&action);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+mbx_on_message(void *arg, unsigned long long uid, const char *raw, size_t len)
+{
+	struct mbx *m = arg;
+	struct item *it;
+
+	m->items = xgrow(m->items, &m->cap, m->nitems + 1, sizeof(*m->items));
+	it = &m->items[m->nitems];
+	it->uid = uid;
+	if (classify(raw, len, &m->co, &it->r) < 0 || it->r.n == 0) {
+		/* Not a message at all: left alone, like human mail. */
+		cls_result_free(&it->r);
+		memset(&it->r, 0, sizeof(it->r));
+		return 0;
+	}
+	m->nitems++;
+	return 0;
+}
+
+/* Acts on the batch and records its UIDs, in one transaction. */
+static int
+mbx_act_batch(struct mbx *m, unsigned long long last_uid)
+{
+	size_t i;
+
+	m->now = (long long)time(NULL);
+	if (store_begin(m->st) < 0)
+		return mbx_journal_fail(m);
+	for (i = 0; i < m->nitems; i++)
+		if (mbx_act(m, &m->items[i]) < 0)
+			return mbx_journal_fail(m);
+	if (store_mailbox_set(m->st, m->key, m->uidvalidity, last_uid, m->now) < 0 ||
+	    store_commit(m->st) < 0)
+		return mbx_journal_fail(m);
+	return IMAP_OK;
+}
+
+/* ---- moving ---- */
+
+static int
+mbx_folder(struct mbx *m, const char *path, const char **name)
+{
+	size_t f;
+	int rc;
+
+	for (f = 0; f < F__COUNT; f++)
+		if (strcmp(path, folder_paths[f]) == 0)
+			break;
+	if (f == F__COUNT)
+		fatalx("mailbox: unknown folder %s", path);
+	if (m->folders[f] == NULL && (rc = imap_folder(m->im, path, &m->folders[f])) != IMAP_OK)
+		return rc;
+	*name = m->folders[f];
+	return IMAP_OK;
+}
+
+static int
+mbx_mark_moved(struct mbx *m, const struct store_unmoved *u, size_t n)
+{
+	size_t i;
+
+	if (store_begin(m->st) < 0)
+		return mbx_journal_fail(m);
+	for (i = 0; i < n; i++)
+		if (store_inbound_moved(m->st, m->key, m->uidvalidity, u[i].uid) < 0)
+			return mbx_journal_fail(m);
+	if (store_commit(m->st) < 0)
+		return mbx_journal_fail(m);
+	m->stats->moved += n;
+	return IMAP_OK;
+}
+
+/* Moves everything recorded and not moved yet, a folder at a time. */
+static int
+mbx_move_pending(struct mbx *m)
+{
+	struct store_unmoved *u = NULL;
+	unsigned long long *uids = NULL;
+	const char *name;
+	size_t n = 0, i, j, k;
+	int rc = IMAP_OK;
+
+	if (store_inbound_unmoved(m->st, m->key, m->uidvalidity, &u, &n) < 0)
+		return mbx_journal_fail(m);
+	uids = xcalloc(n ? n : 1, sizeof(*uids));
+	for (i = 0; i < n && rc == IMAP_OK; i = j) {
+		for (j = i; j < n && strcmp(u[j].folder, u[i].folder) == 0; j++)
+			uids[j - i] = u[j].uid;
+		for (k = i; k < j && rc == IMAP_OK; k += FETCH_BATCH) {
+			size_t cnt = j - k < FETCH_BATCH ? j - k : FETCH_BATCH;
+
+			if ((rc = mbx_folder(m, u[i].folder, &name)) == IMAP_OK &&
+			    (rc = imap_move(m->im, uids + (k - i), cnt, name)) == IMAP_OK)
+				rc = mbx_mark_moved(m, u + k, cnt);
+		}
+	}
+	free(uids);
+	store_unmoved_free(u, n);
+	return rc;
+}
+
+/* ---- one session ---- */
+
+static int
+mbx_imap_fail(struct mbx *m, int rc)
+{
+	snprintf(m->err, sizeof(m->err), "%s", imap_error(m->im));
+	return rc;
+}
+
+/* The journal's progress in this mailbox; a new UIDVALIDITY starts again at 0. */
+static int
+mbx_progress(struct mbx *m, unsigned long long *last)
+{
+	unsigned long long uidv;
+	int rc;
+
+	if ((rc = store_mailbox_get(m->st, m->key, &uidv, last)) < 0)
+		return mbx_journal_fail(m);
+	if (rc == 1 || uidv != m->uidvalidity) {
+		if (rc == 0)
+			fprintf(stderr, "herald: imap: %s: UIDVALIDITY changed (%llu, was %llu):"
+			    " reading every message again\n", m->key, m->uidvalidity, uidv);
+		*last = 0;
+		if (store_mailbox_set(m->st, m->key, m->uidvalidity, 0, (long long)time(NULL)) < 0)
+			return mbx_journal_fail(m);
+	}
+	return IMAP_OK;
+}
+
+static int
+mbx_session(struct mbx *m)
+{
+	unsigned long long *uids = NULL, last;
+	size_t n = 0, i, cnt;
+	int rc;
+
+	if ((rc = imap_open(&m->io, &m->im)) != IMAP_OK ||
+	    (rc = imap_select(m->im, m->c->imap.mailbox, &m->uidvalidity)) != IMAP_OK)
+		return mbx_imap_fail(m, rc);
+	free(m->key);
+	m->key = xasprintf("%s/%s", imap_account(m->im), m->c->imap.mailbox);
+	if ((rc = mbx_progress(m, &last)) != IMAP_OK || (rc = mbx_move_pending(m)) != IMAP_OK)
+		goto out;
+	if ((rc = imap_uids(m->im, last, &uids, &n)) != IMAP_OK)
+		goto out;
+	for (i = 0; i < n && rc == IMAP_OK; i += cnt) {
+		cnt = n - i < FETCH_BATCH ? n - i : FETCH_BATCH;
+		mbx_items_clear(m);
+		if ((rc = imap_fetch(m->im, uids + i, cnt, FETCH_MAX_BYTES, mbx_on_message,
+		    m)) != IMAP_OK)
+			break;
+		if ((rc = mbx_act_batch(m, uids[i + cnt - 1])) == IMAP_OK)
+			rc = mbx_move_pending(m);
+	}
+out:
+	mbx_items_clear(m);
+	free(uids);
+	if (rc != IMAP_OK && rc != MBX_JOURNAL && m->err[0] == '\0')
+		mbx_imap_fail(m, rc);
+	return rc;
+}
+
+static void
+mbx_session_end(struct mbx *m)
+{
+	size_t f;
+
+	imap_close(m->im);
+	m->im = NULL;
+	for (f = 0; f < F__COUNT; f++) {
+		free(m->folders[f]);
+		m->folders[f] = NULL;
+	}
+}
+
+int
+mailbox_poll(const struct config *c, struct store *st,
+    const unsigned char secret[TOKEN_SECRET_LEN], int verbose, struct mailbox_stats *stats)
+{
+	static const unsigned delays[] = { 1, 2, 4, 8, 16 };
+	struct mbx m;
+	char *password = NULL;
+	size_t attempt;
+	int rc, status = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&m, 0, sizeof(m));
+	if (config_password("imap", c->imap.password_env, c->imap.password_file,
+	    &password) == -1)
+		return EXIT_CONFIG;
+	m.c = c;
+	m.st = st;
+	m.secret = secret;
+	m.verbose = verbose;
+	m.stats = stats;
+	m.co.bounce_address = c->sender.bounce_address;
+	m.co.unsubscribe_address = c->sender.unsubscribe_address;
+	m.co.msgid_domain = c->sender.domain;
+	m.io.url = c->imap.url;
+	m.io.username = c->imap.username;
+	m.io.password = password;
+	m.io.ca_file = c->imap.ca_file;
+	m.io.timeout = IMAP_TIMEOUT;
+	for (attempt = 0;; attempt++) {
+		m.err[0] = '\0';
+		rc = mbx_session(&m);
+		mbx_session_end(&m);
+		if (rc == IMAP_OK)
+			break;
+		if (rc == MBX_JOURNAL || rc == IMAP_REFUSED || attempt == ARRAY_LEN(delays)) {
+			fprintf(stderr, "herald: %s%s%s\n", rc == MBX_JOURNAL ? "" : "imap: ", m.err,
+			    rc == IMAP_LOST ? "; giving up" : "");
+			status = rc == MBX_JOURNAL ? EXIT_CANTCREAT : rc == IMAP_REFUSED ?
+			    EXIT_CONFIG : EXIT_UNAVAILABLE;
+			break;
+		}
+		fprintf(stderr, "herald: imap: %s; trying again in %u s\n", m.err, delays[attempt]);
+		stats->reconnects++;
+		sleep(delays[attempt]);
+	}
+	free(m.items);
+	free(m.key);
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	return status;
+}
+
+/* ---- for herald classify: what a request's token names, acting on nothing ---- */
+
+static int
+target_of(struct store *st, const unsigned char *secret, const char *purpose,
+    const char *tok, size_t len, char **address, char **list)
+{
+	struct store_delivery d;
+	long long cid;
+	int rc;
+
+	if ((rc = token_row(st, secret, purpose, tok, len, &d)) == 0) {
+		*address = d.address;
+		*list = d.list;
+		d.address = d.list = NULL;
+		store_delivery_clear(&d);
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	return token_confirm(st, secret, tok, len, &cid, address);
+}
+
+int
+mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_LEN],
+    const struct cls_result *r, char **address, char **list)
+{
+	const char *tok;
+	size_t len;
+	int rc = 1;
+
+	*address = *list = NULL;
+	if (r->unsub_token[0])
+		rc = target_of(st, secret, "u", r->unsub_token, strlen(r->unsub_token), address,
+		    list);
+	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0)
+		rc = target_of(st, secret, "m", tok, len, address, list);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * mailbox.h - reading the mailbox: every new message classified, acted on
+ * once, and moved into its Herald/ folder; human mail left exactly as it
+ * was (not moved, not marked \Seen).
+ *
+ * Progress is kept by UIDVALIDITY and UID in the journal. A message's
+ * action and its UID are committed in one transaction before it is moved,
+ * and a message recorded but not yet moved is moved at the start of the
+ * next session; so a crash or a lost connection anywhere repeats nothing
+ * and loses nothing. A new UIDVALIDITY rescans the mailbox; a message
+ * whose Message-ID was acted on already is moved but not acted on again.
+ */
+#ifndef HERALD_MAILBOX_H
+#define HERALD_MAILBOX_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "store.h"
+#include "token.h"
+
+struct mailbox_stats {
+	size_t read;			/* messages classified */
+	size_t hard, soft;		/* bounces of ours, by kind */
+	size_t soft_suppressed;		/* addresses whose soft score reached the threshold */
+	size_t unsubscribed;		/* suppressed at once (token, reply, confirmation) */
+	size_t confirm_asked;		/* requests without a token: confirmation queued */
+	size_t autoreplies, human;
+	size_t unmatched;		/* bounces and requests that name nobody of ours */
+	size_t repeated;		/* acted on before (same Message-ID) */
+	size_t moved;
+	size_t reconnects;
+};
+
+/*
+ * One pass over the configured mailbox (c->imap must be enabled). A lost
+ * connection is retried with backoff (1, 2, 4, 8, 16 s). Returns 0, or an
+ * exit status after printing why: EXIT_CONFIG when the server was refused
+ * (certificate not trusted, login refused, no password), EXIT_UNAVAILABLE
+ * when it stayed unreachable, EXIT_CANTCREAT on a journal error.
+ */
+int mailbox_poll(const struct config *c, struct store *st,
+    const unsigned char secret[TOKEN_SECRET_LEN], int verbose, struct mailbox_stats *stats);
+
+struct cls_result;
+
+/*
+ * What the tokens of an unsubscribe request name, acting on nothing: the
+ * address and its list (*list NULL: a confirmed request, every list).
+ * 0 found (the caller frees both), 1 no valid token, -1 journal error.
+ */
+int mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_LEN],
+    const struct cls_result *r, char **address, char **list);
+
+#endif

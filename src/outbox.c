@@ -1,0 +1,129 @@
+/*
+ * outbox.c - herald's own mail, one message at a time over one SMTP
+ * connection: there are few, and each outcome is committed before the
+ * next is sent. See outbox.h.
+ */
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp.h"
+#include "util.h"
+
+#define OUTBOX_BATCH 64
+
+struct outbox_wait {
+	int done;
+	struct smtp_reply reply;
+};
+
+static void
+outbox_done(void *arg, void *cookie, const struct smtp_reply *r)
+{
+	struct outbox_wait *w = arg;
+
+	(void)cookie;
+	w->reply = *r;
+	w->done = 1;
+}
+
+/* Sends one message and waits for its outcome. */
+static void
+outbox_one(struct smtp *s, const struct store_outmsg *m, struct smtp_reply *r)
+{
+	struct outbox_wait w;
+	char *copy = xmalloc(m->len + 1);
+
+	memcpy(copy, m->msg, m->len);
+	memset(&w, 0, sizeof(w));
+	if (smtp_submit(s, m->mail_from, m->rcpt, copy, m->len, NULL) == -1)
+		fatalx("outbox: no idle connection");
+	while (!w.done)
+		smtp_poll(s, 1000, outbox_done, &w);
+	*r = w.reply;
+}
+
+/* The journal move for one outcome; 1 when the relay could not be reached. */
+static int
+outbox_outcome(const struct config *c, struct store *st, const struct store_outmsg *m,
+    const struct smtp_reply *r, long long now, struct outbox_stats *stats)
+{
+	char text[600];
+	size_t step;
+
+	snprintf(text, sizeof(text), "%d%s%s %s", r->code, r->enhanced[0] ? " " : "",
+	    r->enhanced, r->text);
+	if (r->result == SMTP_OK) {
+		stats->sent++;
+		return store_outbox_done(st, m->id, "sent", 0, text, now);
+	}
+	if (r->result == SMTP_PERMFAIL || now - m->created >= (long long)c->smtp.give_up_after) {
+		stats->failed++;
+		fprintf(stderr, "herald: outbox: %s to %s failed: %s\n", m->kind, m->rcpt, text);
+		return store_outbox_done(st, m->id, "failed", 0, text, now);
+	}
+	step = (size_t)m->attempts < c->smtp.nretry ? (size_t)m->attempts : c->smtp.nretry - 1;
+	stats->deferred++;
+	if (store_outbox_done(st, m->id, "queued", now + (long long)c->smtp.retry[step], text,
+	    now) < 0)
+		return -1;
+	return r->cause == SMTP_CAUSE_CONNECT || r->cause == SMTP_CAUSE_AUTH ||
+	    r->cause == SMTP_CAUSE_TLS;
+}
+
+int
+outbox_send(const struct config *c, struct store *st, long long now,
+    struct outbox_stats *stats)
+{
+	struct store_outmsg *m = NULL;
+	struct smtp_opts so;
+	struct smtp_reply r;
+	struct smtp *s = NULL;
+	char *password = NULL;
+	size_t n = 0, i;
+	int rc = 0, stop = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	if (store_outbox_due(st, now, OUTBOX_BATCH, &m, &n) < 0) {
+		fprintf(stderr, "herald: journal: %s\n", store_error(st));
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
+	    &password) == -1) {
+		stats->waiting = n;
+		goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.url = c->smtp.url;
+	so.tls = c->smtp.tls;
+	so.ca_file = c->smtp.ca_file;
+	so.username = c->smtp.username;
+	so.password = password;
+	so.helo = c->sender.domain;
+	so.connections = 1;
+	so.timeout = (long)c->smtp.timeout;
+	if ((s = smtp_new(&so)) == NULL)
+		fatalx("outbox: cannot set up libcurl");
+	for (i = 0; i < n && !stop; i++) {
+		outbox_one(s, &m[i], &r);
+		if ((stop = outbox_outcome(c, st, &m[i], &r, now, stats)) < 0) {
+			fprintf(stderr, "herald: journal: %s\n", store_error(st));
+			rc = -1;
+		} else if (stop) {
+			fprintf(stderr, "herald: outbox: relay unavailable: %s\n", r.text);
+			stats->waiting = n - i - 1;
+		}
+	}
+out:
+	smtp_free(s);
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	store_outmsg_free(m, n);
+	return rc;
+}
