@@ -113,6 +113,7 @@ fuzz-smoke: fuzz
 bench: deps all
 	scripts/bench-check
 	scripts/bench-send
+	scripts/bench-poll
 
 demo: deps all
 	scripts/demo

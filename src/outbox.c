@@ -73,30 +73,36 @@ outbox_outcome(const struct config *c, struct store *st, const struct store_outm
 	    r->cause == SMTP_CAUSE_TLS;
 }
 
-int
-outbox_send(const struct config *c, struct store *st, long long now,
-    struct outbox_stats *stats)
+/* Sends one batch over s; 1 when the relay could not be reached, -1 on a journal error. */
+static int
+outbox_batch(const struct config *c, struct store *st, struct smtp *s,
+    const struct store_outmsg *m, size_t n, long long now, struct outbox_stats *stats)
 {
-	struct store_outmsg *m = NULL;
-	struct smtp_opts so;
 	struct smtp_reply r;
-	struct smtp *s = NULL;
-	char *password = NULL;
-	size_t n = 0, i;
-	int rc = 0, stop = 0;
+	size_t i;
+	int rc;
 
-	memset(stats, 0, sizeof(*stats));
-	if (store_outbox_due(st, now, OUTBOX_BATCH, &m, &n) < 0) {
-		fprintf(stderr, "herald: journal: %s\n", store_error(st));
-		return -1;
+	for (i = 0; i < n; i++) {
+		outbox_one(s, &m[i], &r);
+		if ((rc = outbox_outcome(c, st, &m[i], &r, now, stats)) < 0) {
+			fprintf(stderr, "herald: journal: %s\n", store_error(st));
+			return -1;
+		}
+		if (rc == 1) {
+			fprintf(stderr, "herald: outbox: relay unavailable: %s\n", r.text);
+			stats->waiting += n - i - 1;
+			return 1;
+		}
 	}
-	if (n == 0)
-		return 0;
-	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
-	    &password) == -1) {
-		stats->waiting = n;
-		goto out;
-	}
+	return 0;
+}
+
+static struct smtp *
+outbox_smtp(const struct config *c, const char *password)
+{
+	struct smtp_opts so;
+	struct smtp *s;
+
 	memset(&so, 0, sizeof(so));
 	so.url = c->smtp.url;
 	so.tls = c->smtp.tls;
@@ -108,22 +114,47 @@ outbox_send(const struct config *c, struct store *st, long long now,
 	so.timeout = (long)c->smtp.timeout;
 	if ((s = smtp_new(&so)) == NULL)
 		fatalx("outbox: cannot set up libcurl");
-	for (i = 0; i < n && !stop; i++) {
-		outbox_one(s, &m[i], &r);
-		if ((stop = outbox_outcome(c, st, &m[i], &r, now, stats)) < 0) {
+	return s;
+}
+
+int
+outbox_send(const struct config *c, struct store *st, long long now,
+    struct outbox_stats *stats)
+{
+	struct store_outmsg *m = NULL;
+	struct smtp *s = NULL;
+	char *password = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	/* Batch after batch until nothing is due: what was sent is no longer queued. */
+	while (rc == 0) {
+		if (store_outbox_due(st, now, OUTBOX_BATCH, &m, &n) < 0) {
 			fprintf(stderr, "herald: journal: %s\n", store_error(st));
 			rc = -1;
-		} else if (stop) {
-			fprintf(stderr, "herald: outbox: relay unavailable: %s\n", r.text);
-			stats->waiting = n - i - 1;
+			break;
 		}
+		if (n == 0)
+			break;
+		if (s == NULL) {
+			if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
+			    &password) == -1) {
+				stats->waiting = n;
+				break;
+			}
+			s = outbox_smtp(c, password);
+		}
+		rc = outbox_batch(c, st, s, m, n, now, stats);
+		store_outmsg_free(m, n);
+		m = NULL;
+		n = 0;
 	}
-out:
+	store_outmsg_free(m, n);
 	smtp_free(s);
 	if (password) {
 		memset(password, 0, strlen(password));
 		free(password);
 	}
-	store_outmsg_free(m, n);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }

@@ -145,7 +145,7 @@ static const char schema_v2[] =
 	" moved INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL,"
 	" UNIQUE(mailbox, uidvalidity, uid));"
-	"CREATE INDEX inbound_message_id ON inbound(message_id) WHERE message_id <> '';"
+	"CREATE INDEX inbound_message_id ON inbound(message_id);"
 	"CREATE INDEX inbound_unmoved ON inbound(mailbox, uidvalidity) WHERE moved = 0;"
 	"CREATE TABLE soft_bounces ("
 	" address TEXT PRIMARY KEY,"
