@@ -11,10 +11,11 @@
 
 #include "addr.h"
 #include "schema.h"
+#include "timefmt.h"
 #include "yamltree.h"
 
 static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http",
-	"state", "lists", "templates", "releases", "bounces", NULL };
+	"state", "lists", "templates", "releases", "bounces", "tz", NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
 	"unsubscribe_address", "unsubscribe_url", NULL };
 static const char *const smtp_keys[] = { "url", "tls", "username", "password",
@@ -510,6 +511,17 @@ config_trim_slashes(char *dir)
 		dir[--n] = '\0';
 }
 
+/* The zone of digest schedules for lists without their own `tz`. */
+static void
+config_tz(struct config *c, const struct ynode *root, struct diag *d)
+{
+	const struct ynode *n = ynode_get(root, "tz");
+
+	if (config_str(root, "tz", 0, NULL, &c->tz, d) && !timefmt_zone_ok(c->tz))
+		schema_error(d, n, "unknown time zone '%s' (an IANA name such as"
+		    " America/Argentina/Buenos_Aires)", c->tz);
+}
+
 /* state/secret lives beside the journal. */
 static void
 config_paths(struct config *c, const struct ynode *root, struct diag *d)
@@ -567,6 +579,7 @@ config_load(const char *path, struct config *c, struct diag *d)
 	if ((n = ynode_get(root, "bounces")) != NULL && !ynode_is_null(n))
 		config_bounces(c, n, d);
 	config_paths(c, root, d);
+	config_tz(c, root, d);
 out:
 	if (c->secret == NULL)
 		c->secret = xstrdup("state/secret");
@@ -617,6 +630,7 @@ config_free(struct config *c)
 	free(c->imap.password_file);
 	free(c->imap.ca_file);
 	free(c->imap.mailbox);
+	free(c->tz);
 	free(c->dkim.domain);
 	free(c->dkim.selector);
 	free(c->dkim.key_file);

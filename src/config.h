@@ -60,6 +60,7 @@ struct config {
 		char *listen;
 	} http;
 	char *state, *secret, *lists_dir, *templates_dir, *releases_dir;
+	char *tz;			/* digest schedules' zone when a list has none; NULL: UTC */
 	struct {
 		unsigned long long soft_threshold, soft_window;
 	} bounces;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cron.h"
 #include "schema.h"
 #include "util.h"
 
@@ -27,12 +28,12 @@
 #define LIST_SHOW_MAX 60	/* bytes of a bad value quoted in a message */
 
 enum list_key {
-	KEY_ID, KEY_NAME, KEY_DESCRIPTION, KEY_TEMPLATE, KEY_DIGEST,
+	KEY_ID, KEY_NAME, KEY_DESCRIPTION, KEY_TEMPLATE, KEY_DIGEST, KEY_TZ,
 	KEY_SUBSCRIBERS, KEY_N
 };
 
 static const char *const list_keys[] = {
-	"id", "name", "description", "template", "digest", "subscribers", NULL
+	"id", "name", "description", "template", "digest", "tz", "subscribers", NULL
 };
 static const char *const list_digest_keys[] = { "template", "schedule", NULL };
 static const char *const list_sub_keys[] = {
@@ -680,6 +681,8 @@ list_digest(struct lctx *c, const struct ynode *v)
 {
 	struct list_info *info = c->info;
 	const struct ynode *t, *s;
+	struct cron cron;
+	char err[128];
 
 	if (ynode_is_null(v) || !schema_is_map(v, "digest", c->d))
 		return;
@@ -691,8 +694,10 @@ list_digest(struct lctx *c, const struct ynode *v)
 		info->digest_template_line = t->line;
 		info->digest_template_col = t->col;
 	}
-	if ((s = ynode_get(v, "schedule")) != NULL)
-		info->digest_schedule = list_top_string(c, s, "schedule", 0);
+	if ((s = ynode_get(v, "schedule")) != NULL &&
+	    (info->digest_schedule = list_top_string(c, s, "schedule", 0)) != NULL &&
+	    cron_parse(info->digest_schedule, &cron, err, sizeof(err)) == -1)
+		schema_error(c->d, s, "bad digest schedule: %s", err);
 }
 
 static void
@@ -727,6 +732,14 @@ list_top_value(struct lctx *c, enum list_key key, const struct ynode *v)
 		break;
 	case KEY_DIGEST:
 		list_digest(c, v);
+		break;
+	case KEY_TZ:
+		if (ynode_is_null(v) || !list_is_scalar(c, v, "tz"))
+			break;
+		if (!list_tz_ok(c, v->str, v->len))
+			schema_error(c->d, v, "unknown time zone '%s'", list_show(c, v->str, v->len));
+		else
+			info->tz = xstrndup(v->str, v->len);
 		break;
 	default:
 		fatalx("list: no handler for key %d", (int)key);
@@ -980,6 +993,7 @@ list_info_free(struct list_info *info)
 	free(info->id);
 	free(info->name);
 	free(info->description);
+	free(info->tz);
 	free(info->template_name);
 	free(info->digest_template);
 	free(info->digest_schedule);

@@ -46,6 +46,7 @@ struct list_info {
 	char *name, *description;
 	char *template_name;		/* `template:` */
 	char *digest_template, *digest_schedule;	/* `digest:`; NULL when absent */
+	char *tz;			/* `tz:`, the zone of the digest schedule; NULL when absent */
 	unsigned template_line, template_col;	/* of the `template:` value, for "unknown template" */
 	unsigned digest_template_line, digest_template_col;	/* of digest's `template:` value */
 	size_t n_subscribers;		/* valid subscribers handed to the callback */

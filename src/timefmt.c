@@ -140,7 +140,7 @@ timefmt_iso_utc(long long t, char *out, unsigned long size)
 	    rem / 3600, rem / 60 % 60, rem % 60);
 }
 
-static int
+int
 timefmt_zone_ok(const char *zone)
 {
 	char path[512];

@@ -19,6 +19,8 @@ int timefmt_parse(const char *s, long long *t);
  */
 int timefmt_parse_local(const char *s, const char *zone, long long *t);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
+/* 1 when zone names a zone of the system's database ("Europe/Berlin"). */
+int timefmt_zone_ok(const char *zone);
 long long timefmt_days(long long y, unsigned m, unsigned d);
 /* "2017-06-22T12:00:00Z" into out (at least 21 bytes). */
 void timefmt_iso_utc(long long t, char *out, unsigned long size);
