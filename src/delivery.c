@@ -201,6 +201,12 @@ dv_release(struct dvrun *dv)
 		}
 	} else {
 		dv->relrow = dv->srel.id;
+		/* A scheduled release that goes out now is being sent: no longer due. */
+		if (dv->srel.state == RS_SCHEDULED &&
+		    store_release_set_state(dv->st, dv->relrow, RS_SENDING, dv_now()) == -1) {
+			rc = -1;
+			goto out;
+		}
 		if (dv->srel.snapshot_len != len || memcmp(dv->srel.snapshot, data, len) != 0)
 			fprintf(stderr, "herald: note: %s changed since it was first scheduled or "
 			    "sent; sending the journal's snapshot\n", path);
