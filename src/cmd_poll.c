@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "journal.h"
@@ -43,7 +44,7 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 	struct store *st = NULL;
 	struct diag d;
 	char err[512];
-	int c, status;
+	int c, status, lock = -1;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
@@ -73,6 +74,13 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_CANTCREAT;
 		goto out;
 	}
+	if ((lock = mailbox_lock(&cfg)) < 0) {
+		if (lock == -1)
+			fprintf(stderr, "herald: another herald poll (or herald run) is reading the"
+			    " mailbox; try again later\n");
+		status = lock == -1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
+		goto out;
+	}
 	status = mailbox_poll(&cfg, st, secret, g->verbose, &ms);
 	memset(&os, 0, sizeof(os));
 	/* What earlier polls queued goes out even when this one failed. */
@@ -80,6 +88,8 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_CANTCREAT;
 	poll_summary(&ms, &os);
 out:
+	if (lock >= 0)
+		close(lock);
 	explicit_bzero(secret, sizeof(secret));
 	store_close(st);
 	config_free(&cfg);

@@ -206,17 +206,29 @@ out:
 
 /* ---- session ---- */
 
+/* SNI: a server that picks its certificate by name must be told the name. */
+static void
+imap_tls_setup(struct mailstream_ssl_context *ctx, void *arg)
+{
+	struct imap *im = arg;
+	unsigned char ip[16];
+
+	if (inet_pton(AF_INET, im->host, ip) != 1 && inet_pton(AF_INET6, im->host, ip) != 1)
+		mailstream_ssl_set_server_name(ctx, im->host);
+}
+
 static int
 imap_connect(struct imap *im)
 {
 	int r;
 
 	if (im->tls_implicit) {
-		r = mailimap_ssl_connect(im->s, im->host, (uint16_t)im->port);
+		r = mailimap_ssl_connect_with_callback(im->s, im->host, (uint16_t)im->port,
+		    imap_tls_setup, im);
 	} else {
 		r = mailimap_socket_connect(im->s, im->host, (uint16_t)im->port);
 		if (r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED || r == MAILIMAP_NO_ERROR) {
-			r = mailimap_socket_starttls(im->s);
+			r = mailimap_socket_starttls_with_callback(im->s, imap_tls_setup, im);
 			if (r != MAILIMAP_NO_ERROR)
 				return imap_fail(im, r == MAILIMAP_ERROR_STREAM ? IMAP_LOST : IMAP_REFUSED,
 				    "%s:%u: STARTTLS failed (libetpan error %d): herald never logs in"

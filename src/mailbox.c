@@ -18,6 +18,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/file.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,8 +121,12 @@ mbx_notice(struct mbx *m, const char *address, const char *list, const char *in_
 	rm.message_id = id;
 	if (store_has_bounced(m->st, address))	/* never mail an address that bounced */
 		goto out;
-	if (robot_unsubscribed(m->c, &rm, list, &b) == 0)
+	/* An In-Reply-To that does not fit the grammar is dropped, not the notice. */
+	if (robot_unsubscribed(m->c, &rm, list, &b) == 0 ||
+	    (rm.in_reply_to = NULL, robot_unsubscribed(m->c, &rm, list, &b)) == 0)
 		rc = mbx_queue(m, "notice", address, &b);
+	else
+		fprintf(stderr, "herald: poll: cannot build the notice to %s\n", address);
 out:
 	buf_free(&b);
 	free(id);
@@ -266,44 +273,13 @@ mbx_finding_for(const struct cls_result *r, const char *address)
 	return &r->f[0];
 }
 
+/* A bounce for delivery d, which a verified token named. */
 static int
-mbx_bounce(struct mbx *m, const struct cls_result *r, const char *source, struct buf *action)
+mbx_bounce(struct mbx *m, const struct cls_result *r, const struct store_delivery *d,
+    const char *source, struct buf *action)
 {
-	struct store_delivery d;
-	size_t i;
-	int rc;
-
-	if ((rc = mbx_bounce_row(m, r, &d)) < 0)
-		return -1;
-	if (rc == 0) {
-		buf_addf(action, "%s (delivery %lld): ", d.address, d.id);
-		rc = mbx_bounce_address(m, &d, mbx_finding_for(r, d.address), source, action);
-		store_delivery_clear(&d);
-		return rc;
-	}
-	/* No token: only an address we sent to counts. */
-	for (i = 0; i < r->n; i++) {
-		if (r->f[i].address[0] == '\0')
-			continue;
-		if ((rc = store_delivery_latest(m->st, r->f[i].address, &d)) < 0)
-			return -1;
-		if (rc == 1) {
-			m->stats->unmatched++;
-			buf_addf(action, "%s%s: not sent by herald", action->len ? "; " : "",
-			    r->f[i].address);
-			continue;
-		}
-		buf_addf(action, "%s%s (delivery %lld): ", action->len ? "; " : "", d.address, d.id);
-		rc = mbx_bounce_address(m, &d, &r->f[i], source, action);
-		store_delivery_clear(&d);
-		if (rc < 0)
-			return -1;
-	}
-	if (action->len == 0) {
-		m->stats->unmatched++;
-		buf_adds(action, "names no recipient of ours");
-	}
-	return 0;
+	buf_addf(action, "%s (delivery %lld): ", d->address, d->id);
+	return mbx_bounce_address(m, d, mbx_finding_for(r, d->address), source, action);
 }
 
 /* ---- unsubscribes ---- */
@@ -375,8 +351,11 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 	id = xasprintf("confirm.%s@%s", token, m->c->sender.domain);
 	rm.message_id = id;
 	rc = 0;
-	if (robot_confirm(m->c, &rm, confirm_addr, &b) == 0)
+	if (robot_confirm(m->c, &rm, confirm_addr, &b) == 0 ||
+	    (rm.in_reply_to = NULL, robot_confirm(m->c, &rm, confirm_addr, &b)) == 0)
 		rc = mbx_queue(m, "confirmation", address, &b);
+	else
+		fprintf(stderr, "herald: poll: cannot build the confirmation to %s\n", address);
 	m->stats->confirm_asked++;
 	buf_addf(action, "request from %s without a token: confirmation %lld asked", address,
 	    cid);
@@ -386,10 +365,14 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 	return rc;
 }
 
-/* By a token: a delivery's list, or a confirmation; 1 when the token is not ours. */
+/*
+ * By a token: a delivery's list, or a confirmation; 1 when the token is
+ * not ours. A confirmation counts only from the address it was sent to:
+ * a ticket system's automatic acknowledgement must not confirm for it.
+ */
 static int
 mbx_unsub_token(struct mbx *m, const char *purpose, const char *tok, size_t len,
-    const char *source, const char *in_reply_to, struct buf *action)
+    const char *from, const char *source, const char *in_reply_to, struct buf *action)
 {
 	struct store_delivery d;
 	char *address;
@@ -403,6 +386,10 @@ mbx_unsub_token(struct mbx *m, const char *purpose, const char *tok, size_t len,
 	}
 	if (rc < 0 || (rc = mbx_token_confirm(m, tok, len, &cid, &address)) != 0)
 		return rc;
+	if (strcasecmp(address, from) != 0) {
+		free(address);
+		return 1;
+	}
 	rc = mbx_confirmed(m, cid, address, source, in_reply_to, action);
 	free(address);
 	return rc;
@@ -417,10 +404,11 @@ mbx_unsubscribe(struct mbx *m, const struct cls_result *r, const char *source,
 	int rc = 1;
 
 	if (r->unsub_token[0])
-		rc = mbx_unsub_token(m, "u", r->unsub_token, strlen(r->unsub_token), source,
-		    in_reply_to, action);
+		rc = mbx_unsub_token(m, "u", r->unsub_token, strlen(r->unsub_token),
+		    r->f[0].address, source, in_reply_to, action);
 	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0)
-		rc = mbx_unsub_token(m, "m", tok, len, source, in_reply_to, action);
+		rc = mbx_unsub_token(m, "m", tok, len, r->f[0].address, source, in_reply_to,
+		    action);
 	if (rc == 1)
 		rc = mbx_ask_confirm(m, r->f[0].address, in_reply_to, action);
 	return rc;
@@ -440,6 +428,7 @@ mbx_act(struct mbx *m, const struct item *it)
 {
 	const struct cls_result *r = &it->r;
 	enum cls_kind kind = r->f[0].kind;
+	struct store_delivery d = { 0, NULL, NULL, NULL, DS_QUEUED };
 	struct store_inbound rec;
 	struct buf action = BUF_INIT;
 	char source[400];
@@ -452,6 +441,20 @@ mbx_act(struct mbx *m, const struct item *it)
 			fprintf(stderr, "herald: poll: uid %llu: human mail, left alone\n", it->uid);
 		return 0;
 	}
+	/*
+	 * A bounce counts only when a verified token names the delivery:
+	 * anyone can write a report naming a subscriber, and a bounce of the
+	 * staff's own mail in a shared mailbox is theirs. Those stay put.
+	 */
+	if (kind == CLS_BOUNCE && (rc = mbx_bounce_row(m, r, &d)) != 0) {
+		if (rc < 0)
+			return -1;
+		m->stats->unmatched++;
+		if (m->verbose)
+			fprintf(stderr, "herald: poll: uid %llu: a bounce no token of ours names:"
+			    " left alone\n", it->uid);
+		return 0;
+	}
 	memset(&rec, 0, sizeof(rec));
 	rec.mailbox = m->key;
 	rec.uidvalidity = m->uidvalidity;
@@ -459,15 +462,17 @@ mbx_act(struct mbx *m, const struct item *it)
 	rec.message_id = r->message_id;
 	rec.kind = cls_kind_name(kind);
 	rec.folder = folder_paths[mbx_folder_of(kind)];
-	if ((rc = store_inbound_add(m->st, &rec, m->now)) != 0)
+	if ((rc = store_inbound_add(m->st, &rec, m->now)) != 0) {
+		store_delivery_clear(&d);
 		return rc < 0 ? -1 : 0;		/* another poller has it */
+	}
 	snprintf(source, sizeof(source), "%s uid %llu%s%s%s", m->key, it->uid,
 	    r->message_id[0] ? " <" : "", r->message_id, r->message_id[0] ? ">" : "");
 	if ((rc = store_inbound_seen(m->st, r->message_id)) != 0) {
 		m->stats->repeated++;
 		buf_adds(&action, "acted on before (same Message-ID): moved only");
 	} else if (kind == CLS_BOUNCE) {
-		rc = mbx_bounce(m, r, source, &action);
+		rc = mbx_bounce(m, r, &d, source, &action);
 	} else if (kind == CLS_UNSUBSCRIBE) {
 		rc = mbx_unsubscribe(m, r, source, &action);
 	} else {
@@ -480,6 +485,7 @@ mbx_act(struct mbx *m, const struct item *it)
 	}
 	if (rc >= 0 && m->verbose)
 		fprintf(stderr, "herald: poll: uid %llu: %s: %s\n", it->uid, rec.kind, rec.action);
+	store_delivery_clear(&d);
 	buf_free(&action);
 	return rc < 0 ? -1 : 0;
 }
@@ -675,6 +681,11 @@ mailbox_poll(const struct config *c, struct store *st,
 	if (config_password("imap", c->imap.password_env, c->imap.password_file,
 	    &password) == -1)
 		return EXIT_CONFIG;
+	if (store_durable(st) < 0) {
+		fprintf(stderr, "herald: journal: %s\n", store_error(st));
+		free(password);
+		return EXIT_CANTCREAT;
+	}
 	m.c = c;
 	m.st = st;
 	m.secret = secret;
@@ -751,4 +762,27 @@ mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_L
 	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0)
 		rc = target_of(st, secret, "m", tok, len, address, list);
 	return rc;
+}
+
+/* ---- one reader at a time ---- */
+
+int
+mailbox_lock(const struct config *c)
+{
+	const char *slash = strrchr(c->state, '/');
+	char *path = slash ? xasprintf("%.*s/poll.lock", (int)(slash - c->state), c->state) :
+	    xstrdup("poll.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "herald: cannot open %s: %s\n", path, strerror(errno));
+		free(path);
+		return -2;
+	}
+	free(path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

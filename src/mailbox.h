@@ -42,6 +42,14 @@ struct mailbox_stats {
 int mailbox_poll(const struct config *c, struct store *st,
     const unsigned char secret[TOKEN_SECRET_LEN], int verbose, struct mailbox_stats *stats);
 
+/*
+ * One reader of the mailbox and sender of the outbox at a time per state
+ * folder (STATE_DIR/poll.lock): two would send the same notices. Returns
+ * the locked fd (close it to unlock), -1 when another process holds it,
+ * -2 on an error (printed).
+ */
+int mailbox_lock(const struct config *c);
+
 struct cls_result;
 
 /*

@@ -124,13 +124,14 @@ outbox_send(const struct config *c, struct store *st, long long now,
 	struct store_outmsg *m = NULL;
 	struct smtp *s = NULL;
 	char *password = NULL;
+	long long last = 0;
 	size_t n = 0;
 	int rc = 0;
 
 	memset(stats, 0, sizeof(*stats));
-	/* Batch after batch until nothing is due: what was sent is no longer queued. */
+	/* Batch after batch, each message once a run (a 4xx may leave it due). */
 	while (rc == 0) {
-		if (store_outbox_due(st, now, OUTBOX_BATCH, &m, &n) < 0) {
+		if (store_outbox_due(st, now, last, OUTBOX_BATCH, &m, &n) < 0) {
 			fprintf(stderr, "herald: journal: %s\n", store_error(st));
 			rc = -1;
 			break;
@@ -146,6 +147,7 @@ outbox_send(const struct config *c, struct store *st, long long now,
 			s = outbox_smtp(c, password);
 		}
 		rc = outbox_batch(c, st, s, m, n, now, stats);
+		last = m[n - 1].id;
 		store_outmsg_free(m, n);
 		m = NULL;
 		n = 0;

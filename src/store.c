@@ -184,10 +184,13 @@ migrate_v2(struct store *st)
 	return store_exec(st, schema_v2, "schema version 2");
 }
 
+static int migrate_v3(struct store *st);
+
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
 	migrate_v1,
 	migrate_v2,
+	migrate_v3,	/* digests: the schema is with the digest functions, at the end */
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -204,6 +207,10 @@ enum sid {
 	S_MBOX_GET, S_MBOX_SET, S_IN_ADD, S_IN_ACTION, S_IN_SEEN, S_IN_UNMOVED, S_IN_MOVED,
 	S_SOFT_GET, S_SOFT_PUT, S_CONFIRM_ADD, S_CONFIRM_PENDING, S_CONFIRM_GET, S_CONFIRM_DONE,
 	S_OUT_ADD, S_OUT_DUE, S_OUT_DONE,
+	S_WORK_DUE, S_NEXT_DUE,
+	/* digests: prepared by digest_stmt() from digest_sql[], at the end of this file */
+	S_DG_ADD, S_DG_LIST, S_DG_LAST, S_DG_MEMBER, S_DG_TAKE, S_DG_OPEN, S_DG_ITEMS,
+	S_DG_RELEASE,
 	S__COUNT
 };
 
@@ -353,12 +360,31 @@ static const char *const sql[S__COUNT] = {
 	[S_CONFIRM_GET] = "SELECT address, done FROM confirmations WHERE id = ?1",
 	[S_CONFIRM_DONE] =
 	    "UPDATE confirmations SET done = 1, updated = ?2 WHERE id = ?1 AND done = 0",
+	/*
+	 * What the daemon has to do now: scheduled releases that fell due, and
+	 * releases being sent with rows to send (queued, deferred and due, or
+	 * left sending by a process that may be gone).
+	 */
+	[S_WORK_DUE] =
+	    "SELECT release_id FROM releases WHERE state = 'scheduled' AND scheduled_at <= ?1"
+	    " UNION "
+	    "SELECT r.release_id FROM releases r WHERE r.state = 'sending' AND ("
+	    " EXISTS (SELECT 1 FROM deliveries d WHERE d.release = r.id"
+	    "  AND d.state IN ('queued', 'sending'))"
+	    " OR EXISTS (SELECT 1 FROM deliveries d WHERE d.release = r.id"
+	    "  AND d.state = 'deferred' AND d.next_attempt <= ?1))",
+	[S_NEXT_DUE] =
+	    "SELECT min(t) FROM ("
+	    " SELECT min(scheduled_at) AS t FROM releases WHERE state = 'scheduled'"
+	    " UNION ALL"
+	    " SELECT min(d.next_attempt) FROM releases r JOIN deliveries d ON d.release = r.id"
+	    "  AND d.state = 'deferred' WHERE r.state = 'sending')",
 	[S_OUT_ADD] =
 	    "INSERT INTO outbox (kind, mail_from, rcpt, message, created, updated)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 	[S_OUT_DUE] =
 	    "SELECT id, kind, mail_from, rcpt, message, attempts, created FROM outbox"
-	    " WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id LIMIT ?2",
+	    " WHERE state = 'queued' AND next_attempt <= ?1 AND id > ?3 ORDER BY id LIMIT ?2",
 	[S_OUT_DONE] =
 	    "UPDATE outbox SET state = ?2, attempts = attempts + 1, next_attempt = ?3,"
 	    " text = ?4, updated = ?5 WHERE id = ?1 AND state = 'queued'",
@@ -1928,8 +1954,8 @@ store_outmsg_free(struct store_outmsg *m, size_t n)
 }
 
 int
-store_outbox_due(struct store *st, long long now, size_t max, struct store_outmsg **out,
-    size_t *n)
+store_outbox_due(struct store *st, long long now, long long after, size_t max,
+    struct store_outmsg **out, size_t *n)
 {
 	sqlite3_stmt *s = store_stmt(st, S_OUT_DUE);
 	struct store_outmsg *v = NULL, *e;
@@ -1942,6 +1968,7 @@ store_outbox_due(struct store *st, long long now, size_t max, struct store_outms
 		return -1;
 	bind_int(s, 1, now);
 	bind_int(s, 2, bind_limit(max));
+	bind_int(s, 3, after);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		v = xgrow(v, &cap, count + 1, sizeof(*v));
 		e = &v[count++];
@@ -1980,4 +2007,320 @@ store_outbox_done(struct store *st, long long id, const char *state, long long n
 	bind_text(s, 4, text ? text : "");
 	bind_int(s, 5, now);
 	return store_run(st, s, "outbox done");
+}
+
+/* ---- the daemon's agenda ---- */
+
+int
+store_durable(struct store *st)
+{
+	return store_exec(st, "PRAGMA synchronous = FULL", "synchronous");
+}
+
+int
+store_work_due(struct store *st, long long now, char ***ids, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_WORK_DUE);
+	char **v = NULL;
+	size_t cap = 0, count = 0, i;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count++] = col_str(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		for (i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+		return store_fail(st, "work due");
+	}
+	*ids = v;
+	*n = count;
+	return 0;
+}
+
+int
+store_next_due(struct store *st, long long *when)
+{
+	sqlite3_stmt *s = store_stmt(st, S_NEXT_DUE);
+	long long v;
+
+	*when = 0;
+	if (s == NULL)
+		return -1;
+	if ((v = store_int(st, s, 0, "next due")) < 0)
+		return -1;
+	*when = v;
+	return 0;
+}
+
+/* ---- digests ---- */
+
+/*
+ * Version 3: digests. A digest is a release row of its own (its
+ * release_id is "digest.LIST.TIME") whose deliveries go through the same
+ * claims, retries and reclaims as any release's. `digests` says which
+ * release rows are digests, and of which list. `digest_items` records the
+ * releases each address's digest carries, in the transaction that adds
+ * its delivery row; UNIQUE(address, release) makes a repeat impossible,
+ * even for an address that takes the digests of two lists.
+ * `digest_members` keeps since when an address takes a list's digest, so
+ * that a newcomer's first digest does not carry the list's whole past.
+ */
+static const char schema_v3[] =
+	"CREATE TABLE digests ("
+	" release INTEGER PRIMARY KEY REFERENCES releases(id) ON DELETE CASCADE,"
+	" list TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX digests_list ON digests(list, created);"
+	"CREATE TABLE digest_members ("
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY (list, address)) WITHOUT ROWID;"
+	"CREATE TABLE digest_items ("
+	" digest INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" release INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,"
+	" UNIQUE(address, release));"
+	"CREATE INDEX digest_items_digest ON digest_items(digest, address);";
+
+static int
+migrate_v3(struct store *st)
+{
+	return store_exec(st, schema_v3, "schema version 3");
+}
+
+/* When a release went out: its schedule, or when it was sent by hand. */
+#define DG_SENT_AT "coalesce(nullif(r.scheduled_at, 0), r.created)"
+
+static const char *const digest_sql[S__COUNT - S_DG_ADD] = {
+	[S_DG_ADD - S_DG_ADD] =
+	    "INSERT INTO digests (release, list, created) VALUES (?1, ?2, ?3)",
+	[S_DG_LIST - S_DG_ADD] =
+	    "SELECT d.list FROM digests d JOIN releases r ON r.id = d.release"
+	    " WHERE r.release_id = ?1",
+	[S_DG_LAST - S_DG_ADD] = "SELECT max(created) FROM digests WHERE list = ?1",
+	[S_DG_MEMBER - S_DG_ADD] =
+	    "INSERT INTO digest_members (list, address, since, created) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (list, address) DO NOTHING",
+	/*
+	 * Releases sent to the list (being sent or done; never a digest), gone
+	 * out since the address took the digest, that no digest carried to it
+	 * yet and that it has not had (nor is having) by a delivery of its own.
+	 */
+	[S_DG_TAKE - S_DG_ADD] =
+	    "INSERT INTO digest_items (digest, address, release)"
+	    " SELECT ?1, ?2, r.id FROM releases r"
+	    " WHERE r.state IN ('sending', 'done')"
+	    "  AND instr(' ' || r.lists || ' ', ' ' || ?3 || ' ') > 0"
+	    "  AND r.id NOT IN (SELECT release FROM digests)"
+	    "  AND " DG_SENT_AT " >= (SELECT since FROM digest_members"
+	    "   WHERE list = ?3 AND address = ?2)"
+	    "  AND NOT EXISTS (SELECT 1 FROM digest_items i"
+	    "   WHERE i.address = ?2 AND i.release = r.id)"
+	    "  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.release = r.id"
+	    "   AND d.address = ?2 AND d.state NOT IN ('failed', 'skipped'))",
+	[S_DG_OPEN - S_DG_ADD] =
+	    "SELECT r.release_id FROM digests d JOIN releases r ON r.id = d.release"
+	    " WHERE d.list = ?1 AND r.state = 'sending' ORDER BY d.created, d.release",
+	[S_DG_ITEMS - S_DG_ADD] =
+	    "SELECT i.address, i.release FROM digest_items i JOIN releases r ON r.id = i.release"
+	    " WHERE i.digest = ?1 ORDER BY i.address, " DG_SENT_AT ", r.id",
+	[S_DG_RELEASE - S_DG_ADD] = "SELECT " REL_COLS " FROM releases WHERE id = ?1",
+};
+
+/* store_stmt for the statements of this section. */
+static sqlite3_stmt *
+digest_stmt(struct store *st, enum sid id)
+{
+	if (id < S_DG_ADD || id >= S__COUNT)
+		fatalx("store: statement %d is not a digest statement", id);
+	if (st->stmt[id] == NULL && sqlite3_prepare_v3(st->db, digest_sql[id - S_DG_ADD], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->stmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+int
+store_digest_add(struct store *st, long long rel, const char *list, long long now)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_ADD);
+
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_text(s, 2, list);
+	bind_int(s, 3, now);
+	return store_run(st, s, "digest add");
+}
+
+int
+store_digest_list(struct store *st, const char *release_id, char **list)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_LIST);
+	int rc, ret = -1;
+
+	*list = NULL;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, release_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*list = col_str(s, 0);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		store_fail(st, "digest list");
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+int
+store_digest_last(struct store *st, const char *list, long long *when)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_LAST);
+	long long v;
+
+	*when = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	if ((v = store_int(st, s, 0, "digest last")) < 0)
+		return -1;
+	*when = v;
+	return 0;
+}
+
+int
+store_digest_member(struct store *st, const char *list, const char *address, long long since,
+    long long now)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_MEMBER);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	bind_text(s, 2, address);
+	bind_int(s, 3, since);
+	bind_int(s, 4, now);
+	return store_run(st, s, "digest member");
+}
+
+int
+store_digest_take(struct store *st, long long rel, const char *list, const char *address,
+    size_t *n)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_TAKE);
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_text(s, 2, address);
+	bind_text(s, 3, list);
+	if (store_run(st, s, "digest take") < 0)
+		return -1;
+	*n = (size_t)sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_digest_open(struct store *st, const char *list, char ***ids, size_t *n)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_OPEN);
+	char **v = NULL;
+	size_t cap = 0, count = 0, i;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count++] = col_str(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		for (i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+		return store_fail(st, "digests open");
+	}
+	*ids = v;
+	*n = count;
+	return 0;
+}
+
+void
+store_digest_items_free(struct store_digest_item *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].address);
+	free(v);
+}
+
+int
+store_digest_items(struct store *st, long long rel, struct store_digest_item **out, size_t *n)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_ITEMS);
+	struct store_digest_item *v = NULL;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count].address = col_str(s, 0);
+		v[count++].release = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_digest_items_free(v, count);
+		return store_fail(st, "digest items");
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int
+store_digest_release(struct store *st, long long rowid, struct store_release *out)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_RELEASE);
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rowid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = store_release_read(st, s, out);
+	else if (rc == SQLITE_DONE)
+		ret = 1;
+	else
+		store_fail(st, "digest release");
+	sqlite3_reset(s);
+	return ret;
 }

@@ -265,13 +265,31 @@ struct store_outmsg {
 	int attempts;			/* before this one */
 	long long created;
 };
-/* Queued messages due at now, oldest first, at most max. */
-int store_outbox_due(struct store *st, long long now, size_t max, struct store_outmsg **out,
-    size_t *n);
+/* Queued messages due at now with an id above after, oldest first, at most max. */
+int store_outbox_due(struct store *st, long long now, long long after, size_t max,
+    struct store_outmsg **out, size_t *n);
 void store_outmsg_free(struct store_outmsg *m, size_t n);
 /* state: "sent", "failed", or "queued" again with next_attempt. */
 int store_outbox_done(struct store *st, long long id, const char *state, long long next_attempt,
     const char *text, long long now);
+
+/*
+ * Every commit of this handle reaches the disk before it returns
+ * (synchronous=FULL): for an action that a server-side move follows, which
+ * a power loss must not undo.
+ */
+int store_durable(struct store *st);
+
+/* ---- the daemon's agenda ---- */
+
+/*
+ * The release ids with work at now: scheduled and due, or being sent with
+ * rows queued, left sending, or deferred and due. The caller frees each
+ * and the array.
+ */
+int store_work_due(struct store *st, long long now, char ***ids, size_t *n);
+/* The earliest future moment with work (a schedule, a deferred row's retry); 0 when none. */
+int store_next_due(struct store *st, long long *when);
 
 /* ---- owners ---- */
 
@@ -282,5 +300,53 @@ int store_outbox_done(struct store *st, long long id, const char *state, long lo
  */
 int store_owner_take(const char *owner_dir, char *owner, size_t len, int *fd);
 void store_owner_drop(const char *owner_dir, const char *owner, int fd);
+
+/* ---- digests ---- */
+
+/*
+ * A digest is a release row of its own, release_id "digest.LIST.TIME" (no
+ * release file can take it: release ids hold no '.'), state sending until
+ * its rows are settled, with one delivery row per digest subscriber: the
+ * claims, outcomes, retries and reclaims above serve it unchanged. These
+ * record which release rows are digests and which releases each
+ * address's digest carries (digest_items, unique by address and release:
+ * a release never reaches an address in two digests).
+ */
+
+/* Marks release row rel as a digest of list, made at now. */
+int store_digest_add(struct store *st, long long rel, const char *list, long long now);
+/* The list of digest release_id: 0 (*list owned by the caller), 1 when it is no digest. */
+int store_digest_list(struct store *st, const char *release_id, char **list);
+/* When the list's newest digest was made; 0 when it never had one. */
+int store_digest_last(struct store *st, const char *list, long long *when);
+/*
+ * Records that address takes the list's digest, owed the releases that go
+ * out from since on; nothing when it is recorded already.
+ */
+int store_digest_member(struct store *st, const char *list, const char *address,
+    long long since, long long now);
+/*
+ * Records in digest rel, for address on list (a member), every release it
+ * is owed: sent to list (state sending or done, not a digest), gone out
+ * (scheduled_at, else created) since it became a member, carried to it by
+ * no digest yet, and without a delivery row to it that is not failed or
+ * skipped. *n is how many. Call it in the transaction that adds the
+ * address's delivery row of rel.
+ */
+int store_digest_take(struct store *st, long long rel, const char *list, const char *address,
+    size_t *n);
+/* The list's digests still being sent, oldest first; the caller frees each id and the array. */
+int store_digest_open(struct store *st, const char *list, char ***ids, size_t *n);
+
+struct store_digest_item {
+	char *address;
+	long long release;		/* release row id */
+};
+/* The items of digest rel by address, each address's in the order they went out. */
+int store_digest_items(struct store *st, long long rel, struct store_digest_item **out,
+    size_t *n);
+void store_digest_items_free(struct store_digest_item *v, size_t n);
+/* A release by row id: 0 found, 1 not found. */
+int store_digest_release(struct store *st, long long rowid, struct store_release *out);
 
 #endif

@@ -342,6 +342,35 @@ ok "$(test "$(sql "$DB" "SELECT count(*) FROM inbound WHERE message_id LIKE 'b%@
 grep -q "^poll: 0 new messages" "$SCRATCH/after.out"
 ok $? "a poll after it finds nothing left to do"
 
+# ---- forgeries ----
+# A report naming a subscriber without a token, or with a forged one,
+# suppresses nobody and stays where it is (it may be the staff's own).
+sed "s/^To: .*/To: bounces@news.example/; s/user0001/user0010/g; s/<dsn1@/<forged-dsn1@/" \
+	"$M/1-dsn.eml" >"$M/13-forged-dsn.eml"
+FV=$(echo "$V1" | sed 's/-[a-z0-9]*@/-aaaaaaaaaaaaaaaa@/')
+sed "s/^To: .*/To: $FV/; s/user0001/user0011/g; s/<dsn1@/<forged-dsn2@/" \
+	"$M/1-dsn.eml" >"$M/14-forged-verp.eml"
+# A reply to user0008's confirmation, but from someone else.
+C8=$(grep -l "^To: user0008@example.org" "$S"/*.eml | xargs grep -l "^Subject: Confirm" | head -1)
+CONF8=$(sed -n 's/^Reply-To: \(.*\)\r*$/\1/p' "$C8" | tr -d '\r<>' | sed 's/.* //')
+cat >"$M/15-wrong-confirmer.eml" <<EOF
+From: Helpdesk <helpdesk@example.net>
+To: $CONF8
+Subject: Ticket 4711 received
+Message-ID: <ticket4711@example.net>
+
+Your request has been received.
+EOF
+inbox=$(imap_count INBOX)
+for f in 13-forged-dsn 14-forged-verp 15-wrong-confirmer; do imap_append "$M/$f.eml"; done
+"$HERALD" -C "$P" poll >"$SCRATCH/forged.out" 2>&1
+ok $? "the poll over forged bounces and a stranger's confirmation exits 0"
+diag <"$SCRATCH/forged.out"
+ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address IN ('user0010@example.org', 'user0011@example.org', 'user0008@example.org')")" = 0; echo $?)" \
+	"forged bounces and a confirmation from another address suppress nobody"
+ok "$(test "$(imap_count INBOX)" = $((inbox + 2)); echo $?)" \
+	"the bounces no token of ours names stay in INBOX"
+
 # A wrong password: refused, exit 78, the password never printed. Last:
 # Dovecot delays the next logins from an address that failed one.
 HERALD_IMAP_PASSWORD=wrong-secret-pw "$HERALD" -C "$P" poll >"$SCRATCH/badpw.out" 2>&1

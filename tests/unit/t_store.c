@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 2, "a new journal is at schema version 2");
+	is_int(store_schema_version(st), 3, "a new journal is at schema version 3");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 2, "reopened, the version is kept");
+	is_int(store_schema_version(st), 3, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
@@ -522,18 +522,18 @@ test_confirm_outbox(struct store *st)
 	is_int(store_confirm_done(st, id, 201), 1, "confirmation: done only once");
 	is_int(store_confirm_pending(st, "ask@example.org", 50), 0, "confirmation: no longer pending");
 	store_outbox_add(st, "notice", "b@x", "ask@example.org", "msg", 3, 100);
-	store_outbox_due(st, 100, 10, &o, &n);
+	store_outbox_due(st, 100, 0, 10, &o, &n);
 	ok(n == 1 && o[0].len == 3 && memcmp(o[0].msg, "msg", 3) == 0, "outbox: due");
 	store_outbox_done(st, o[0].id, "queued", 500, "451 later", 101);
 	store_outmsg_free(o, n);
-	store_outbox_due(st, 200, 10, &o, &n);
+	store_outbox_due(st, 200, 0, 10, &o, &n);
 	is_int((long long)n, 0, "outbox: deferred until its time");
 	store_outmsg_free(o, n);
-	store_outbox_due(st, 500, 10, &o, &n);
+	store_outbox_due(st, 500, 0, 10, &o, &n);
 	ok(n == 1 && o[0].attempts == 1, "outbox: due again, one attempt counted");
 	store_outbox_done(st, o[0].id, "sent", 0, "250 ok", 501);
 	store_outmsg_free(o, n);
-	store_outbox_due(st, 1000, 10, &o, &n);
+	store_outbox_due(st, 1000, 0, 10, &o, &n);
 	is_int((long long)n, 0, "outbox: sent is gone");
 	store_outmsg_free(o, n);
 }
