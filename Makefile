@@ -13,7 +13,7 @@ BINDIR ?= $(PREFIX)/bin
 O ?= build
 CC = gcc
 
-PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls
+PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls libsystemd
 # libetpan's .pc leaks Debian's no-PIE link specs; they break clang and PIE.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-specs=[^ ]*//g')

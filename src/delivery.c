@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "digest.h"
 #include "list.h"
 #include "ratelimit.h"
 #include "sendpool.h"
@@ -52,6 +53,7 @@ struct progress {
 struct dvrun {
 	const struct config *cfg;
 	const struct delivery_opts *o;
+	const struct delivery_source *src;	/* rows of a digest; NULL: a release file's */
 	struct diag d;
 	struct validate_summary vsum;	/* where each list is, from the check */
 	struct store *st;
@@ -392,6 +394,7 @@ struct dvworker {
 	struct render_env env;
 	struct ydoc *doc;
 	struct diag d;
+	void *src_state;	/* dv->src's, when it has rows of its own */
 };
 
 static void *
@@ -407,6 +410,8 @@ dv_worker_make(void *arg, unsigned i)
 	w->env.partials = &w->partials;
 	w->doc = ydoc_new("journal");
 	diag_init(&w->d, EXIT_DATAERR);
+	if (dv->src)
+		w->src_state = dv->src->make(dv->src->arg);
 	return w;
 }
 
@@ -416,6 +421,8 @@ dv_worker_free(void *state)
 {
 	struct dvworker *w = state;
 
+	if (w->dv->src)
+		w->dv->src->free(w->src_state);
 	diag_print(&w->d);
 	diag_free(&w->d);
 	ydoc_free(w->doc);
@@ -428,9 +435,15 @@ dv_worker_prepare(void *state, struct sendjob *j)
 {
 	struct dvworker *w = state;
 	const struct slot *sl = j->data;
+	int rc;
 
-	if (dv_render(w->dv, &w->env, &w->d, &sl->row, w->doc, &j->msg, &j->len,
-	    &j->message_id) == -1)
+	if (w->dv->src)
+		rc = w->dv->src->render(w->src_state, &sl->row, &j->msg, &j->len, &j->message_id,
+		    &w->d);
+	else
+		rc = dv_render(w->dv, &w->env, &w->d, &sl->row, w->doc, &j->msg, &j->len,
+		    &j->message_id);
+	if (rc == -1)
 		return -1;
 	j->from = render_verp(&w->env, (unsigned long long)sl->row.id, sl->row.address);
 	return 0;
@@ -871,6 +884,8 @@ dv_render_env(struct dvrun *dv)
 	dv->env.partials = &dv->partials;
 	dv->env.secret = dv->secret;
 	dv->env.now = dv_now();
+	if (dv->src)
+		return;
 	render_release_init(&dv->rr, &dv->rel);
 	dv->rr_ready = 1;
 }
@@ -1071,47 +1086,104 @@ dv_dry_run(struct dvrun *dv)
 	return 0;
 }
 
-int
-delivery_run(const struct config *cfg, const struct delivery_opts *o)
+/* The rows of a source: they are in the journal already, and it renders them. */
+static int
+dv_prepare_source(struct dvrun *dv)
 {
-	struct dvrun dv;
-	size_t reclaimed = 0;
-	int status;
+	char err[256];
+	int status, found;
 
-	memset(&dv, 0, sizeof(dv));
-	dv.cfg = cfg;
-	dv.o = o;
-	dv.owner_fd = -1;
-	diag_init(&dv.d, EXIT_DATAERR);
-	if (o->dry_run) {
-		if ((status = dv_check_inputs(&dv)) == 0)
-			status = dv_dry_run(&dv);
-		goto out;
+	if ((status = dv_journal(dv)) != 0)
+		return status;
+	if ((found = store_release_get(dv->st, dv->src->release_id, &dv->srel)) != 0) {
+		if (found == 1)
+			fprintf(stderr, "herald: %s is not in the journal\n", dv->src->release_id);
+		else
+			fprintf(stderr, "herald: journal: %s\n", store_error(dv->st));
+		return found == 1 ? EXIT_DATAERR : EXIT_SOFTWARE;
 	}
-	if ((status = dv_prepare(&dv)) != 0)
-		goto out;
-	if (dv_expand(&dv) == -1 || store_reclaim(dv.st, dv.owner_dir, &reclaimed) == -1) {
-		status = dv.d.errors ? dv.d.status : EXIT_SOFTWARE;
-		if (!dv.d.errors)
-			fprintf(stderr, "herald: journal: %s\n", store_error(dv.st));
-		goto out;
+	if (dv->srel.state == RS_CANCELLED) {
+		fprintf(stderr, "herald: %s was cancelled\n", dv->src->release_id);
+		return EXIT_DATAERR;
+	}
+	dv->relrow = dv->srel.id;
+	/* The loop's messages and its cancel check name the release by rel.id. */
+	dv->rel.id = xstrdup(dv->src->release_id);
+	partials_init(&dv->partials, dv->cfg->templates_dir);
+	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
+		fprintf(stderr, "herald: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	dv_render_env(dv);
+	return 0;
+}
+
+/* Prepared: the rows into the journal (a release's), then the loop until they are settled. */
+static int
+dv_send(struct dvrun *dv)
+{
+	size_t counts[DS__COUNT], reclaimed = 0;
+
+	if ((!dv->src && dv_expand(dv) == -1) ||
+	    store_reclaim(dv->st, dv->owner_dir, &reclaimed) == -1) {
+		if (!dv->d.errors)
+			fprintf(stderr, "herald: journal: %s\n", store_error(dv->st));
+		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
 	}
 	if (reclaimed)
 		fprintf(stderr, "herald: %zu deliveries left sending by a process that is gone "
 		    "are sent again\n", reclaimed);
-	if (dv_smtp(&dv) == -1) {
-		status = EXIT_CONFIG;
-		goto out;
+	if (dv_smtp(dv) == -1)
+		return EXIT_CONFIG;
+	if (store_counts(dv->st, dv->relrow, counts) == 0)
+		dv->pr.total = counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING];
+	dv->pr.start_ms = dv->pr.last_ms = dv_ms();
+	dv_loop(dv);
+	return dv_summary(dv);
+}
+
+static void
+dv_init(struct dvrun *dv, const struct config *cfg, const struct delivery_opts *o,
+    const struct delivery_source *src)
+{
+	memset(dv, 0, sizeof(*dv));
+	dv->cfg = cfg;
+	dv->o = o;
+	dv->src = src;
+	dv->owner_fd = -1;
+	diag_init(&dv->d, EXIT_DATAERR);
+}
+
+int
+delivery_run(const struct config *cfg, const struct delivery_opts *o)
+{
+	struct dvrun dv;
+	int status;
+
+	if (digest_is_id(o->release_arg))
+		return digest_resume(cfg, o);
+	dv_init(&dv, cfg, o, NULL);
+	if (o->dry_run) {
+		if ((status = dv_check_inputs(&dv)) == 0)
+			status = dv_dry_run(&dv);
+	} else if ((status = dv_prepare(&dv)) == 0) {
+		status = dv_send(&dv);
 	}
-	{
-		size_t counts[DS__COUNT];
-		if (store_counts(dv.st, dv.relrow, counts) == 0)
-			dv.pr.total = counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING];
-	}
-	dv.pr.start_ms = dv.pr.last_ms = dv_ms();
-	dv_loop(&dv);
-	status = dv_summary(&dv);
-out:
+	diag_print(&dv.d);
+	dv_free(&dv);
+	return status;
+}
+
+int
+delivery_run_source(const struct config *cfg, const struct delivery_source *src,
+    const struct delivery_opts *o)
+{
+	struct dvrun dv;
+	int status;
+
+	dv_init(&dv, cfg, o, src);
+	if ((status = dv_prepare_source(&dv)) == 0)
+		status = dv_send(&dv);
 	diag_print(&dv.d);
 	dv_free(&dv);
 	return status;

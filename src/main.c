@@ -119,6 +119,20 @@ static const struct command commands[] = {
 	  "  -j, --json        a JSON array of {\"address\", \"list\" (null: every\n"
 	  "                    list), \"reason\", \"source\", \"since\"}\n",
 	  cmd_suppressed },
+	{ "run", "[--syslog]",
+	  "the daemon, in the foreground: schedules, retries, the mailbox, digests",
+	  "Sends scheduled releases when they fall due (never after their expires),\n"
+	  "retries deferred deliveries at their time, reads the mailbox every\n"
+	  "imap.poll and sends digests on their lists' digest.schedule; sleeps in\n"
+	  "between. One per state folder (state/run.lock). SIGTERM or SIGINT: the\n"
+	  "SMTP transactions in flight finish, then exit 0. SIGHUP: the\n"
+	  "configuration is read again (a broken one is reported and not used).\n"
+	  "\n"
+	  "  -s, --syslog      log to syslog (facility mail) instead of standard error\n"
+	  "\n"
+	  "Exit status: 0 stopped by a signal; 75 another herald run uses the state\n"
+	  "folder; 73 the journal cannot be opened; 78 configuration error.\n",
+	  cmd_run },
 	{ "poll", "",
 	  "read the mailbox once: act on bounces and unsubscribes, then exit",
 	  "Reads every new message of imap.mailbox and classifies it:\n"
@@ -141,6 +155,23 @@ static const struct command commands[] = {
 	  "be written; 78 no imap section, or the server's certificate or the login\n"
 	  "was refused.\n",
 	  cmd_poll },
+	{ "digest", "LIST",
+	  "send the list's due digest now (for cron); nothing due: no mail",
+	  "Subscribers with delivery: digest get no message per release. This\n"
+	  "sends each of them one message, from the list's digest template,\n"
+	  "carrying every release sent to the list that they have not had, by an\n"
+	  "earlier digest or by a delivery of their own. What each digest carries\n"
+	  "is recorded per subscriber, so nothing is repeated or missed, and a\n"
+	  "second run sends nothing (\"nothing new since the last digest\"). The\n"
+	  "list's digests still being sent (deferred deliveries, a crash) are\n"
+	  "resumed first. A digest is in the journal as digest.LIST.TIME:\n"
+	  "herald status shows it, herald send resumes it.\n"
+	  "\n"
+	  "Exit status: 0 sent, or nothing due (no mail); 75 some deliveries wait\n"
+	  "for a retry, or interrupted; 69 the relay cannot be reached; 65 an\n"
+	  "unknown list, a list without a digest template, or invalid input; 78\n"
+	  "configuration error.\n",
+	  cmd_digest },
 	{ "classify", "[FILE]",
 	  "say what herald makes of one message (a bounce, a reply); touches nothing",
 	  "Reads one raw message from FILE or standard input and prints a line per\n"

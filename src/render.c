@@ -185,15 +185,15 @@ struct render_ids {
 	char *message_id, *unsub_address, *unsub_mailto, *unsub_url, *list_id;
 };
 
+/* id names the release (or digest) in the Message-ID. */
 static void
-render_ids_make(struct render_ids *ids, const struct render_env *env,
-    const struct render_release *rr, const struct list_info *l,
-    const struct subscriber *s, unsigned long long rowid)
+render_ids_make(struct render_ids *ids, const struct render_env *env, const char *id,
+    const struct list_info *l, const struct subscriber *s, unsigned long long rowid)
 {
 	const struct config *c = env->cfg;
 
 	token_make(env->secret, "u", rowid, s->email, ids->utoken);
-	ids->message_id = render_message_id(env, rr->release->id, rowid, s->email);
+	ids->message_id = render_message_id(env, id, rowid, s->email);
 	ids->unsub_address = render_plus_address(c->sender.unsubscribe_address,
 	    ids->utoken);
 	ids->unsub_mailto = xasprintf("mailto:%s?subject=unsubscribe", ids->unsub_address);
@@ -212,16 +212,15 @@ render_ids_free(struct render_ids *ids)
 	free(ids->list_id);
 }
 
+/* What every message's context holds; the caller adds release, or releases and period. */
 static struct ynode *
-render_context(const struct render_env *env, const struct render_release *rr,
-    const struct list_info *l, const struct subscriber *s,
-    const struct render_ids *ids)
+render_context(const struct render_env *env, const struct list_info *l,
+    const struct subscriber *s, const struct render_ids *ids)
 {
 	struct ydoc *doc = s->doc;
 	struct ynode *ctx = ynode_map(doc), *unsub = ynode_map(doc);
 	char iso[32];
 
-	ynode_map_set(doc, ctx, "release", rr->fields);
 	ynode_map_set(doc, ctx, "list", render_list_node(doc, l));
 	ynode_map_set(doc, ctx, "subscriber", s->fields);
 	ynode_map_set(doc, unsub, "address", ynode_str(doc, ids->unsub_address));
@@ -257,20 +256,16 @@ render_one_line(char *s)
 	*w = '\0';
 }
 
-int
-render_message(const struct render_env *env, const struct render_release *rr,
-    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
-    unsigned long long rowid, struct buf *out, char **message_id, struct diag *d)
+/* The three parts rendered against ctx, and the MIME message around them. */
+static int
+render_build(const struct render_env *env, const struct list_info *l,
+    const struct subscriber *s, const struct tmplfile *t, const struct ynode *ctx,
+    struct render_ids *ids, struct buf *out, char **message_id, struct diag *d)
 {
 	struct buf subject = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
-	struct render_ids ids;
 	struct message m;
-	struct ynode *ctx;
 	int rc = -1;
 
-	memset(&ids, 0, sizeof(ids));
-	render_ids_make(&ids, env, rr, l, s, rowid);
-	ctx = render_context(env, rr, l, s, &ids);
 	if (tmplfile_render(t, TMPLFILE_SUBJECT, ctx, env->partials, &subject, d) == -1 ||
 	    tmplfile_render(t, TMPLFILE_TEXT, ctx, env->partials, &text, d) == -1 ||
 	    tmplfile_render(t, TMPLFILE_HTML, ctx, env->partials, &html, d) == -1)
@@ -283,11 +278,11 @@ render_message(const struct render_env *env, const struct render_release *rr,
 	m.to_addr = s->email;
 	m.subject = buf_str(&subject);
 	m.date = env->now;
-	m.message_id = ids.message_id;
+	m.message_id = ids->message_id;
 	m.list_name = l->name ? l->name : l->id;
-	m.list_id = ids.list_id;
-	m.unsub_mailto = ids.unsub_address;
-	m.unsub_url = ids.unsub_url;
+	m.list_id = ids->list_id;
+	m.unsub_mailto = ids->unsub_address;
+	m.unsub_url = ids->unsub_url;
 	m.bulk = 1;
 	m.text = buf_str(&text);
 	m.html = buf_str(&html);
@@ -296,14 +291,51 @@ render_message(const struct render_env *env, const struct render_release *rr,
 		goto out;
 	}
 	if (message_id) {
-		*message_id = ids.message_id;
-		ids.message_id = NULL;
+		*message_id = ids->message_id;
+		ids->message_id = NULL;
 	}
 	rc = 0;
 out:
 	buf_free(&subject);
 	buf_free(&text);
 	buf_free(&html);
+	return rc;
+}
+
+int
+render_message(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
+    unsigned long long rowid, struct buf *out, char **message_id, struct diag *d)
+{
+	struct render_ids ids;
+	struct ynode *ctx;
+	int rc;
+
+	memset(&ids, 0, sizeof(ids));
+	render_ids_make(&ids, env, rr->release->id, l, s, rowid);
+	ctx = render_context(env, l, s, &ids);
+	ynode_map_set(s->doc, ctx, "release", rr->fields);
+	rc = render_build(env, l, s, t, ctx, &ids, out, message_id, d);
+	render_ids_free(&ids);
+	return rc;
+}
+
+int
+render_digest(const struct render_env *env, const char *digest_id, struct ynode *releases,
+    struct ynode *period, const struct list_info *l, const struct subscriber *s,
+    const struct tmplfile *t, unsigned long long rowid, struct buf *out, char **message_id,
+    struct diag *d)
+{
+	struct render_ids ids;
+	struct ynode *ctx;
+	int rc;
+
+	memset(&ids, 0, sizeof(ids));
+	render_ids_make(&ids, env, digest_id, l, s, rowid);
+	ctx = render_context(env, l, s, &ids);
+	ynode_map_set(s->doc, ctx, "releases", releases);
+	ynode_map_set(s->doc, ctx, "period", period);
+	rc = render_build(env, l, s, t, ctx, &ids, out, message_id, d);
 	render_ids_free(&ids);
 	return rc;
 }

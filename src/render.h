@@ -43,6 +43,17 @@ int render_message(const struct render_env *env, const struct render_release *rr
     const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
     unsigned long long rowid, struct buf *out, char **message_id, struct diag *d);
 
+/*
+ * A digest's message, as render_message makes a release's: the context
+ * has `releases` (a sequence of render_release fields mappings) and
+ * `period` (a mapping) where a release's has `release`; both belong to
+ * s->doc or outlive the call. digest_id names it in the Message-ID.
+ */
+int render_digest(const struct render_env *env, const char *digest_id, struct ynode *releases,
+    struct ynode *period, const struct list_info *l, const struct subscriber *s,
+    const struct tmplfile *t, unsigned long long rowid, struct buf *out, char **message_id,
+    struct diag *d);
+
 /* "local+TOKEN@domain" from "local@domain". The caller owns it. */
 char *render_plus_address(const char *address, const char *token);
 

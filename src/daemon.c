@@ -1,0 +1,411 @@
+/*
+ * daemon.c - herald run; see daemon.h.
+ *
+ * Signals only set flags and write a byte to a pipe; the loop sleeps in
+ * poll(2) on that pipe with the time to the next due thing as timeout, so
+ * it never spins and never misses a signal. Sends run in this thread
+ * (delivery_run), watching the same stop flag.
+ */
+#define _GNU_SOURCE		/* pipe2 */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "delivery.h"
+#include "diag.h"
+#include "journal.h"
+#include "log.h"
+#include "mailbox.h"
+#include "outbox.h"
+#include "schedule.h"
+#include "token.h"
+#include "util.h"
+
+#define IDLE_MAX 15		/* seconds: a release scheduled meanwhile is seen this soon */
+#define BACKOFF_FIRST 30	/* a relay that cannot be reached: 30 s, doubling... */
+#define BACKOFF_MAX 600		/* ... up to 10 min */
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+static int wake_pipe[2] = { -1, -1 };
+
+/* A release that failed for want of a relay waits before the next try. */
+struct backoff {
+	char *id;
+	long long until;
+	long long step;
+};
+
+struct dmn {
+	const struct daemon_opts *o;
+	struct config cfg;
+	struct store *st;
+	unsigned char secret[TOKEN_SECRET_LEN];
+	int lock_fd;
+	long long next_poll;
+	struct backoff *bo;
+	size_t nbo, capbo;
+	struct schedule *digests;
+};
+
+/* ---- signals ---- */
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = 1;
+
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
+	if (write(wake_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a wake-up is pending anyway */
+	}
+	errno = saved;
+}
+
+static int
+dmn_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* Sleeps until `until` (Unix time) or a signal. */
+static void
+dmn_sleep(long long until)
+{
+	struct pollfd p = { wake_pipe[0], POLLIN, 0 };
+	long long now = (long long)time(NULL), ms;
+	char drain[64];
+
+	if (stop_flag || reload_flag)
+		return;
+	ms = until > now ? (until - now) * 1000 : 0;
+	if (ms > IDLE_MAX * 1000LL)
+		ms = IDLE_MAX * 1000LL;
+	if (poll(&p, 1, (int)ms) > 0)
+		while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
+			;
+}
+
+/* ---- the lock ---- */
+
+static char *
+dmn_state_dir(const struct config *c)
+{
+	const char *slash = strrchr(c->state, '/');
+
+	return slash ? xstrndup(c->state, (size_t)(slash - c->state)) : xstrdup(".");
+}
+
+/* 0 locked; 1 another daemon has it (said); -1 failed (said). */
+static int
+dmn_lock(struct dmn *d)
+{
+	char *dir = dmn_state_dir(&d->cfg), *path = xasprintf("%s/run.lock", dir);
+	char pid[32] = "";
+	ssize_t n;
+	int rc = 0;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "herald: cannot create %s: %s\n", dir, strerror(errno));
+		rc = -1;
+	} else if ((d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "herald: cannot open %s: %s\n", path, strerror(errno));
+		rc = -1;
+	} else if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((n = pread(d->lock_fd, pid, sizeof(pid) - 1, 0)) > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "herald: another herald run (pid %s) already uses %s; exiting\n",
+		    pid[0] ? pid : "unknown", dir);
+		rc = 1;
+	} else {
+		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0)
+			log_warn("run", "cannot write the pid into %s: %s", path, strerror(errno));
+	}
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* ---- configuration ---- */
+
+static void
+dmn_digests_load(struct dmn *d)
+{
+	schedule_free(d->digests);
+	d->digests = schedule_load(&d->cfg, (long long)time(NULL));
+}
+
+static void
+dmn_reload(struct dmn *d)
+{
+	struct config fresh;
+	struct diag dg;
+
+	reload_flag = 0;
+	diag_init(&dg, EXIT_DATAERR);
+	if (config_load(config_path(d->o->config_path), &fresh, &dg) == -1) {
+		diag_print(&dg);
+		log_error("run", "SIGHUP: the configuration is broken; keeping the one in use");
+		config_free(&fresh);
+	} else if (strcmp(fresh.state, d->cfg.state) != 0) {
+		log_error("run", "SIGHUP: 'state' cannot change while running (restart herald"
+		    " run); keeping the configuration in use");
+		config_free(&fresh);
+	} else {
+		config_free(&d->cfg);
+		d->cfg = fresh;
+		d->next_poll = 0;
+		dmn_digests_load(d);
+		log_info("run", "SIGHUP: configuration read again");
+	}
+	diag_free(&dg);
+	sd_notify(0, "READY=1\nSTATUS=configuration read again");
+}
+
+/* ---- releases ---- */
+
+static struct backoff *
+dmn_backoff(struct dmn *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nbo; i++)
+		if (strcmp(d->bo[i].id, id) == 0)
+			return &d->bo[i];
+	return NULL;
+}
+
+static void
+dmn_backoff_set(struct dmn *d, const char *id, int failed, long long now)
+{
+	struct backoff *b = dmn_backoff(d, id);
+
+	if (!failed) {
+		if (b)
+			b->until = 0, b->step = 0;
+		return;
+	}
+	if (b == NULL) {
+		d->bo = xgrow(d->bo, &d->capbo, d->nbo + 1, sizeof(*d->bo));
+		b = &d->bo[d->nbo++];
+		b->id = xstrdup(id);
+		b->step = 0;
+	}
+	b->step = b->step ? (b->step * 2 > BACKOFF_MAX ? BACKOFF_MAX : b->step * 2) :
+	    BACKOFF_FIRST;
+	b->until = now + b->step;
+	log_warn("run", "release=%s: the relay cannot be reached; trying again in %lld s", id,
+	    b->step);
+}
+
+static void
+dmn_send(struct dmn *d, const char *id, long long now)
+{
+	struct delivery_opts o;
+	struct backoff *b = dmn_backoff(d, id);
+	char status[300];
+	int rc;
+
+	if (b && b->until > now)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.release_arg = id;
+	o.verbose = d->o->verbose;
+	o.stop = &stop_flag;
+	log_info("run", "release=%s: sending", id);
+	snprintf(status, sizeof(status), "STATUS=sending %s", id);
+	sd_notify(0, status);
+	fflush(stdout);
+	rc = delivery_run(&d->cfg, &o);
+	fflush(stdout);
+	dmn_backoff_set(d, id, rc == EXIT_UNAVAILABLE, (long long)time(NULL));
+	if (rc != 0 && rc != EXIT_TEMPFAIL && rc != EXIT_UNAVAILABLE)
+		log_warn("run", "release=%s: send ended with status %d", id, rc);
+	else
+		log_info("run", "release=%s: %s", id, rc == 0 ? "done" :
+		    "waiting (deferred deliveries or an unreachable relay)");
+	sd_notify(0, "STATUS=idle");
+}
+
+/* Every release with work now, one after the other; 0, or -1 on a journal error. */
+static int
+dmn_releases(struct dmn *d)
+{
+	char **ids = NULL;
+	size_t n = 0, i;
+
+	if (store_work_due(d->st, (long long)time(NULL), &ids, &n) < 0) {
+		log_error("run", "journal: %s", store_error(d->st));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!stop_flag)
+			dmn_send(d, ids[i], (long long)time(NULL));
+		free(ids[i]);
+	}
+	free(ids);
+	return 0;
+}
+
+/* ---- the mailbox ---- */
+
+static void
+dmn_mailbox(struct dmn *d, long long now)
+{
+	struct mailbox_stats ms;
+	struct outbox_stats os;
+	int rc, lock;
+
+	if (!d->cfg.imap.enabled || now < d->next_poll)
+		return;
+	if ((lock = mailbox_lock(&d->cfg)) < 0) {
+		log_info("mailbox", "another process is reading it; next time");
+		d->next_poll = now + (long long)d->cfg.imap.poll;
+		return;
+	}
+	rc = mailbox_poll(&d->cfg, d->st, d->secret, d->o->verbose, &ms);
+	if (rc == 0 && (ms.read || ms.moved))
+		log_info("mailbox", "read=%zu hard=%zu soft=%zu unsubscribed=%zu confirm=%zu"
+		    " autoreplies=%zu human=%zu moved=%zu", ms.read, ms.hard, ms.soft,
+		    ms.unsubscribed, ms.confirm_asked, ms.autoreplies, ms.human, ms.moved);
+	else if (rc != 0)
+		log_warn("mailbox", "not read (status %d); trying again in %llu s", rc,
+		    d->cfg.imap.poll);
+	if (outbox_send(&d->cfg, d->st, (long long)time(NULL), &os) == 0 &&
+	    (os.sent || os.failed))
+		log_info("outbox", "sent=%zu deferred=%zu failed=%zu", os.sent, os.deferred,
+		    os.failed);
+	close(lock);
+	d->next_poll = (long long)time(NULL) + (long long)d->cfg.imap.poll;
+}
+
+/* ---- the loop ---- */
+
+/* When something is next due: a schedule, a retry, the mailbox, a digest, a backoff. */
+static long long
+dmn_next_wake(struct dmn *d, long long now)
+{
+	long long next = now + IDLE_MAX, t = 0;
+	size_t i;
+
+	if (store_next_due(d->st, &t) == 0 && t > 0 && t < next)
+		next = t;
+	if (d->cfg.imap.enabled && d->next_poll < next)
+		next = d->next_poll;
+	if ((t = schedule_next(d->digests)) > 0 && t < next)
+		next = t;
+	for (i = 0; i < d->nbo; i++)
+		if (d->bo[i].until > now && d->bo[i].until < next)
+			next = d->bo[i].until;
+	return next;
+}
+
+static void
+dmn_loop(struct dmn *d)
+{
+	long long now;
+
+	while (!stop_flag) {
+		if (reload_flag)
+			dmn_reload(d);
+		if (dmn_releases(d) < 0)
+			break;
+		now = (long long)time(NULL);
+		if (!stop_flag)
+			dmn_mailbox(d, now);
+		if (!stop_flag)
+			schedule_run(d->digests, &d->cfg, d->o->verbose, &stop_flag);
+		if (!stop_flag)
+			dmn_sleep(dmn_next_wake(d, (long long)time(NULL)));
+	}
+}
+
+static int
+dmn_start(struct dmn *d)
+{
+	struct diag dg;
+	char err[512];
+	int rc;
+
+	diag_init(&dg, EXIT_DATAERR);
+	if (config_load(config_path(d->o->config_path), &d->cfg, &dg) == -1) {
+		diag_print(&dg);
+		diag_free(&dg);
+		return EXIT_CONFIG;
+	}
+	diag_free(&dg);
+	if ((rc = dmn_lock(d)) != 0)
+		return rc == 1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
+	if (token_secret_load(d->cfg.secret, d->secret, err, sizeof(err)) == -1) {
+		fprintf(stderr, "herald: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (journal_open(&d->cfg, 0, &d->st) != 0)
+		return EXIT_CANTCREAT;
+	if (dmn_signals() < 0) {
+		fprintf(stderr, "herald: cannot set up signals: %s\n", strerror(errno));
+		return EXIT_SOFTWARE;
+	}
+	dmn_digests_load(d);
+	return 0;
+}
+
+int
+daemon_run(const struct daemon_opts *o)
+{
+	struct dmn d;
+	size_t i;
+	int status;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.lock_fd = -1;
+	if (o->use_syslog)
+		log_syslog();
+	if (o->verbose)
+		log_set_level(LOG_LEVEL_DEBUG);
+	if ((status = dmn_start(&d)) == 0) {
+		log_info("run", "started (pid %ld, state %s)", (long)getpid(), d.cfg.state);
+		sd_notify(0, "READY=1\nSTATUS=idle");
+		dmn_loop(&d);
+		sd_notify(0, "STOPPING=1");
+		log_info("run", "stopped");
+	}
+	schedule_free(d.digests);
+	for (i = 0; i < d.nbo; i++)
+		free(d.bo[i].id);
+	free(d.bo);
+	store_close(d.st);
+	explicit_bzero(d.secret, sizeof(d.secret));
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
+	config_free(&d.cfg);
+	return status;
+}
