@@ -54,7 +54,7 @@ imap_cmd_fail(struct imap *im, int r, const char *what)
 	    text == NULL || text[0] == '\0')
 		return imap_fail(im, IMAP_LOST, "%s: connection to %s:%u lost (libetpan error %d)",
 		    what, im->host, im->port, r);
-	return imap_fail(im, IMAP_LOST, "%s: %s", what, text);
+	return imap_fail(im, IMAP_NO, "%s: the server said: %s", what, text);
 }
 
 const char *
@@ -272,8 +272,8 @@ imap_open(const struct imap_opts *o, struct imap **out)
 	*out = im;
 	if ((rc = imap_parse_url(im, o->url)) != IMAP_OK)
 		return rc;
-	snprintf(im->account, sizeof(im->account), "%s@%s:%u", o->username ? o->username : "",
-	    im->host, im->port);
+	snprintf(im->account, sizeof(im->account), "%s@%s", o->username ? o->username : "",
+	    im->host);
 	if ((im->s = mailimap_new(0, NULL)) == NULL)
 		fatalx("imap: out of memory");
 	mailimap_set_timeout(im->s, o->timeout > 0 ? o->timeout : 60);
@@ -300,11 +300,14 @@ imap_close(struct imap *im)
 int
 imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidity)
 {
-	int r = mailimap_select(im->s, mailbox);
+	int r = mailimap_select(im->s, mailbox), rc;
 
 	*uidvalidity = 0;
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_cmd_fail(im, r, "select");
+	if (r != MAILIMAP_NO_ERROR) {
+		/* A mailbox that cannot be selected is the config's imap.mailbox. */
+		rc = imap_cmd_fail(im, r, "select");
+		return rc == IMAP_NO ? IMAP_REFUSED : rc;
+	}
 	if (im->s->imap_selection_info == NULL)
 		return imap_fail(im, IMAP_LOST, "select %s: no answer", mailbox);
 	*uidvalidity = im->s->imap_selection_info->sel_uidvalidity;

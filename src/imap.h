@@ -5,18 +5,19 @@
  * select, list UIDs, fetch raw messages without setting \Seen, create
  * folders, move. Nothing here knows what a message means.
  *
- * Every call returns IMAP_OK, IMAP_LOST (the connection or the server
- * failed: try again later, on a new session) or IMAP_REFUSED (the
- * certificate or the login was refused, or the server lacks what herald
- * needs: a configuration problem, trying again will not help). After a
- * failure, imap_error() says what happened; it never holds the password.
+ * Every call returns IMAP_OK, IMAP_LOST (the connection failed: try again
+ * later, on a new session), IMAP_NO (the server refused this one command,
+ * NO or BAD; the session is still usable) or IMAP_REFUSED (the certificate
+ * or the login was refused, or the mailbox cannot be selected: a
+ * configuration problem, trying again will not help). After a failure,
+ * imap_error() says what happened; it never holds the password.
  */
 #ifndef HERALD_IMAP_H
 #define HERALD_IMAP_H
 
 #include <stddef.h>
 
-enum imap_status { IMAP_OK = 0, IMAP_LOST = -1, IMAP_REFUSED = -2 };
+enum imap_status { IMAP_OK = 0, IMAP_LOST = -1, IMAP_REFUSED = -2, IMAP_NO = -4 };
 
 struct imap_opts {
 	const char *url;	/* imaps://host[:port] or imap://host[:port] */
@@ -36,7 +37,7 @@ int imap_open(const struct imap_opts *o, struct imap **out);
 /* LOGOUT when still connected, then frees; NULL is fine. */
 void imap_close(struct imap *im);
 const char *imap_error(const struct imap *im);
-/* "user@host:port", for the journal's mailbox key and for logs. */
+/* "user@host", for the journal's mailbox key (the same over imaps:// and imap://) and for logs. */
 const char *imap_account(const struct imap *im);
 
 /* SELECTs mailbox (read-write); *uidvalidity is the server's. */

@@ -585,6 +585,15 @@ mbx_move_pending(struct mbx *m)
 			    (rc = imap_move(m->im, uids + (k - i), cnt, name)) == IMAP_OK)
 				rc = mbx_mark_moved(m, u + k, cnt);
 		}
+		/*
+		 * The server refused a CREATE or a MOVE (quota, rights): what was
+		 * acted on is recorded and waits to be moved; reading goes on.
+		 */
+		if (rc == IMAP_NO) {
+			fprintf(stderr, "herald: imap: %s; %zu messages stay in %s until a later"
+			    " poll moves them\n", imap_error(m->im), j - i, m->c->imap.mailbox);
+			rc = IMAP_OK;
+		}
 	}
 	free(uids);
 	store_unmoved_free(u, n);
@@ -598,6 +607,28 @@ mbx_imap_fail(struct mbx *m, int rc)
 {
 	snprintf(m->err, sizeof(m->err), "%s", imap_error(m->im));
 	return rc;
+}
+
+/*
+ * The server refused a batch: one message at a time, and one it cannot
+ * read is left alone, like human mail, rather than stopping every poll.
+ */
+static int
+mbx_fetch_each(struct mbx *m, const unsigned long long *uids, size_t n)
+{
+	size_t i;
+	int rc;
+
+	mbx_items_clear(m);
+	for (i = 0; i < n; i++) {
+		rc = imap_fetch(m->im, uids + i, 1, FETCH_MAX_BYTES, mbx_on_message, m);
+		if (rc == IMAP_NO)
+			fprintf(stderr, "herald: imap: uid %llu cannot be read (%s): left alone\n",
+			    uids[i], imap_error(m->im));
+		else if (rc != IMAP_OK)
+			return rc;
+	}
+	return IMAP_OK;
 }
 
 /* The journal's progress in this mailbox; a new UIDVALIDITY starts again at 0. */
@@ -639,8 +670,10 @@ mbx_session(struct mbx *m)
 	for (i = 0; i < n && rc == IMAP_OK; i += cnt) {
 		cnt = n - i < FETCH_BATCH ? n - i : FETCH_BATCH;
 		mbx_items_clear(m);
-		if ((rc = imap_fetch(m->im, uids + i, cnt, FETCH_MAX_BYTES, mbx_on_message,
-		    m)) != IMAP_OK)
+		rc = imap_fetch(m->im, uids + i, cnt, FETCH_MAX_BYTES, mbx_on_message, m);
+		if (rc == IMAP_NO)
+			rc = mbx_fetch_each(m, uids + i, cnt);
+		if (rc != IMAP_OK)
 			break;
 		if ((rc = mbx_act_batch(m, uids[i + cnt - 1])) == IMAP_OK)
 			rc = mbx_move_pending(m);
@@ -707,7 +740,7 @@ mailbox_poll(const struct config *c, struct store *st,
 			break;
 		if (rc == MBX_JOURNAL || rc == IMAP_REFUSED || attempt == ARRAY_LEN(delays)) {
 			fprintf(stderr, "herald: %s%s%s\n", rc == MBX_JOURNAL ? "" : "imap: ", m.err,
-			    rc == IMAP_LOST ? "; giving up" : "");
+			    rc != IMAP_REFUSED && rc != MBX_JOURNAL ? "; giving up" : "");
 			status = rc == MBX_JOURNAL ? EXIT_CANTCREAT : rc == IMAP_REFUSED ?
 			    EXIT_CONFIG : EXIT_UNAVAILABLE;
 			break;

@@ -371,6 +371,15 @@ ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address IN ('us
 ok "$(test "$(imap_count INBOX)" = $((inbox + 2)); echo $?)" \
 	"the bounces no token of ours names stay in INBOX"
 
+# A mailbox that does not exist is a configuration error, said at once.
+NB="$SCRATCH/nobox"
+cp -R "$P" "$NB"
+sed -i '/^imap:/,$ s/^  mailbox: .*/  mailbox: NoSuchFolder/' "$NB/config/herald.yaml"
+"$HERALD" -C "$NB" poll >"$SCRATCH/nobox.out" 2>&1
+ok "$(test $? -eq 78 && grep -q "select" "$SCRATCH/nobox.out"; echo $?)" \
+	"a mailbox that cannot be selected: exit 78, no retries"
+diag <"$SCRATCH/nobox.out"
+
 # A wrong password: refused, exit 78, the password never printed. Last:
 # Dovecot delays the next logins from an address that failed one.
 HERALD_IMAP_PASSWORD=wrong-secret-pw "$HERALD" -C "$P" poll >"$SCRATCH/badpw.out" 2>&1
