@@ -13,14 +13,16 @@ BINDIR ?= $(PREFIX)/bin
 O ?= build
 CC = gcc
 
-PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls libsystemd
+# opendkim signs; libcrypto (under it) parses the DKIM key once, see src/dkim.c.
+PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls libsystemd libmicrohttpd opendkim libcrypto
 # libetpan's .pc leaks Debian's no-PIE link specs; they break clang and PIE.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-specs=[^ ]*//g')
 
 WARN = -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 -pthread $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+# -Isrc first: opendkim's -I/usr/include/opendkim has a dkim.h of its own.
+ALL_CFLAGS = -std=gnu11 -pthread $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lm -pthread
 
@@ -86,7 +88,7 @@ asan: deps
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" test
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) -Isrc -Wall -Wextra -Werror
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc $(PKG_CFLAGS) -Wall -Wextra -Werror
 
 fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 

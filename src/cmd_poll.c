@@ -81,7 +81,7 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		status = lock == -1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
 		goto out;
 	}
-	status = mailbox_poll(&cfg, st, secret, g->verbose, &ms);
+	status = mailbox_poll(&cfg, st, secret, g->verbose, NULL, &ms);
 	memset(&os, 0, sizeof(os));
 	/* What earlier polls queued goes out even when this one failed. */
 	if (outbox_send(&cfg, st, (long long)time(NULL), &os) < 0 && status == 0)

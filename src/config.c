@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "http.h"
 #include "schema.h"
 #include "timefmt.h"
 #include "yamltree.h"
@@ -479,16 +480,17 @@ config_dkim(struct config *c, const struct ynode *n, struct diag *d)
 static void
 config_http(struct config *c, const struct ynode *n, struct diag *d)
 {
+	struct http_listen l;
 	const char *listen;
+	char err[256];
 
 	if (!schema_is_map(n, "'http'", d))
 		return;
 	c->http.enabled = 1;
 	schema_unknown_keys(n, http_keys, d);
 	listen = config_str(n, "listen", 1, "'http'", &c->http.listen, d);
-	if (listen && strrchr(listen, ':') == NULL)
-		schema_error(d, ynode_get(n, "listen"),
-		    "'listen' must be HOST:PORT, not '%s'", listen);
+	if (listen && http_listen_parse(listen, &l, err, sizeof(err)) < 0)
+		schema_error(d, ynode_get(n, "listen"), "'listen': %s", err);
 }
 
 static void

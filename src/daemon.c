@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "diag.h"
+#include "http.h"
 #include "journal.h"
 #include "log.h"
 #include "mailbox.h"
@@ -57,6 +59,9 @@ struct dmn {
 	struct backoff *bo;
 	size_t nbo, capbo;
 	struct schedule *digests;
+	struct http *http;		/* the one-click endpoint, when http is configured */
+	struct mailbox_watch *watch;	/* IDLE on the mailbox, when the server offers it */
+	long long watch_retry;		/* when to open a watch again; 0: now */
 };
 
 /* ---- signals ---- */
@@ -94,22 +99,28 @@ dmn_signals(void)
 	return 0;
 }
 
-/* Sleeps until `until` (Unix time) or a signal. */
-static void
-dmn_sleep(long long until)
+/*
+ * Sleeps until `until` (Unix time), a signal, or the mailbox watch's
+ * socket speaking (watch_fd, -1 for none). Returns 1 when it spoke.
+ */
+static int
+dmn_sleep(long long until, int watch_fd)
 {
-	struct pollfd p = { wake_pipe[0], POLLIN, 0 };
+	struct pollfd p[2] = { { wake_pipe[0], POLLIN, 0 }, { watch_fd, POLLIN, 0 } };
 	long long now = (long long)time(NULL), ms;
 	char drain[64];
 
 	if (stop_flag || reload_flag)
-		return;
+		return 0;
 	ms = until > now ? (until - now) * 1000 : 0;
 	if (ms > IDLE_MAX * 1000LL)
 		ms = IDLE_MAX * 1000LL;
-	if (poll(&p, 1, (int)ms) > 0)
+	if (poll(p, watch_fd >= 0 ? 2 : 1, (int)ms) <= 0)
+		return 0;
+	if (p[0].revents)
 		while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
 			;
+	return watch_fd >= 0 && p[1].revents != 0;
 }
 
 /* ---- the lock ---- */
@@ -162,6 +173,30 @@ dmn_digests_load(struct dmn *d)
 	d->digests = schedule_load(&d->cfg, (long long)time(NULL));
 }
 
+/*
+ * A changed http.listen restarts the endpoint: the new server first, so
+ * that one which cannot start leaves the old one serving.
+ */
+static void
+dmn_http_reload(struct dmn *d)
+{
+	const char *want = d->cfg.http.enabled ? d->cfg.http.listen : NULL;
+	const char *have = d->http ? http_listen_addr(d->http) : NULL;
+	struct http *h = NULL;
+
+	if (want == have || (want && have && strcmp(want, have) == 0))
+		return;
+	if (want && (h = http_start(&d->cfg, d->secret)) == NULL) {
+		log_error("run", "SIGHUP: http.listen %s cannot be served; %s%s", want,
+		    have ? "still serving " : "no http endpoint", have ? have : "");
+		return;
+	}
+	http_stop(d->http);
+	d->http = h;
+	if (!want)
+		log_info("run", "SIGHUP: http endpoint stopped");
+}
+
 static void
 dmn_reload(struct dmn *d)
 {
@@ -182,7 +217,11 @@ dmn_reload(struct dmn *d)
 		config_free(&d->cfg);
 		d->cfg = fresh;
 		d->next_poll = 0;
+		mailbox_watch_close(d->watch);
+		d->watch = NULL;
+		d->watch_retry = 0;
 		dmn_digests_load(d);
+		dmn_http_reload(d);
 		log_info("run", "SIGHUP: configuration read again");
 	}
 	diag_free(&dg);
@@ -276,6 +315,44 @@ dmn_releases(struct dmn *d)
 
 /* ---- the mailbox ---- */
 
+/* IDLE where the server offers it: new mail is read at once, not at imap.poll. */
+static void
+dmn_watch_open(struct dmn *d)
+{
+	long long now = (long long)time(NULL);
+	char err[600];
+
+	if (d->watch || now < d->watch_retry || stop_flag)
+		return;
+	if ((d->watch = mailbox_watch_open(&d->cfg, now, err, sizeof(err))) != NULL) {
+		log_info("mailbox", "waiting for new mail (IDLE)");
+		return;
+	}
+	/* No IDLE on this server: imap.poll alone, until a SIGHUP. */
+	d->watch_retry = strstr(err, "no IDLE") ? LLONG_MAX : now + 30;
+	log_warn("mailbox", "cannot wait with IDLE: %s%s", err,
+	    d->watch_retry == LLONG_MAX ? "" : "; trying again in 30 s");
+}
+
+/* The watch spoke (new mail, or the server went away), or it is due for renewal. */
+static void
+dmn_watch_wake(struct dmn *d, int spoke)
+{
+	long long now = (long long)time(NULL);
+
+	if (d->watch == NULL || (!spoke && now < mailbox_watch_renew_at(d->watch)))
+		return;
+	if (spoke)
+		d->next_poll = 0;
+	if (mailbox_watch_renew(d->watch, now) < 0) {
+		log_info("mailbox", "the IDLE session ended; opening another");
+		mailbox_watch_close(d->watch);
+		d->watch = NULL;
+		d->watch_retry = now + 2;
+		d->next_poll = 0;
+	}
+}
+
 static void
 dmn_mailbox(struct dmn *d, long long now)
 {
@@ -290,7 +367,7 @@ dmn_mailbox(struct dmn *d, long long now)
 		d->next_poll = now + (long long)d->cfg.imap.poll;
 		return;
 	}
-	rc = mailbox_poll(&d->cfg, d->st, d->secret, d->o->verbose, &ms);
+	rc = mailbox_poll(&d->cfg, d->st, d->secret, d->o->verbose, &stop_flag, &ms);
 	if (rc == 0 && (ms.read || ms.moved))
 		log_info("mailbox", "read=%zu hard=%zu soft=%zu unsubscribed=%zu confirm=%zu"
 		    " autoreplies=%zu human=%zu moved=%zu", ms.read, ms.hard, ms.soft,
@@ -304,6 +381,7 @@ dmn_mailbox(struct dmn *d, long long now)
 		    os.failed);
 	close(lock);
 	d->next_poll = (long long)time(NULL) + (long long)d->cfg.imap.poll;
+	dmn_watch_open(d);
 }
 
 /* ---- the loop ---- */
@@ -319,6 +397,10 @@ dmn_next_wake(struct dmn *d, long long now)
 		next = t;
 	if (d->cfg.imap.enabled && d->next_poll < next)
 		next = d->next_poll;
+	if (d->watch && mailbox_watch_renew_at(d->watch) < next)
+		next = mailbox_watch_renew_at(d->watch);
+	if (d->cfg.imap.enabled && !d->watch && d->watch_retry > now && d->watch_retry < next)
+		next = d->watch_retry;
 	if ((t = schedule_next(d->digests)) > 0 && t < next)
 		next = t;
 	for (i = 0; i < d->nbo; i++)
@@ -340,10 +422,13 @@ dmn_loop(struct dmn *d)
 		now = (long long)time(NULL);
 		if (!stop_flag)
 			dmn_mailbox(d, now);
+		if (!stop_flag && d->cfg.imap.enabled)
+			dmn_watch_open(d);
 		if (!stop_flag)
 			schedule_run(d->digests, &d->cfg, d->o->verbose, &stop_flag);
 		if (!stop_flag)
-			dmn_sleep(dmn_next_wake(d, (long long)time(NULL)));
+			dmn_watch_wake(d, dmn_sleep(dmn_next_wake(d, (long long)time(NULL)),
+			    mailbox_watch_fd(d->watch)));
 	}
 }
 
@@ -374,6 +459,8 @@ dmn_start(struct dmn *d)
 		return EXIT_SOFTWARE;
 	}
 	dmn_digests_load(d);
+	if (d->cfg.http.enabled && (d->http = http_start(&d->cfg, d->secret)) == NULL)
+		return EXIT_UNAVAILABLE;
 	return 0;
 }
 
@@ -398,6 +485,8 @@ daemon_run(const struct daemon_opts *o)
 		sd_notify(0, "STOPPING=1");
 		log_info("run", "stopped");
 	}
+	http_stop(d.http);
+	mailbox_watch_close(d.watch);
 	schedule_free(d.digests);
 	for (i = 0; i < d.nbo; i++)
 		free(d.bo[i].id);

@@ -9,7 +9,8 @@
  * SIGINT: no new message is started, the SMTP transactions in flight
  * finish, exit 0. SIGHUP: the config is read again; a broken one is
  * reported and the old one kept (lists, templates and releases are read
- * afresh for every send anyway).
+ * afresh for every send anyway). With `http` configured it also serves
+ * the one-click unsubscribe endpoint (http.h) in a thread of its own.
  */
 #ifndef HERALD_DAEMON_H
 #define HERALD_DAEMON_H

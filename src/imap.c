@@ -588,3 +588,32 @@ imap_move(struct imap *im, const unsigned long long *uids, size_t n, const char 
 	mailimap_set_free(set);
 	return rc;
 }
+
+/* ---- IDLE ---- */
+
+int
+imap_has_idle(struct imap *im)
+{
+	return mailimap_has_idle(im->s);
+}
+
+int
+imap_idle_start(struct imap *im, int *fd)
+{
+	int r = mailimap_idle(im->s);
+
+	*fd = -1;
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_cmd_fail(im, r, "idle");
+	if ((*fd = mailimap_idle_get_fd(im->s)) < 0)
+		return imap_fail(im, IMAP_LOST, "idle: no socket to wait on");
+	return IMAP_OK;
+}
+
+int
+imap_idle_done(struct imap *im)
+{
+	int r = mailimap_idle_done(im->s);
+
+	return r == MAILIMAP_NO_ERROR ? IMAP_OK : imap_cmd_fail(im, r, "idle done");
+}

@@ -75,4 +75,16 @@ int imap_folder(struct imap *im, const char *path, char **name);
  */
 int imap_move(struct imap *im, const unsigned long long *uids, size_t n, const char *folder);
 
+/* 1 when the server offers IDLE (RFC 2177). */
+int imap_has_idle(struct imap *im);
+
+/*
+ * Starts IDLE on the selected mailbox. *fd becomes readable when the
+ * server says something (new mail); then call imap_idle_done, which ends
+ * IDLE and reads what the server said. A server may drop an IDLE after 30
+ * minutes: end and restart it well before.
+ */
+int imap_idle_start(struct imap *im, int *fd);
+int imap_idle_done(struct imap *im);
+
 #endif

@@ -701,7 +701,8 @@ mbx_session_end(struct mbx *m)
 
 int
 mailbox_poll(const struct config *c, struct store *st,
-    const unsigned char secret[TOKEN_SECRET_LEN], int verbose, struct mailbox_stats *stats)
+    const unsigned char secret[TOKEN_SECRET_LEN], int verbose, volatile sig_atomic_t *stop,
+    struct mailbox_stats *stats)
 {
 	static const unsigned delays[] = { 1, 2, 4, 8, 16 };
 	struct mbx m;
@@ -745,9 +746,14 @@ mailbox_poll(const struct config *c, struct store *st,
 			    EXIT_CONFIG : EXIT_UNAVAILABLE;
 			break;
 		}
+		if (stop && *stop) {
+			fprintf(stderr, "herald: imap: %s; stopping\n", m.err);
+			status = EXIT_TEMPFAIL;
+			break;
+		}
 		fprintf(stderr, "herald: imap: %s; trying again in %u s\n", m.err, delays[attempt]);
 		stats->reconnects++;
-		sleep(delays[attempt]);
+		sleep(delays[attempt]);	/* a signal cuts it short */
 	}
 	free(m.items);
 	free(m.key);
@@ -818,4 +824,87 @@ mailbox_lock(const struct config *c)
 		return -1;
 	}
 	return fd;
+}
+
+/* ---- IDLE: a second session that only waits for new mail ---- */
+
+struct mailbox_watch {
+	struct imap *im;
+	int fd;
+	long long since;	/* when the current IDLE began */
+};
+
+struct mailbox_watch *
+mailbox_watch_open(const struct config *c, long long now, char *err, size_t errlen)
+{
+	struct mailbox_watch *w = xcalloc(1, sizeof(*w));
+	struct imap_opts io;
+	unsigned long long uidv;
+	char *password = NULL;
+	int rc;
+
+	err[0] = '\0';
+	if (config_password("imap", c->imap.password_env, c->imap.password_file,
+	    &password) == -1) {
+		snprintf(err, errlen, "no password");
+		free(w);
+		return NULL;
+	}
+	memset(&io, 0, sizeof(io));
+	io.url = c->imap.url;
+	io.username = c->imap.username;
+	io.password = password;
+	io.ca_file = c->imap.ca_file;
+	io.timeout = IMAP_TIMEOUT;
+	rc = imap_open(&io, &w->im);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	if (rc == IMAP_OK)
+		rc = imap_select(w->im, c->imap.mailbox, &uidv);
+	if (rc == IMAP_OK && !imap_has_idle(w->im)) {
+		snprintf(err, errlen, "the server offers no IDLE: reading every imap.poll");
+		rc = IMAP_REFUSED;
+	} else if (rc == IMAP_OK) {
+		rc = imap_idle_start(w->im, &w->fd);
+	}
+	if (rc != IMAP_OK) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s", imap_error(w->im));
+		mailbox_watch_close(w);
+		return NULL;
+	}
+	w->since = now;
+	return w;
+}
+
+int
+mailbox_watch_fd(const struct mailbox_watch *w)
+{
+	return w ? w->fd : -1;
+}
+
+long long
+mailbox_watch_renew_at(const struct mailbox_watch *w)
+{
+	return w ? w->since + MAILBOX_IDLE_RENEW : 0;
+}
+
+int
+mailbox_watch_renew(struct mailbox_watch *w, long long now)
+{
+	if (imap_idle_done(w->im) != IMAP_OK || imap_idle_start(w->im, &w->fd) != IMAP_OK)
+		return -1;
+	w->since = now;
+	return 0;
+}
+
+void
+mailbox_watch_close(struct mailbox_watch *w)
+{
+	if (w == NULL)
+		return;
+	imap_close(w->im);
+	free(w);
 }

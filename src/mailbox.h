@@ -13,6 +13,7 @@
 #ifndef HERALD_MAILBOX_H
 #define HERALD_MAILBOX_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -37,10 +38,12 @@ struct mailbox_stats {
  * connection is retried with backoff (1, 2, 4, 8, 16 s). Returns 0, or an
  * exit status after printing why: EXIT_CONFIG when the server was refused
  * (certificate not trusted, login refused, no password), EXIT_UNAVAILABLE
- * when it stayed unreachable, EXIT_CANTCREAT on a journal error.
+ * when it stayed unreachable, EXIT_CANTCREAT on a journal error, EXIT_TEMPFAIL
+ * when *stop (may be NULL) was set while waiting to try again.
  */
 int mailbox_poll(const struct config *c, struct store *st,
-    const unsigned char secret[TOKEN_SECRET_LEN], int verbose, struct mailbox_stats *stats);
+    const unsigned char secret[TOKEN_SECRET_LEN], int verbose, volatile sig_atomic_t *stop,
+    struct mailbox_stats *stats);
 
 /*
  * One reader of the mailbox and sender of the outbox at a time per state
@@ -49,6 +52,25 @@ int mailbox_poll(const struct config *c, struct store *st,
  * -2 on an error (printed).
  */
 int mailbox_lock(const struct config *c);
+
+/*
+ * IDLE (RFC 2177) for the daemon: a second session that selects the
+ * mailbox and waits. Its fd becomes readable when the server announces
+ * something; then mailbox_watch_renew (DONE, IDLE again) and a
+ * mailbox_poll read what came. Renew it by mailbox_watch_renew_at too:
+ * servers drop an IDLE after 30 minutes. mailbox_watch_open returns NULL
+ * with the reason in err when the server cannot be reached or offers no
+ * IDLE (then the daemon reads every imap.poll). A renew failing (-1):
+ * close the watch and open another later.
+ */
+#define MAILBOX_IDLE_RENEW (25 * 60)
+struct mailbox_watch;
+struct mailbox_watch *mailbox_watch_open(const struct config *c, long long now, char *err,
+    size_t errlen);
+int mailbox_watch_fd(const struct mailbox_watch *w);
+long long mailbox_watch_renew_at(const struct mailbox_watch *w);
+int mailbox_watch_renew(struct mailbox_watch *w, long long now);
+void mailbox_watch_close(struct mailbox_watch *w);
 
 struct cls_result;
 

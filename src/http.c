@@ -1,0 +1,532 @@
+/*
+ * http.c - the one-click unsubscribe endpoint; see http.h.
+ *
+ * libmicrohttpd runs one internal thread (epoll where there is one), so
+ * the access handler never runs twice at once and the journal handle it
+ * uses needs no lock. A request is answered from its first call when the
+ * path, the method or the Content-Length already decide; a POST body is
+ * fed to MHD's form parser (urlencoded and multipart alike) and judged
+ * when it is complete.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <microhttpd.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define PATH_PREFIX "/unsubscribe/"
+#define TOKEN_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ234567-"
+#define FIELD_NAME "List-Unsubscribe"
+#define FIELD_VALUE "One-Click"
+#define VALUE_MAX 16		/* bytes kept of the field's value: more is wrong anyway */
+#define CONN_MAX 128U		/* connections at once */
+#define CONN_PER_IP 64U		/* behind a reverse proxy every peer is the proxy */
+#define CONN_TIMEOUT 10U	/* seconds a connection may stay idle */
+#define CONN_MEMORY ((size_t)16 * 1024)	/* per connection: request line and headers */
+#define PP_BUFFER 512		/* MHD's form parser's buffer (its minimum is 256) */
+
+struct http {
+	struct MHD_Daemon *mhd;
+	struct store *st;		/* the server thread's own */
+	unsigned char secret[TOKEN_SECRET_LEN];
+	char *listen;
+};
+
+/* A POST being read. */
+struct req {
+	struct MHD_PostProcessor *pp;
+	size_t body;			/* bytes received */
+	int fields;			/* form fields seen */
+	char value[VALUE_MAX];		/* the List-Unsubscribe field's value */
+	size_t vlen;
+	int bad;			/* any other field, a file, too long a value */
+};
+
+/*
+ * MHD's messages can name the request URL, and with it a token: they go to
+ * the debug log, except while MHD_start_daemon runs in the calling thread,
+ * when they are kept here to explain a failure (thread-local, so the
+ * server thread never writes it).
+ */
+static __thread char *start_err;
+
+/* ---- pure parts ---- */
+
+static int
+http_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "1".."65535", digits only. */
+static int
+http_port(const char *s, unsigned *port)
+{
+	unsigned long v = 0;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return -1;
+	for (i = 0; i < n; i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+int
+http_listen_parse(const char *s, struct http_listen *out, char *err, size_t errlen)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t hlen;
+
+	memset(out, 0, sizeof(*out));
+	if (colon == NULL || http_port(colon + 1, &out->port) < 0)
+		return http_err(err, errlen, "'%s' is not HOST:PORT with a port from 1 to 65535", s);
+	if ((hlen = (size_t)(colon - s)) >= sizeof(host))
+		hlen = 0;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (hlen > 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return http_err(err, errlen, "'%s' is not an IPv6 address", host + 1);
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)out->port);
+		out->len = sizeof(*a6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return http_err(err, errlen, "'%s' is not an IPv4 address or an IPv6 address in"
+		    " brackets ([::1]:8025); host names are not accepted", host);
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)out->port);
+	out->len = sizeof(*a4);
+	return 0;
+}
+
+int
+http_token_path(const char *path, const char **tok, size_t *len)
+{
+	size_t n;
+
+	if (strncmp(path, PATH_PREFIX, strlen(PATH_PREFIX)) != 0)
+		return -1;
+	path += strlen(PATH_PREFIX);
+	n = strspn(path, TOKEN_CHARS);
+	if (n == 0 || n >= TOKEN_MAX || path[n] != '\0')
+		return -1;
+	*tok = path;
+	*len = n;
+	return 0;
+}
+
+/* ---- answers ---- */
+
+/* The first 8 hex digits of SHA-256 of the token, lowercased: a log line's handle on it. */
+static void
+http_token_hash(const char *tok, size_t len, char out[9])
+{
+	unsigned char md[32];
+	char low[TOKEN_MAX];
+	size_t i;
+
+	for (i = 0; i < len && i < sizeof(low); i++)
+		low[i] = (char)tolower((unsigned char)tok[i]);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, low, i, md) < 0)
+		memset(md, 0, sizeof(md));
+	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+}
+
+static enum MHD_Result
+http_reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* The token is in the URL: keep the page out of caches and Referer headers. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result
+http_text(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	return http_reply(c, status, "text/plain; charset=utf-8", msg);
+}
+
+static void
+http_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			buf_adds(b, "&lt;");
+		else if (*s == '>')
+			buf_adds(b, "&gt;");
+		else if (*s == '&')
+			buf_adds(b, "&amp;");
+		else if (*s == '"')
+			buf_adds(b, "&quot;");
+		else
+			buf_addc(b, *s);
+	}
+}
+
+/* The page: before, one button that makes the one-click POST (no action: the same URL); after, a notice. */
+static enum MHD_Result
+http_page(struct MHD_Connection *c, const char *list, int done)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result rc;
+
+	buf_adds(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"robots\" content=\"noindex\"><title>Unsubscribe</title></head>\n<body>\n");
+	buf_adds(&b, done ? "<p>You are unsubscribed from the list <b>" :
+	    "<p>Unsubscribe from the list <b>");
+	http_escape(&b, list);
+	buf_adds(&b, done ? "</b>. No more mail from it will reach you.</p>\n" :
+	    "</b>?</p>\n<form method=\"post\"><input type=\"hidden\" name=\"" FIELD_NAME
+	    "\" value=\"" FIELD_VALUE "\"><button type=\"submit\">Unsubscribe</button></form>\n");
+	buf_adds(&b, "</body></html>\n");
+	rc = http_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- the token ---- */
+
+/* 0 the token is ours and names delivery d (clear it); 1 it is not; -1 a journal error. */
+static int
+http_lookup(struct http *h, const char *tok, size_t len, struct store_delivery *d)
+{
+	unsigned long long id;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (token_parse(tok, len, &id) < 0 || id > LLONG_MAX)
+		return 1;
+	if ((rc = store_delivery_get(h->st, (long long)id, d)) != 0)
+		return rc;
+	/* No list would mean every list: more than the message offered. */
+	if (!token_verify(h->secret, "u", id, d->address, tok, len) || d->list == NULL ||
+	    d->list[0] == '\0') {
+		store_delivery_clear(d);
+		return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result
+http_miss(struct http *h, struct MHD_Connection *c, int rc, const char *hash)
+{
+	if (rc > 0) {
+		log_debug("http", "token=%s: not a token of ours; 404", hash);
+		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	}
+	log_error("http", "token=%s: journal: %s", hash, store_error(h->st));
+	return http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "try again later\n");
+}
+
+static enum MHD_Result
+http_get(struct http *h, struct MHD_Connection *c, const char *tok, size_t len)
+{
+	struct store_delivery d;
+	enum MHD_Result rc;
+	char hash[9];
+	int found = http_lookup(h, tok, len, &d);
+
+	http_token_hash(tok, len, hash);
+	if (found != 0)
+		return http_miss(h, c, found, hash);
+	rc = http_page(c, d.list, 0);
+	store_delivery_clear(&d);
+	return rc;
+}
+
+static enum MHD_Result
+http_unsubscribe(struct http *h, struct MHD_Connection *c, const char *tok, size_t len)
+{
+	struct store_delivery d;
+	enum MHD_Result rc;
+	char hash[9], *source;
+	int found = http_lookup(h, tok, len, &d), was = 0;
+
+	http_token_hash(tok, len, hash);
+	if (found != 0)
+		return http_miss(h, c, found, hash);
+	source = xasprintf("one-click unsubscribe over http, release %s",
+	    d.release_id ? d.release_id : "-");
+	if ((was = store_is_suppressed(h->st, d.address, d.list)) < 0 ||
+	    store_suppress(h->st, d.address, d.list, "unsubscribed", source,
+	    (long long)time(NULL)) < 0) {
+		rc = http_miss(h, c, -1, hash);
+	} else {
+		log_info("http", "token=%s list=%s: unsubscribed (one-click)%s", hash, d.list,
+		    was ? " already" : "");
+		rc = http_page(c, d.list, 1);
+	}
+	free(source);
+	store_delivery_clear(&d);
+	return rc;
+}
+
+/* ---- the POST body ---- */
+
+/* MHD's form parser calls this for each piece of each field, off counting within the field. */
+static enum MHD_Result
+http_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+    const char *content_type, const char *transfer_encoding, const char *data,
+    uint64_t off, size_t size)
+{
+	struct req *r = cls;
+
+	(void)kind, (void)content_type, (void)transfer_encoding;
+	if (off == 0)
+		r->fields++;
+	if (r->fields > 1 || filename != NULL || strcmp(key, FIELD_NAME) != 0 ||
+	    off != r->vlen || size > VALUE_MAX - r->vlen) {
+		r->bad = 1;
+		return MHD_NO;
+	}
+	if (size > 0)
+		memcpy(r->value + r->vlen, data, size);
+	r->vlen += size;
+	return MHD_YES;
+}
+
+/* The first call of a POST: a Content-Length over the limit is refused before a byte is read. */
+static enum MHD_Result
+http_post_start(struct MHD_Connection *c, void **con_cls)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct req *r;
+
+	if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+		return http_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
+	r = xcalloc(1, sizeof(*r));
+	if ((r->pp = MHD_create_post_processor(c, PP_BUFFER, http_field, r)) == NULL) {
+		free(r);
+		return http_text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected a form:"
+		    " application/x-www-form-urlencoded or multipart/form-data\n");
+	}
+	*con_cls = r;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+http_post_data(struct http *h, struct MHD_Connection *c, const char *url, struct req *r,
+    const char *data, size_t *size)
+{
+	const char *tok = NULL;
+	size_t len = 0;
+	int ok;
+
+	if (*size > 0) {
+		/* Only a chunked body gets here past the limit: close the connection. */
+		if (*size > HTTP_BODY_MAX - r->body)
+			return MHD_NO;
+		r->body += *size;
+		if (!r->bad && MHD_post_process(r->pp, data, *size) != MHD_YES)
+			r->bad = 1;
+		*size = 0;
+		return MHD_YES;
+	}
+	/* Destroying the parser delivers a last urlencoded field that has no '&' after it. */
+	if (MHD_destroy_post_processor(r->pp) != MHD_YES)
+		r->bad = 1;
+	r->pp = NULL;
+	ok = !r->bad && r->fields == 1 && r->vlen == strlen(FIELD_VALUE) &&
+	    memcmp(r->value, FIELD_VALUE, r->vlen) == 0;
+	if (!ok || http_token_path(url, &tok, &len) < 0)
+		return http_text(c, MHD_HTTP_BAD_REQUEST,
+		    "expected the body " FIELD_NAME "=" FIELD_VALUE "\n");
+	return http_unsubscribe(h, c, tok, len);
+}
+
+/* ---- MHD's callbacks ---- */
+
+static enum MHD_Result
+http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *data, size_t *size, void **con_cls)
+{
+	struct http *h = cls;
+	const char *tok;
+	size_t len;
+
+	(void)version;
+	if (*con_cls != NULL)
+		return http_post_data(h, c, url, *con_cls, data, size);
+	if (http_token_path(url, &tok, &len) < 0)
+		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		return http_get(h, c, tok, len);
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return http_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	return http_post_start(c, con_cls);
+}
+
+static void
+http_done(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode why)
+{
+	struct req *r = *con_cls;
+
+	(void)cls, (void)c, (void)why;
+	if (r == NULL)
+		return;
+	if (r->pp != NULL)
+		MHD_destroy_post_processor(r->pp);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* The path is taken as sent: a token spelt with %XX is no token. */
+static size_t
+http_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls, (void)c;
+	return strlen(s);
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n > 0 && line[n - 1] == '.')
+		line[n - 1] = '\0';
+	if (line[0] != '\0')
+		line[0] = (char)tolower((unsigned char)line[0]);
+	if (start_err != NULL)
+		snprintf(start_err, 512, "%s", line);
+	else
+		log_debug("http", "libmicrohttpd: %s", line);
+}
+
+/* ---- start and stop ---- */
+
+/*
+ * MHD's thread inherits the signal mask of the thread that creates it:
+ * with the daemon's signals blocked there, their handlers run in the main
+ * thread, whose loop they must wake.
+ */
+static struct MHD_Daemon *
+http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
+{
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *mhd;
+	sigset_t block, old;
+
+	if (l->ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	start_err = err;
+	mhd = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, http_handle, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&l->ss,
+	    MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_done, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+	    MHD_OPTION_END);
+	start_err = NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return mhd;
+}
+
+struct http *
+http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
+{
+	struct http_listen l;
+	struct http *h;
+	char err[512] = "";
+
+	if (http_listen_parse(c->http.listen, &l, err, sizeof(err)) < 0) {
+		log_error("http", "%s", err);
+		return NULL;
+	}
+	h = xcalloc(1, sizeof(*h));
+	memcpy(h->secret, secret, TOKEN_SECRET_LEN);
+	h->listen = xstrdup(c->http.listen);
+	if (store_open(c->state, &h->st, err, sizeof(err)) < 0) {
+		log_error("http", "%s", err);
+		http_stop(h);
+		return NULL;
+	}
+	if ((h->mhd = http_mhd_start(h, &l, err)) == NULL) {
+		log_error("http", "cannot serve %s: %s", h->listen, err[0] ? err : "libmicrohttpd failed");
+		http_stop(h);
+		return NULL;
+	}
+	log_info("http", "serving one-click unsubscribe on %s", h->listen);
+	return h;
+}
+
+const char *
+http_listen_addr(const struct http *h)
+{
+	return h->listen;
+}
+
+void
+http_stop(struct http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->mhd != NULL)
+		MHD_stop_daemon(h->mhd);
+	store_close(h->st);
+	explicit_bzero(h->secret, sizeof(h->secret));
+	free(h->listen);
+	free(h);
+}

@@ -1,0 +1,62 @@
+/*
+ * http.h - the RFC 8058 one-click unsubscribe endpoint that `herald run`
+ * serves when `http: { listen: HOST:PORT }` is configured (libmicrohttpd).
+ *
+ *   POST /unsubscribe/TOKEN  body List-Unsubscribe=One-Click (urlencoded
+ *                            or multipart): the token's address is
+ *                            suppressed for the token's list; 200
+ *   GET  /unsubscribe/TOKEN  a page with one button that makes that POST;
+ *                            it changes nothing (link scanners fetch links)
+ *
+ * TOKEN is the "u" token of render.c. A token that is malformed, forged or
+ * names no delivery: 404, nothing changed. A body other than that one
+ * field: 400; over HTTP_BODY_MAX bytes: 413 (or, chunked, the connection
+ * is closed). Other methods 405, other paths 404.
+ *
+ * The server runs in one thread of libmicrohttpd's own, with a journal
+ * handle of its own that no other thread touches, and a copy of the
+ * secret. The daemon's signals are blocked in that thread, so their
+ * handlers run in the main thread. The log names a token only by the first
+ * 8 hex digits of its SHA-256, and never an address.
+ */
+#ifndef HERALD_HTTP_H
+#define HERALD_HTTP_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "token.h"
+
+#define HTTP_BODY_MAX 1024	/* bytes: the field is 26; browsers send a few more */
+
+struct http_listen {
+	struct sockaddr_storage ss;	/* port included */
+	socklen_t len;
+	unsigned port;
+};
+
+/*
+ * Parses "A.B.C.D:PORT" or "[IPv6]:PORT" (numeric addresses only: a host
+ * name could resolve to something else tomorrow). 0, or -1 with a
+ * lowercase message in err. Pure.
+ */
+int http_listen_parse(const char *s, struct http_listen *out, char *err, size_t errlen);
+
+/*
+ * The token of a request path "/unsubscribe/TOKEN": 0 with *tok and *len
+ * pointing into path, or -1 when the path is anything else (TOKEN must be
+ * 1 to TOKEN_MAX - 1 characters of [A-Za-z2-7-]). Pure.
+ */
+int http_token_path(const char *path, const char **tok, size_t *len);
+
+struct http;
+
+/* Starts serving c->http.listen. NULL, logged, when it cannot. */
+struct http *http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN]);
+/* The listen address it serves, as configured. */
+const char *http_listen_addr(const struct http *h);
+/* Stops it: requests in flight end, the thread is joined. NULL is fine. */
+void http_stop(struct http *h);
+
+#endif
