@@ -34,6 +34,7 @@ int cmd_classify(const struct global_opts *g, int argc, char **argv);
 int cmd_poll(const struct global_opts *g, int argc, char **argv);
 int cmd_run(const struct global_opts *g, int argc, char **argv);
 int cmd_digest(const struct global_opts *g, int argc, char **argv);
+int cmd_dkim_record(const struct global_opts *g, int argc, char **argv);
 
 /*
  * Parses a command's options with getopt_long (argv[0] is the command);

@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "dkim.h"
 #include "validate.h"
 
 int
@@ -36,6 +37,7 @@ cmd_check(const struct global_opts *g, int argc, char **argv)
 	diag_init(&d, EXIT_DATAERR);
 	/* A broken configuration still has usable defaults: check the rest too. */
 	config_load(config_path(g->config), &cfg, &d);
+	dkim_check_config(&cfg, &d);
 	validate_project(&cfg, &d, &sum);
 	diag_print(&d);
 	status = d.status;

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "cmd.h"
 #include "config.h"
+#include "dkim.h"
 #include "list.h"
 #include "project.h"
 #include "release.h"
@@ -183,6 +184,28 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 	return 0;
 }
 
+/* The message as it would go out: signed when dkim is configured, as send signs it. */
+static int
+preview_write(struct preview *p)
+{
+	struct dkim_signer *s = NULL;
+	size_t len = p->out.len;
+	char *msg = buf_detach(&p->out), err[512];
+	int status = 0;
+
+	if (p->cfg.dkim.enabled && ((s = dkim_signer_new(&p->cfg, err, sizeof(err))) == NULL ||
+	    dkim_signer_sign(s, &msg, &len, err, sizeof(err)) == -1)) {
+		fprintf(stderr, "herald: %s\n", err);
+		status = EXIT_CONFIG;
+	} else if (fwrite(msg, 1, len, stdout) != len || fflush(stdout) != 0) {
+		perror("herald: writing the message");
+		status = EXIT_IOERR;
+	}
+	dkim_signer_free(s);
+	free(msg);
+	return status;
+}
+
 static int
 preview_run(struct preview *p, const struct global_opts *g)
 {
@@ -206,10 +229,7 @@ preview_run(struct preview *p, const struct global_opts *g)
 		status = EXIT_DATAERR;
 		goto out;
 	}
-	if (fwrite(p->out.data, 1, p->out.len, stdout) != p->out.len || fflush(stdout) != 0) {
-		perror("herald: writing the message");
-		status = EXIT_IOERR;
-	}
+	status = preview_write(p);
 out:
 	free(list_path);
 	return status;

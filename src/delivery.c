@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "digest.h"
+#include "dkim.h"
 #include "list.h"
 #include "ratelimit.h"
 #include "sendpool.h"
@@ -77,6 +78,7 @@ struct dvrun {
 	struct store_row *ready;	/* claimed, waiting for the limiter */
 	size_t nready, readycap;
 	char *password;
+	struct dkim_signer *dkim;	/* NULL: no dkim section; shared by the sending threads */
 	struct progress pr;
 	int status;			/* why the loop stopped, as an exit status */
 	int stopping;
@@ -430,6 +432,19 @@ dv_worker_free(void *state)
 	free(w);
 }
 
+/* After the message is built, on the thread that built it: the DKIM-Signature first. */
+static int
+dv_sign(struct dvworker *w, struct sendjob *j, const struct slot *sl)
+{
+	char err[512];
+
+	if (dkim_signer_sign(w->dv->dkim, &j->msg, &j->len, err, sizeof(err)) == 0)
+		return 0;
+	/* The pool frees j->msg, the loop j->message_id. */
+	diag_error(&w->d, NULL, 0, 0, "%s (message for %s)", err, sl->row.address);
+	return -1;
+}
+
 static int
 dv_worker_prepare(void *state, struct sendjob *j)
 {
@@ -444,6 +459,8 @@ dv_worker_prepare(void *state, struct sendjob *j)
 		rc = dv_render(w->dv, &w->env, &w->d, &sl->row, w->doc, &j->msg, &j->len,
 		    &j->message_id);
 	if (rc == -1)
+		return -1;
+	if (w->dv->dkim && dv_sign(w, j, sl) == -1)
 		return -1;
 	j->from = render_verp(&w->env, (unsigned long long)sl->row.id, sl->row.address);
 	return 0;
@@ -899,6 +916,21 @@ dv_check_inputs(struct dvrun *dv)
 	return 0;
 }
 
+/* The key is read and parsed once for the whole send, before anything is claimed. */
+static int
+dv_dkim(struct dvrun *dv)
+{
+	char err[512];
+
+	if (!dv->cfg->dkim.enabled)
+		return 0;
+	if ((dv->dkim = dkim_signer_new(dv->cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "herald: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
 static int
 dv_prepare(struct dvrun *dv)
 {
@@ -918,6 +950,8 @@ dv_prepare(struct dvrun *dv)
 		fprintf(stderr, "herald: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	if ((status = dv_dkim(dv)) != 0)
+		return status;
 	dv_render_env(dv);
 	return 0;
 }
@@ -927,8 +961,9 @@ dv_free(struct dvrun *dv)
 {
 	size_t i;
 
-	/* First: the threads still read the lists, templates and slots. */
+	/* First: the threads still read the lists, templates, slots and signer. */
 	sendpool_free(dv->pool);
+	dkim_signer_free(dv->dkim);
 	for (i = 0; i < dv->nlists; i++) {
 		free(dv->lists[i].id);
 		free(dv->lists[i].path);
@@ -1041,6 +1076,7 @@ dv_dry_run(struct dvrun *dv)
 	struct dry x;
 	char err[256], *path;
 	size_t i;
+	int status;
 
 	memset(&x, 0, sizeof(x));
 	x.dv = dv;
@@ -1063,6 +1099,9 @@ dv_dry_run(struct dvrun *dv)
 		fprintf(stderr, "herald: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	/* A key that send would refuse fails the dry run too. */
+	if ((status = dv_dkim(dv)) != 0)
+		return status;
 	/* Suppressions count when there is a journal; a dry run never creates one. */
 	if (access(dv->cfg->state, F_OK) == 0 && store_open(dv->cfg->state, &dv->st, err,
 	    sizeof(err)) == -1) {
@@ -1114,6 +1153,8 @@ dv_prepare_source(struct dvrun *dv)
 		fprintf(stderr, "herald: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	if ((status = dv_dkim(dv)) != 0)
+		return status;
 	dv_render_env(dv);
 	return 0;
 }

@@ -192,6 +192,21 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit status: 0; 66 FILE cannot be opened; 78 a broken config.\n",
 	  cmd_classify },
+	{ "dkim-record", "",
+	  "print the DNS TXT record that publishes the DKIM key",
+	  "Reads dkim.key_file (RSA or ed25519, as dkim.algorithm says) and prints\n"
+	  "the record to publish, in zone-file form:\n"
+	  "  SELECTOR._domainkey.DOMAIN. IN TXT \"v=DKIM1; k=rsa; p=...\"\n"
+	  "p= is the public key: for RSA its SubjectPublicKeyInfo, for ed25519 its\n"
+	  "32 bytes (RFC 8463), in base64. Text longer than 255 bytes is split\n"
+	  "into several strings, as DNS requires; they are read as one.\n"
+	  "\n"
+	  "With dkim configured, every message herald sends is signed with the\n"
+	  "key (relaxed/relaxed; From, To, Subject, Date, Message-ID,\n"
+	  "MIME-Version, Content-Type, the List-* fields and dkim.headers).\n"
+	  "\n"
+	  "Exit status: 0 printed; 78 no dkim section, or the key cannot be used.\n",
+	  cmd_dkim_record },
 };
 
 const struct command *cmd_current;
@@ -222,7 +237,7 @@ usage(FILE *out)
 	    "\n"
 	    "Commands:\n", out);
 	for (i = 0; i < ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nExit status follows sysexits.h: 0 ok, 64 usage, 65 bad input data,\n"
 	    "69 a server unavailable, 75 temporary failure, 78 configuration error.\n",
 	    out);

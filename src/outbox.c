@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dkim.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -29,16 +30,29 @@ outbox_done(void *arg, void *cookie, const struct smtp_reply *r)
 	w->done = 1;
 }
 
-/* Sends one message and waits for its outcome. */
+/*
+ * Sends one message and waits for its outcome. The journal keeps it
+ * unsigned: it is signed (dk, when dkim is configured) as it goes out.
+ */
 static void
-outbox_one(struct smtp *s, const struct store_outmsg *m, struct smtp_reply *r)
+outbox_one(struct smtp *s, struct dkim_signer *dk, const struct store_outmsg *m,
+    struct smtp_reply *r)
 {
 	struct outbox_wait w;
-	char *copy = xmalloc(m->len + 1);
+	char *copy = xmalloc(m->len + 1), err[512];
+	size_t len = m->len;
 
 	memcpy(copy, m->msg, m->len);
 	memset(&w, 0, sizeof(w));
-	if (smtp_submit(s, m->mail_from, m->rcpt, copy, m->len, NULL) == -1)
+	if (dk && dkim_signer_sign(dk, &copy, &len, err, sizeof(err)) == -1) {
+		/* A temporary failure: it stays queued and retries on smtp.retry. */
+		free(copy);
+		memset(r, 0, sizeof(*r));
+		r->result = SMTP_TEMPFAIL;
+		snprintf(r->text, sizeof(r->text), "%s", err);
+		return;
+	}
+	if (smtp_submit(s, m->mail_from, m->rcpt, copy, len, NULL) == -1)
 		fatalx("outbox: no idle connection");
 	while (!w.done)
 		smtp_poll(s, 1000, outbox_done, &w);
@@ -75,7 +89,7 @@ outbox_outcome(const struct config *c, struct store *st, const struct store_outm
 
 /* Sends one batch over s; 1 when the relay could not be reached, -1 on a journal error. */
 static int
-outbox_batch(const struct config *c, struct store *st, struct smtp *s,
+outbox_batch(const struct config *c, struct store *st, struct smtp *s, struct dkim_signer *dk,
     const struct store_outmsg *m, size_t n, long long now, struct outbox_stats *stats)
 {
 	struct smtp_reply r;
@@ -83,7 +97,7 @@ outbox_batch(const struct config *c, struct store *st, struct smtp *s,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		outbox_one(s, &m[i], &r);
+		outbox_one(s, dk, &m[i], &r);
 		if ((rc = outbox_outcome(c, st, &m[i], &r, now, stats)) < 0) {
 			fprintf(stderr, "herald: journal: %s\n", store_error(st));
 			return -1;
@@ -123,7 +137,8 @@ outbox_send(const struct config *c, struct store *st, long long now,
 {
 	struct store_outmsg *m = NULL;
 	struct smtp *s = NULL;
-	char *password = NULL;
+	struct dkim_signer *dk = NULL;
+	char *password = NULL, err[512];
 	long long last = 0;
 	size_t n = 0;
 	int rc = 0;
@@ -139,14 +154,17 @@ outbox_send(const struct config *c, struct store *st, long long now,
 		if (n == 0)
 			break;
 		if (s == NULL) {
+			/* Nothing goes out unsigned: a key that cannot be used leaves it queued. */
+			if (c->dkim.enabled && (dk = dkim_signer_new(c, err, sizeof(err))) == NULL)
+				fprintf(stderr, "herald: outbox: %s\n", err);
 			if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
-			    &password) == -1) {
+			    &password) == -1 || (c->dkim.enabled && dk == NULL)) {
 				stats->waiting = n;
 				break;
 			}
 			s = outbox_smtp(c, password);
 		}
-		rc = outbox_batch(c, st, s, m, n, now, stats);
+		rc = outbox_batch(c, st, s, dk, m, n, now, stats);
 		last = m[n - 1].id;
 		store_outmsg_free(m, n);
 		m = NULL;
@@ -154,6 +172,7 @@ outbox_send(const struct config *c, struct store *st, long long now,
 	}
 	store_outmsg_free(m, n);
 	smtp_free(s);
+	dkim_signer_free(dk);
 	if (password) {
 		memset(password, 0, strlen(password));
 		free(password);
