@@ -538,6 +538,30 @@ col_blob(sqlite3_stmt *s, int i, size_t *len)
 	return copy;
 }
 
+/* The first column of every row of bound statement s, as strings the caller frees. */
+static int
+store_strings(struct store *st, sqlite3_stmt *s, const char *what, char ***out, size_t *n)
+{
+	char **v = NULL;
+	size_t cap = 0, count = 0, i;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count++] = col_str(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		for (i = 0; i < count; i++)
+			free(v[i]);
+		free(v);
+		return store_fail(st, what);
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
 /* Makes path's parent directory (not its parents), 0700, when missing. */
 static int
 mkdir_parent(const char *path)
@@ -2021,29 +2045,13 @@ int
 store_work_due(struct store *st, long long now, char ***ids, size_t *n)
 {
 	sqlite3_stmt *s = store_stmt(st, S_WORK_DUE);
-	char **v = NULL;
-	size_t cap = 0, count = 0, i;
-	int rc;
 
 	*ids = NULL;
 	*n = 0;
 	if (s == NULL)
 		return -1;
 	bind_int(s, 1, now);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		v = xgrow(v, &cap, count + 1, sizeof(*v));
-		v[count++] = col_str(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		for (i = 0; i < count; i++)
-			free(v[i]);
-		free(v);
-		return store_fail(st, "work due");
-	}
-	*ids = v;
-	*n = count;
-	return 0;
+	return store_strings(st, s, "work due", ids, n);
 }
 
 int
@@ -2241,29 +2249,13 @@ int
 store_digest_open(struct store *st, const char *list, char ***ids, size_t *n)
 {
 	sqlite3_stmt *s = digest_stmt(st, S_DG_OPEN);
-	char **v = NULL;
-	size_t cap = 0, count = 0, i;
-	int rc;
 
 	*ids = NULL;
 	*n = 0;
 	if (s == NULL)
 		return -1;
 	bind_text(s, 1, list);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		v = xgrow(v, &cap, count + 1, sizeof(*v));
-		v[count++] = col_str(s, 0);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		for (i = 0; i < count; i++)
-			free(v[i]);
-		free(v);
-		return store_fail(st, "digests open");
-	}
-	*ids = v;
-	*n = count;
-	return 0;
+	return store_strings(st, s, "digests open", ids, n);
 }
 
 void

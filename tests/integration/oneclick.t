@@ -18,24 +18,6 @@ if ! command -v curl >/dev/null 2>&1; then
 	exit 0
 fi
 
-DAEMON_PID=""
-# start_daemon DIR LOG: herald run in the background, $DAEMON_PID (as in run.t).
-start_daemon() {
-	"$HERALD" -C "$1" run >>"$2" 2>&1 &
-	DAEMON_PID=$!
-	SERVER_PIDS="$SERVER_PIDS $DAEMON_PID"
-	_i=0
-	while ! grep -q "info run: started" "$2" 2>/dev/null && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-}
-# stop_daemon: SIGTERM and wait; its exit status in $DAEMON_STATUS.
-stop_daemon() {
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID"
-	DAEMON_STATUS=$?
-	forget_pid "$DAEMON_PID"
-}
 
 # suppressions: "address<TAB>list<TAB>reason" lines, sorted.
 suppressions() { sql "$P/state/herald.db" "SELECT address, list, reason FROM suppressions ORDER BY 1, 2"; }

@@ -13,24 +13,6 @@ if ! "$PY" -c 'import aiosmtpd' 2>/dev/null; then
 	exit 0
 fi
 
-DAEMON_PID=""
-# start_daemon DIR LOG: herald run in the background, $DAEMON_PID.
-start_daemon() {
-	"$HERALD" -C "$1" run >>"$2" 2>&1 &
-	DAEMON_PID=$!
-	SERVER_PIDS="$SERVER_PIDS $DAEMON_PID"
-	_i=0
-	while ! grep -q "info run: started" "$2" 2>/dev/null && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-}
-# stop_daemon: SIGTERM and wait; its exit status in $DAEMON_STATUS.
-stop_daemon() {
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID"
-	DAEMON_STATUS=$?
-	forget_pid "$DAEMON_PID"
-}
 # wait_for N DIR [SECONDS]: until the sink has N messages.
 wait_for() {
 	_i=0
