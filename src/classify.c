@@ -219,7 +219,7 @@ find_status(const char *s, size_t n, char *out, size_t size)
 
 /*
  * A failure's status from a whole notice: a 2.x.x there is some version
- * number ("Mailman 2.0.12"), not this recipient's success.
+ * number ("Version 2.0.12"), not this recipient's success.
  */
 static void
 find_failure_status(const char *s, size_t n, char *out, size_t size)

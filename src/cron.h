@@ -19,7 +19,7 @@ struct cron {
 	uint16_t month;		/* bits 1-12 */
 	uint8_t dow;		/* bits 0-6, Sunday 0 */
 	/*
-	 * The field began with '*' (so "*" and "*\/2"), as Vixie cron counts
+	 * The field began with '*' (so "*" and "*\/2"), as classic cron counts
 	 * it: a day matches both fields then, else either of them.
 	 */
 	unsigned char dom_star, dow_star;

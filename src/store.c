@@ -1866,7 +1866,7 @@ store_soft_bounce(struct store *st, const char *address, long long now, long lon
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st, "soft bounce");
-	/* Mailman's rules: a stale score starts again; one point a day at most. */
+	/* A stale score starts again; one point a day at most, so a long outage counts once a day. */
 	if (rc == SQLITE_DONE || now - last > window)
 		*score = 1;
 	else if (day != last_day)

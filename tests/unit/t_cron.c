@@ -88,7 +88,7 @@ static const struct {
 	/* both day fields restricted: either matches */
 	{ "0 0 13 * FRI", NULL, "2024-05-10T00:00:00Z", "2024-05-13T00:00:00Z" },
 	{ "0 0 13 * FRI", NULL, "2024-05-13T00:00:00Z", "2024-05-17T00:00:00Z" },
-	/* one of them '*' (or "*\/N", as Vixie cron reads it): both must */
+	/* one of them '*' (or "*\/N", as classic cron reads it): both must */
 	{ "0 0 * * MON", NULL, "2024-05-13T00:00:00Z", "2024-05-20T00:00:00Z" },
 	{ "0 0 13 * *", NULL, "2024-05-13T00:00:00Z", "2024-06-13T00:00:00Z" },
 	{ "0 0 */2 * MON", NULL, "2024-05-13T00:00:00Z", "2024-05-27T00:00:00Z" },

@@ -449,7 +449,7 @@ test_bounced(struct store *st)
 	store_row_clear(&row);
 }
 
-/* Mailman's rules: one point a day at most; a stale score starts again. */
+/* Soft-bounce scoring: one point a day at most; a stale score starts again. */
 static void
 test_soft_bounces(struct store *st)
 {
