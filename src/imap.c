@@ -157,6 +157,7 @@ imap_verify(struct imap *im, const char *ca_file)
 	gnutls_x509_trust_list_t tl = NULL;
 	gnutls_x509_crt_t *crts = NULL;
 	gnutls_datum_t der, why = { NULL, 0 };
+	gnutls_typed_vdata_st purpose;
 	unsigned i, n = 0, status = 0;
 	int rc;
 
@@ -182,7 +183,12 @@ imap_verify(struct imap *im, const char *ca_file)
 		fatalx("imap: out of memory");
 	if ((rc = imap_trust(im, tl, ca_file)) != IMAP_OK)
 		goto out;
-	if (gnutls_x509_trust_list_verify_crt(tl, crts, n, 0, &status, NULL) < 0 || status) {
+	/* A certificate for a server: not a client's or a code signer's. */
+	purpose.type = GNUTLS_DT_KEY_PURPOSE_OID;
+	purpose.data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	purpose.size = 0;
+	if (gnutls_x509_trust_list_verify_crt2(tl, crts, n, &purpose, 1, 0, &status, NULL) < 0 ||
+	    status) {
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why,
 		    0) < 0)
 			why.data = NULL;

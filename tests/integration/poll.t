@@ -242,6 +242,19 @@ ok "$(test $? -ne 0 && ! grep -q "^poll: [1-9]" "$SCRATCH/name.err"; echo $?)" \
 	"a server reached by a name its certificate lacks is refused"
 diag <"$SCRATCH/name.err"
 
+# A certificate made for clients only (extendedKeyUsage clientAuth) is no
+# server's, even when ca_file trusts it.
+cp "$DOVE_CERT" "$SCRATCH/cert.keep"; cp "$DOVE_DIR/key.pem" "$SCRATCH/key.keep"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "extendedKeyUsage=clientAuth" \
+	-keyout "$DOVE_DIR/key.pem" -out "$DOVE_CERT" >/dev/null 2>&1
+restart_dovecot
+"$HERALD" -C "$P" poll >/dev/null 2>"$SCRATCH/eku.err"
+ok "$(test $? -eq 78 && grep -q "not trusted" "$SCRATCH/eku.err"; echo $?)" \
+	"a certificate for clients only is refused"
+cp "$SCRATCH/cert.keep" "$DOVE_CERT"; cp "$SCRATCH/key.keep" "$DOVE_DIR/key.pem"
+restart_dovecot
+
 # STARTTLS on imap:// works the same.
 sed -i "/^imap:/,\$ s#^  url: .*#  url: imap://127.0.0.1:$IMAP_PORT#" "$P/config/herald.yaml"
 "$HERALD" -C "$P" poll >"$SCRATCH/starttls.out" 2>&1
