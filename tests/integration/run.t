@@ -71,6 +71,20 @@ wait_for 25 "$S" 10
 ok "$(grep -c "new000" "$S/log.tsv" | grep -qx 5; echo $?)" \
 	"after SIGHUP with a good config, a release to the new list goes out"
 
+# herald send from the command line beside the daemon: each recipient once.
+cat >"$P/releases/beside.yaml" <<'EOF'
+title: Sent by hand
+lists: [a]
+body: |
+  Beside the daemon.
+EOF
+before=$(received "$S")
+"$HERALD" -C "$P" send beside >"$SCRATCH/beside.out" 2>&1
+ok $? "herald send works beside a running daemon"
+wait_for $((before + 20)) "$S" 10
+sleep 1
+ok "$(test "$(received "$S")" = $((before + 20)); echo $?)" "and each of the 20 gets it once"
+
 stop_daemon
 ok "$(test "$DAEMON_STATUS" -eq 0; echo $?)" "SIGTERM when idle: exit 0"
 
