@@ -131,7 +131,7 @@ int store_delivery_done(struct store *st, long long row, const struct store_outc
     long long now);
 /* sending -> queued, attempts unchanged (a relay that could not be reached, Ctrl-C). */
 int store_delivery_release(struct store *st, long long row, long long now);
-/* sent -> bounced (issue 4 uses it). */
+/* sent -> bounced, when a bounce names the delivery (mailbox.c). */
 int store_delivery_bounced(struct store *st, long long row, const char *text, long long now);
 /* Every row of rel still queued or deferred becomes failed with `reason` (expiry). Returns the count in *n. */
 int store_fail_pending(struct store *st, long long rel, const char *reason, long long now,
