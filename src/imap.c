@@ -6,6 +6,7 @@
  * server's name (or IP address) against the certificate, before the
  * password is sent.
  */
+#define _GNU_SOURCE		/* strcasestr */
 #include "imap.h"
 
 #include <arpa/inet.h>
@@ -257,6 +258,15 @@ imap_login(struct imap *im, const struct imap_opts *o)
 	r = mailimap_login(im->s, o->username ? o->username : "", o->password ? o->password : "");
 	if (r == MAILIMAP_ERROR_STREAM)
 		return imap_cmd_fail(im, r, "login");
+	/*
+	 * "NO [UNAVAILABLE] Temporary authentication failure" comes from a
+	 * server that is starting or stopping: try again. Any other NO is the
+	 * credentials'.
+	 */
+	if (r != MAILIMAP_NO_ERROR && im->s->imap_response &&
+	    strcasestr(im->s->imap_response, "temporar"))
+		return imap_fail(im, IMAP_LOST, "%s:%u: login: %s", im->host, im->port,
+		    im->s->imap_response);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(im, IMAP_REFUSED, "%s:%u refused the login of %s: %s", im->host,
 		    im->port, o->username ? o->username : "",
@@ -303,6 +313,27 @@ imap_close(struct imap *im)
 	free(im);
 }
 
+static int imap_exists(struct imap *im, const char *name, int *yes);
+
+/*
+ * SELECT said NO. A mailbox that does not exist is the config's mistake;
+ * anything else (a server shutting down, a lock) may pass: try again.
+ */
+static int
+imap_select_refused(struct imap *im, const char *mailbox)
+{
+	char why[sizeof(im->err)];
+	int yes = 1;
+
+	snprintf(why, sizeof(why), "%s", im->err);
+	if (imap_exists(im, mailbox, &yes) != IMAP_OK || yes) {
+		snprintf(im->err, sizeof(im->err), "%s", why);
+		return IMAP_LOST;
+	}
+	return imap_fail(im, IMAP_REFUSED, "mailbox %s does not exist on %s (imap.mailbox)",
+	    mailbox, im->host);
+}
+
 int
 imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidity)
 {
@@ -310,9 +341,8 @@ imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidit
 
 	*uidvalidity = 0;
 	if (r != MAILIMAP_NO_ERROR) {
-		/* A mailbox that cannot be selected is the config's imap.mailbox. */
 		rc = imap_cmd_fail(im, r, "select");
-		return rc == IMAP_NO ? IMAP_REFUSED : rc;
+		return rc == IMAP_NO ? imap_select_refused(im, mailbox) : rc;
 	}
 	if (im->s->imap_selection_info == NULL)
 		return imap_fail(im, IMAP_LOST, "select %s: no answer", mailbox);

@@ -341,11 +341,12 @@ done
 pkill -TERM -P "$DOVE_PID" -x imap
 restart_dovecot
 wait $POLL
-ok $? "a poll whose server restarts in the middle finishes (exit 0)"
+st=$?
+ok "$(test $st -eq 0; echo $?)" "a poll whose server restarts in the middle finishes (exit 0, got $st)"
 diag <"$SCRATCH/restart.out"
 diag <"$SCRATCH/restart.err"
 grep -q "trying again" "$SCRATCH/restart.err"
-ok $? "it reconnected"
+ok $? "it reconnected ($(grep -v '^herald: poll: uid' "$SCRATCH/restart.err" | tail -1))"
 ok "$(test "$(imap_count INBOX)" = $((inbox_before - 3000)); echo $?)" "every handled message left INBOX"
 ok "$(test "$(imap_count Herald.AutoReplies)" = 1502; echo $?)" "1,500 more auto-replies in Herald/AutoReplies"
 ok "$(test "$(imap_count Herald.Bounces)" = 1503; echo $?)" "1,500 more bounces in Herald/Bounces"
@@ -389,7 +390,7 @@ NB="$SCRATCH/nobox"
 cp -R "$P" "$NB"
 sed -i '/^imap:/,$ s/^  mailbox: .*/  mailbox: NoSuchFolder/' "$NB/config/herald.yaml"
 "$HERALD" -C "$NB" poll >"$SCRATCH/nobox.out" 2>&1
-ok "$(test $? -eq 78 && grep -q "select" "$SCRATCH/nobox.out"; echo $?)" \
+ok "$(test $? -eq 78 && grep -q "NoSuchFolder does not exist" "$SCRATCH/nobox.out"; echo $?)" \
 	"a mailbox that cannot be selected: exit 78, no retries"
 diag <"$SCRATCH/nobox.out"
 
