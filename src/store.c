@@ -509,6 +509,24 @@ store_run(struct store *st, sqlite3_stmt *s, const char *what)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * Steps a lookup of one row: 0 with the row ready to read (the caller
+ * reads its columns, then resets s), 1 when there is none, -1 on an
+ * error; s is reset in those two cases.
+ */
+static int
+store_row(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		store_fail(st, what);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
 static char *
 col_str(sqlite3_stmt *s, int i)
 {
@@ -886,20 +904,16 @@ int
 store_release_get(struct store *st, const char *release_id, struct store_release *out)
 {
 	sqlite3_stmt *s = store_stmt(st, S_REL_GET);
-	int rc, ret = -1;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (s == NULL)
 		return -1;
 	bind_text(s, 1, release_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((ret = store_row(st, s, "release get")) == 0) {
 		ret = store_release_read(st, s, out);
-	else if (rc == SQLITE_DONE)
-		ret = 1;
-	else
-		store_fail(st, "release get");
-	sqlite3_reset(s);
+		sqlite3_reset(s);
+	}
 	return ret;
 }
 
@@ -1630,23 +1644,17 @@ static int
 store_delivery_step(struct store *st, sqlite3_stmt *s, struct store_delivery *out,
     const char *what)
 {
-	int rc, ret = -1;
+	int rc;
 
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->address = col_str(s, 1);
-		out->list = col_str(s, 2);
-		out->release_id = col_str(s, 3);
-		out->state = store_dstate_parse((const char *)sqlite3_column_text(s, 4));
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		store_fail(st, what);
-	}
+	if ((rc = store_row(st, s, what)) != 0)
+		return rc;
+	out->id = sqlite3_column_int64(s, 0);
+	out->address = col_str(s, 1);
+	out->list = col_str(s, 2);
+	out->release_id = col_str(s, 3);
+	out->state = store_dstate_parse((const char *)sqlite3_column_text(s, 4));
 	sqlite3_reset(s);
-	return ret;
+	return 0;
 }
 
 int
@@ -1707,24 +1715,18 @@ store_mailbox_get(struct store *st, const char *key, unsigned long long *uidvali
     unsigned long long *last_uid)
 {
 	sqlite3_stmt *s = store_stmt(st, S_MBOX_GET);
-	int rc, ret = -1;
+	int rc;
 
 	*uidvalidity = *last_uid = 0;
 	if (s == NULL)
 		return -1;
 	bind_text(s, 1, key);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*uidvalidity = (unsigned long long)sqlite3_column_int64(s, 0);
-		*last_uid = (unsigned long long)sqlite3_column_int64(s, 1);
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		store_fail(st, "mailbox get");
-	}
+	if ((rc = store_row(st, s, "mailbox get")) != 0)
+		return rc;
+	*uidvalidity = (unsigned long long)sqlite3_column_int64(s, 0);
+	*last_uid = (unsigned long long)sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	return ret;
+	return 0;
 }
 
 int
@@ -1910,25 +1912,19 @@ int
 store_confirm_get(struct store *st, long long id, char **address, int *done)
 {
 	sqlite3_stmt *s = store_stmt(st, S_CONFIRM_GET);
-	int rc, ret = -1;
+	int rc;
 
 	*address = NULL;
 	*done = 0;
 	if (s == NULL)
 		return -1;
 	bind_int(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*address = col_str(s, 0);
-		*done = sqlite3_column_int(s, 1);
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		store_fail(st, "confirmation get");
-	}
+	if ((rc = store_row(st, s, "confirmation get")) != 0)
+		return rc;
+	*address = col_str(s, 0);
+	*done = sqlite3_column_int(s, 1);
 	sqlite3_reset(s);
-	return ret;
+	return 0;
 }
 
 int
@@ -2177,23 +2173,17 @@ int
 store_digest_list(struct store *st, const char *release_id, char **list)
 {
 	sqlite3_stmt *s = digest_stmt(st, S_DG_LIST);
-	int rc, ret = -1;
+	int rc;
 
 	*list = NULL;
 	if (s == NULL)
 		return -1;
 	bind_text(s, 1, release_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*list = col_str(s, 0);
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		store_fail(st, "digest list");
-	}
+	if ((rc = store_row(st, s, "digest list")) != 0)
+		return rc;
+	*list = col_str(s, 0);
 	sqlite3_reset(s);
-	return ret;
+	return 0;
 }
 
 int
@@ -2300,19 +2290,15 @@ int
 store_digest_release(struct store *st, long long rowid, struct store_release *out)
 {
 	sqlite3_stmt *s = digest_stmt(st, S_DG_RELEASE);
-	int rc, ret = -1;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (s == NULL)
 		return -1;
 	bind_int(s, 1, rowid);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((ret = store_row(st, s, "digest release")) == 0) {
 		ret = store_release_read(st, s, out);
-	else if (rc == SQLITE_DONE)
-		ret = 1;
-	else
-		store_fail(st, "digest release");
-	sqlite3_reset(s);
+		sqlite3_reset(s);
+	}
 	return ret;
 }
