@@ -43,5 +43,11 @@ int cmd_dkim_record(const struct global_opts *g, int argc, char **argv);
  */
 extern const struct command *cmd_current;
 void cmd_usage(const struct command *c, FILE *out);
+/*
+ * For a command whose only option is --help: parses it. Returns -1 to go
+ * on (optind at the first operand), else the exit status to return: 0
+ * after printing the help, 64 after a usage error.
+ */
+int cmd_help_only(int argc, char **argv);
 
 #endif

@@ -13,23 +13,13 @@
 int
 cmd_check(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct validate_summary sum;
 	struct config cfg;
 	struct diag d;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_usage(cmd_current, stdout);
-			return 0;
-		}
-		cmd_usage(cmd_current, stderr);
-		return EXIT_USAGE;
-	}
+	if ((c = cmd_help_only(argc, argv)) >= 0)
+		return c;
 	if (optind < argc) {
 		fprintf(stderr, "herald: check takes no arguments\n");
 		return EXIT_USAGE;

@@ -110,10 +110,6 @@ print_findings(const struct cls_result *r, struct store *st, const unsigned char
 int
 cmd_classify(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *path, *file = "-";
 	struct cls_opts co = { NULL, NULL, NULL };
 	struct cls_result r;
@@ -126,10 +122,8 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 	size_t len = 0;
 	FILE *f;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
-		return c == 'h' ? 0 : EXIT_USAGE;
-	}
+	if ((c = cmd_help_only(argc, argv)) >= 0)
+		return c;
 	if (argc - optind > 1) {
 		fprintf(stderr, "usage: herald classify [FILE]\n");
 		return EXIT_USAGE;

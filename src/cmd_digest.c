@@ -36,22 +36,12 @@ digest_signals(void)
 int
 cmd_digest(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct config cfg;
 	struct diag d;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_usage(cmd_current, stdout);
-			return 0;
-		}
-		cmd_usage(cmd_current, stderr);
-		return EXIT_USAGE;
-	}
+	if ((c = cmd_help_only(argc, argv)) >= 0)
+		return c;
 	if (argc - optind != 1) {
 		fprintf(stderr, "usage: herald digest LIST\n");
 		return EXIT_USAGE;

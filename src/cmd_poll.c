@@ -33,10 +33,6 @@ poll_summary(const struct mailbox_stats *s, const struct outbox_stats *o)
 int
 cmd_poll(const struct global_opts *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	unsigned char secret[TOKEN_SECRET_LEN];
 	struct mailbox_stats ms;
 	struct outbox_stats os;
@@ -46,10 +42,8 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 	char err[512];
 	int c, status, lock = -1;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
-		return c == 'h' ? 0 : EXIT_USAGE;
-	}
+	if ((c = cmd_help_only(argc, argv)) >= 0)
+		return c;
 	if (argc != optind) {
 		fprintf(stderr, "usage: herald poll\n");
 		return EXIT_USAGE;

@@ -218,6 +218,22 @@ cmd_usage(const struct command *c, FILE *out)
 	    *c->synopsis ? " " : "", c->synopsis, c->summary, c->help);
 }
 
+int
+cmd_help_only(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : EXIT_USAGE;
+	}
+	return -1;
+}
+
 static void
 usage(FILE *out)
 {
