@@ -931,10 +931,26 @@ dv_dkim(struct dvrun *dv)
 	return 0;
 }
 
+/* Shared by a release's and a digest's preparation: tokens, DKIM, the renderer. */
+static int
+dv_prepare_signing(struct dvrun *dv)
+{
+	char err[512];
+	int status;
+
+	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
+		fprintf(stderr, "herald: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if ((status = dv_dkim(dv)) != 0)
+		return status;
+	dv_render_env(dv);
+	return 0;
+}
+
 static int
 dv_prepare(struct dvrun *dv)
 {
-	char err[256];
 	int status;
 
 	if ((status = dv_check_inputs(dv)) != 0 || (status = dv_journal(dv)) != 0 ||
@@ -946,14 +962,7 @@ dv_prepare(struct dvrun *dv)
 	}
 	if (dv_templates(dv) == -1)
 		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
-	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	if ((status = dv_dkim(dv)) != 0)
-		return status;
-	dv_render_env(dv);
-	return 0;
+	return dv_prepare_signing(dv);
 }
 
 static void
@@ -1129,7 +1138,6 @@ dv_dry_run(struct dvrun *dv)
 static int
 dv_prepare_source(struct dvrun *dv)
 {
-	char err[256];
 	int status, found;
 
 	if ((status = dv_journal(dv)) != 0)
@@ -1149,14 +1157,7 @@ dv_prepare_source(struct dvrun *dv)
 	/* The loop's messages and its cancel check name the release by rel.id. */
 	dv->rel.id = xstrdup(dv->src->release_id);
 	partials_init(&dv->partials, dv->cfg->templates_dir);
-	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	if ((status = dv_dkim(dv)) != 0)
-		return status;
-	dv_render_env(dv);
-	return 0;
+	return dv_prepare_signing(dv);
 }
 
 /* Prepared: the rows into the journal (a release's), then the loop until they are settled. */

@@ -22,8 +22,18 @@ herald_imap_config imaps | sed 's/^  poll: .*/  poll: 1h/' >>"$P/config/herald.y
 ok $? "the release goes to 5 subscribers"
 DB="$P/state/herald.db"
 unsub_of() { grep -o 'unsubscribe+[a-z0-9-]*@news.example' "$1" | head -1; }
-E2=$(grep -l "^To: .*user0002@" "$S"/*.eml | head -1)
-E3=$(grep -l "^To: .*user0003@" "$S"/*.eml | head -1)
+# unsubscribe_by_mail N [TRIES]: user000N replies to the unsubscribe+TOKEN@
+# address of its message; waits (TRIES x 50 ms) until the journal has it.
+unsubscribe_by_mail() {
+	printf 'From: user000%s@example.org\nTo: %s\nSubject: unsubscribe\nMessage-ID: <idle%s@example.org>\n\n' \
+		"$1" "$(unsub_of "$(grep -l "^To: .*user000$1@" "$S"/*.eml | head -1)")" "$1" >"$SCRATCH/u$1.eml"
+	imap_append "$SCRATCH/u$1.eml"
+	_i=0
+	while [ "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user000$1@example.org'")" = 0 ] &&
+	    [ $_i -lt "${2:-100}" ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+}
 
 LOG="$SCRATCH/run.log"
 "$HERALD" -C "$P" run >"$LOG" 2>&1 &
@@ -33,38 +43,20 @@ i=0
 while ! grep -q "mailbox: waiting for new mail (IDLE)" "$LOG" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 ok "$(grep -q "mailbox: waiting for new mail (IDLE)" "$LOG"; echo $?)" "the daemon waits with IDLE"
 
-printf 'From: user0002@example.org\nTo: %s\nSubject: unsubscribe\nMessage-ID: <idle2@example.org>\n\n' \
-	"$(unsub_of "$E2")" >"$SCRATCH/u2.eml"
-imap_append "$SCRATCH/u2.eml"
-i=0
-while [ "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0002@example.org'")" = 0 ] && [ $i -lt 100 ]; do
-	sleep 0.05; i=$((i + 1))
-done
+unsubscribe_by_mail 2 100
 ok "$(test "$(sql "$DB" "SELECT list FROM suppressions WHERE address = 'user0002@example.org'")" = a; echo $?)" \
 	"new mail is acted on within seconds, though imap.poll is an hour"
 ok "$(test "$(imap_count Herald.Unsubscribes)" = 1; echo $?)" "and moved"
 
 # Again, to show the IDLE was renewed after the first message.
-printf 'From: user0003@example.org\nTo: %s\nSubject: unsubscribe\nMessage-ID: <idle3@example.org>\n\n' \
-	"$(unsub_of "$E3")" >"$SCRATCH/u3.eml"
-imap_append "$SCRATCH/u3.eml"
-i=0
-while [ "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0003@example.org'")" = 0 ] && [ $i -lt 100 ]; do
-	sleep 0.05; i=$((i + 1))
-done
+unsubscribe_by_mail 3 100
 ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0003@example.org'")" = 1; echo $?)" \
 	"and the next one too"
 
 # Dovecot restarts: the watch is lost, and found again.
 restart_dovecot
 sleep 0.5
-printf 'From: user0004@example.org\nTo: %s\nSubject: unsubscribe\nMessage-ID: <idle4@example.org>\n\n' \
-	"$(unsub_of "$(grep -l "^To: .*user0004@" "$S"/*.eml | head -1)")" >"$SCRATCH/u4.eml"
-imap_append "$SCRATCH/u4.eml"
-i=0
-while [ "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0004@example.org'")" = 0 ] && [ $i -lt 300 ]; do
-	sleep 0.05; i=$((i + 1))
-done
+unsubscribe_by_mail 4 300
 ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0004@example.org'")" = 1; echo $?)" \
 	"after a server restart the daemon watches again and acts"
 
@@ -76,13 +68,7 @@ kill -HUP "$DAEMON"
 i=0
 while ! grep -q "offers no IDLE" "$LOG" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 ok "$(grep -q "offers no IDLE" "$LOG"; echo $?)" "without IDLE the daemon says so"
-printf 'From: user0005@example.org\nTo: %s\nSubject: unsubscribe\nMessage-ID: <idle5@example.org>\n\n' \
-	"$(unsub_of "$(grep -l "^To: .*user0005@" "$S"/*.eml | head -1)")" >"$SCRATCH/u5.eml"
-imap_append "$SCRATCH/u5.eml"
-i=0
-while [ "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0005@example.org'")" = 0 ] && [ $i -lt 200 ]; do
-	sleep 0.05; i=$((i + 1))
-done
+unsubscribe_by_mail 5 200
 ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0005@example.org'")" = 1; echo $?)" \
 	"and reads the mailbox every imap.poll instead"
 
