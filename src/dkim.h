@@ -1,11 +1,11 @@
 /*
- * dkim.h - DKIM signing of every message herald sends (libopendkim), the
- * DNS record that publishes the key, and the checks `herald check` makes.
+ * dkim.h - DKIM signing of every message herald sends (RFC 6376, with
+ * RFC 8463's ed25519-sha256), the DNS record that publishes the key, and
+ * the checks `herald check` makes.
  *
  * One signer per process (or per send): the key file is read and parsed
- * once, one DKIM_LIB is shared by the sending threads, and each message
- * gets a DKIM handle of its own on the thread that signs it. Names avoid
- * libopendkim's own dkim_sign, dkim_free and the like.
+ * once and shared, read-only, by the sending threads; each message is
+ * signed on the thread that built it.
  */
 #ifndef HERALD_DKIM_H
 #define HERALD_DKIM_H
@@ -22,7 +22,7 @@ enum dkim_alg { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 };
  * A private key as read from key_file: PEM (PKCS#1 "RSA PRIVATE KEY" or
  * PKCS#8 "PRIVATE KEY", not encrypted), or for ed25519 the base64 of the
  * raw 32-byte seed (dknewkey's format). pem is always PKCS#1/PKCS#8 PEM,
- * what libopendkim takes; pub is the p= of the DNS record (base64).
+ * what OpenSSL reads; pub is the p= of the DNS record (base64).
  */
 struct dkim_keyfile {
 	enum dkim_alg alg;
@@ -66,6 +66,16 @@ int dkim_aligned(const char *d, const char *f);
  * Nothing when dkim is not configured.
  */
 void dkim_check_config(const struct config *c, struct diag *d);
+
+/*
+ * RFC 6376's relaxed canonicalization, appended to out. A header field is
+ * its whole text (name, colon, value and folded lines, with or without
+ * its CRLF); out gets "name:value" and CRLF. A body (CRLF line ends) gets
+ * each run of white space made one space, none at a line's end, and no
+ * empty lines at its end. Pure.
+ */
+void dkim_canon_header(const char *field, size_t len, struct buf *out);
+void dkim_canon_body(const char *body, size_t len, struct buf *out);
 
 struct dkim_signer;
 

@@ -310,6 +310,53 @@ test_check(const char *rsa, const char *ed)
 	diag_free(&d);
 }
 
+/*
+ * Relaxed canonicalization against what python3-dkim (dkim.canonicalization.
+ * Relaxed) makes of the same input, RFC 6376 3.4.5's example first.
+ */
+static void
+test_canon(void)
+{
+	static const struct {
+		const char *in, *want;
+	} body[] = {
+		{ " C \r\nD \t E\r\n\r\n\r\n", " C\r\nD E\r\n" },
+		{ "", "" },
+		{ "\r\n\r\n", "" },
+		{ "a", "a\r\n" },
+		{ "a  \t b\t\r\n \t \r\n\r\nc\r\n\r\n", "a b\r\n\r\n\r\nc\r\n" },
+		{ "  lead\r\ntrail \t\r\n", " lead\r\ntrail\r\n" },
+		{ "x\r\n \r\n\t\r\ny\r\n", "x\r\n\r\n\r\ny\r\n" },
+	}, header[] = {
+		{ "A: X\r\n", "a:X\r\n" },
+		{ "B : Y\t\r\n\tZ  \r\n", "b:Y Z\r\n" },
+		{ "Subject:\t  a \r\n  b\r\n", "subject:a b\r\n" },
+		{ "List-Id: <a.b>", "list-id:<a.b>\r\n" },
+		{ "X-Empty:   \r\n", "x-empty:\r\n" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(body); i++) {
+		buf_reset(&b);
+		dkim_canon_body(body[i].in, strlen(body[i].in), &b);
+		ok(b.len == strlen(body[i].want) && memcmp(b.data, body[i].want, b.len) == 0,
+		    "relaxed body %zu as python3-dkim makes it", i);
+	}
+	for (i = 0; i < ARRAY_LEN(header); i++) {
+		buf_reset(&b);
+		dkim_canon_header(header[i].in, strlen(header[i].in), &b);
+		ok(b.len == strlen(header[i].want) && memcmp(b.data, header[i].want, b.len) == 0,
+		    "relaxed header %zu as python3-dkim makes it", i);
+	}
+	/* Appended: what is there already stays. */
+	buf_reset(&b);
+	buf_adds(&b, "x");
+	dkim_canon_body("y \r\n", 4, &b);
+	is_str(b.data, "xy\r\n", "canonical text is appended to out");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -321,6 +368,7 @@ main(void)
 	}
 	rsa = make_key(GNUTLS_PK_RSA, 2048, "rsa.pem");
 	ed = make_key(GNUTLS_PK_EDDSA_ED25519, 256, "ed.pem");
+	test_canon();
 	test_sign(rsa, "rsa-sha256");
 	test_sign(ed, "ed25519-sha256");
 	test_keys(rsa, ed);
