@@ -64,7 +64,7 @@ void sendpool_submit(struct sendpool *p, struct sendjob *j);
  */
 size_t sendpool_wait(struct sendpool *p, int timeout_ms, struct sendjob ***done);
 
-/* Threads worth starting for `connections` on this machine. */
+/* Threads to start for `connections`: one a connection, up to 64. */
 unsigned sendpool_threads(unsigned connections);
 
 #endif

@@ -4,7 +4,9 @@
 Every accepted message becomes DIR/NNNNNN.eml (the bytes as received, dot
 unstuffed) beside DIR/NNNNNN.json, its envelope:
   {"mail_from": ..., "rcpt_tos": [...], "received_at": time.time(), "peer": [host, port],
-   "tls": bool, "auth_user": str or null}
+   "tls": bool, "auth_user": str or null, "waiting": N}
+where "waiting" counts the messages, this one included, whose final dot
+had been received and not yet answered when this one arrived.
 The .json is written before the .eml, each to a temporary name then
 renamed, so a reader that sees NNNNNN.eml finds both complete. DIR/log.tsv
 gets one line a message, "received_at<TAB>mail_from<TAB>rcpt[,rcpt...]",
@@ -16,6 +18,8 @@ Run it with /usr/bin/python3: aiosmtpd is only installed for that one.
   sink.py --port P --dir D
           [--reject-rcpt REGEX [--reject-code 550] [--reject-text '5.1.1 user unknown']]
           [--defer-rcpt REGEX [--defer-code 450] [--defer-text '4.2.0 try again later']]
+          [--data-delay SECONDS]                      wait before the reply to the final dot,
+                                                      as a relay that spools to disk does
           [--tls-cert C --tls-key K]                  offer STARTTLS (not require it)
           [--auth-user U --auth-password-file F]      AUTH PLAIN/LOGIN required before MAIL;
                                                       with TLS too, AUTH only after STARTTLS
@@ -59,6 +63,8 @@ class Sink:
             self.rules.append((re.compile(args.defer_rcpt, re.I),
                                f"{args.defer_code} {args.defer_text}"))
         self.number = next_number(self.dir)
+        self.delay = args.data_delay
+        self.waiting = 0
         self.log = open(os.path.join(self.dir, "log.tsv"), "a", encoding="utf-8")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -79,12 +85,20 @@ class Sink:
             "peer": list(session.peer) if session.peer else None,
             "tls": session.ssl is not None,
             "auth_user": session.auth_data if session.authenticated else None,
+            "waiting": self.waiting + 1,
         }
         write_atomic(base + ".json", (json.dumps(meta) + "\n").encode())
         write_atomic(base + ".eml", envelope.original_content)
         self.log.write(f"{now:.6f}\t{envelope.mail_from}\t{','.join(envelope.rcpt_tos)}\n")
         self.log.flush()
-        return "250 2.0.0 OK queued as %06d" % (self.number - 1)
+        number = self.number - 1
+        if self.delay > 0:
+            self.waiting += 1
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.waiting -= 1
+        return "250 2.0.0 OK queued as %06d" % number
 
 
 class Authenticator:
@@ -139,6 +153,7 @@ def main():
     p.add_argument("--defer-rcpt")
     p.add_argument("--defer-code", type=int, default=450)
     p.add_argument("--defer-text", default="4.2.0 try again later")
+    p.add_argument("--data-delay", type=float, default=0.0)
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--auth-user")
