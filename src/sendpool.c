@@ -36,6 +36,7 @@ struct worker {
 	unsigned idle;		/* free connections, as the caller's thread counts them */
 	struct jobs inbox;	/* under pool->mu */
 	pthread_cond_t cv;	/* the thread waits here when nothing is in flight */
+	int on_cv;		/* under pool->mu: it is waiting there, not in libcurl */
 	int quit;		/* under pool->mu */
 	struct jobs finished;	/* the thread's own, between polls */
 };
@@ -157,8 +158,11 @@ worker_main(void *arg)
 
 	for (;;) {
 		lock(&p->mu);
-		while (w->inbox.n == 0 && !w->quit && smtp_in_flight(w->smtp) == 0)
+		while (w->inbox.n == 0 && !w->quit && smtp_in_flight(w->smtp) == 0) {
+			w->on_cv = 1;
 			pthread_cond_wait(&w->cv, &p->mu);
+			w->on_cv = 0;
+		}
 		jobs_swap(&take, &w->inbox);
 		quit = w->quit;
 		unlock(&p->mu);
@@ -296,6 +300,7 @@ sendpool_submit(struct sendpool *p, struct sendjob *j)
 {
 	struct worker *w = NULL;
 	unsigned i;
+	int wake;
 
 	/* The thread with the most free connections: the load spreads evenly. */
 	for (i = 0; i < p->nw; i++)
@@ -311,9 +316,12 @@ sendpool_submit(struct sendpool *p, struct sendjob *j)
 	memset(&j->reply, 0, sizeof(j->reply));
 	lock(&p->mu);
 	jobs_push(&w->inbox, j);
+	/* A thread on its condition variable needs no more; one in libcurl's poll does. */
+	wake = !w->on_cv;
 	pthread_cond_signal(&w->cv);
 	unlock(&p->mu);
-	smtp_wakeup(w->smtp);
+	if (wake)
+		smtp_wakeup(w->smtp);
 }
 
 static void

@@ -1,9 +1,11 @@
 #!/bin/sh
 # herald send against Postfix's smtp-sink with one injected fault at a
-# time, 5 recipients a case (connections 5, so no row comes due again
-# within a run): 4xx, lost connections and timeouts leave the rows
-# deferred with the relay's reply in `status --json`; 5xx fails them.
-# Then, with retry [1s], the same journals sent again to a healthy
+# time, 5 recipients a case on 5 connections: 4xx, lost connections and
+# timeouts leave the rows deferred with the relay's reply in `status
+# --json`; 5xx fails them. The retry step, 5 s, is longer than a case
+# runs: a row deferred early must not come due while another is still in
+# flight (a timeout takes up to 3 s), or the send would go on retrying it.
+# Then, after the retry step, the same journals sent again to a healthy
 # smtp-sink: every deferred row becomes sent, failed rows stay failed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/send-lib.sh"
@@ -24,7 +26,7 @@ fault() {
 	shift 4
 	start_smtp_sink "$@" || { ok 1 "$name: smtp-sink starts"; return; }
 	dir="$SCRATCH/$name"
-	project "$dir" "$PORT" "connections: $N" "timeout: 1" "retry: [1s]"
+	project "$dir" "$PORT" "connections: $N" "timeout: 1" "retry: [5s]"
 	gen_list "$dir/lists/a.yaml" 1 "$N"
 	t0=$(now)
 	"$HERALD" -C "$dir" send news >"$dir.out" 2>"$dir.err"; st=$?
@@ -71,10 +73,10 @@ n=$(sql "$SCRATCH/rcpt-500/state/herald.db" "SELECT count(*) FROM suppressions")
 [ "$n" -eq 0 ]
 ok $? "500 5.3.0 suppresses no one (got $n suppressions)"
 
-# ---- recovery: a healthy smtp-sink, after the 1 s retry step ----
+# ---- recovery: a healthy smtp-sink, after the 5 s retry step ----
 start_smtp_sink -c
 ok $? "a healthy smtp-sink starts"
-sleep 2
+sleep 5
 for c in $CASES; do
 	name=${c%%:*} was=${c#*:}
 	dir="$SCRATCH/$name"

@@ -35,11 +35,6 @@ counts = collections.Counter(r for m in metas for r in m["rcpt_tos"])
 print("every recipient received it once (%d distinct, %d messages)\t%d"
       % (len(counts), len(metas), 0 if len(counts) == int(sys.argv[2]) and len(metas) == len(counts) else 1))
 PY
-while IFS='	' read -r name res; do
-	case $res in
-	0 | 1) ok "$res" "$name" ;;
-	*) ok 1 "the sink's files were read"; diag <"$SCRATCH/checks"; break ;;
-	esac
-done <"$SCRATCH/checks"
+ok_checks "$SCRATCH/checks" "the sink's files were read"
 
 done_testing

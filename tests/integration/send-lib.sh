@@ -51,6 +51,18 @@ start_sink() {
 	fi
 }
 
+# ok_checks FILE WHAT: a test for each "NAME<TAB>0|1" line of FILE, what a
+# checking script printed; any other line (the script failed) fails WHAT
+# and shows FILE.
+ok_checks() {
+	while IFS='	' read -r _name _res; do
+		case $_res in
+		0 | 1) ok "$_res" "$_name" ;;
+		*) ok 1 "$2"; diag <"$1"; break ;;
+		esac
+	done <"$1"
+}
+
 # stop_pid PID: SIGTERM, then wait for it.
 stop_pid() {
 	[ -n "$1" ] || return 0

@@ -54,11 +54,6 @@ for w in (0.5, 2.0, 5.0):
     cap = int(5 + 20 * w) + 1
     print("no %.1f-second window holds more than %d (the busiest: %d)\t%d" % (w, cap, worst, 0 if worst <= cap else 1))
 PY
-while IFS='	' read -r name res; do
-	case $res in
-	0 | 1) ok "$res" "$name" ;;
-	*) ok 1 "the sink's log was read"; diag <"$SCRATCH/checks"; break ;;
-	esac
-done <"$SCRATCH/checks"
+ok_checks "$SCRATCH/checks" "the sink's log was read"
 
 done_testing
