@@ -77,6 +77,9 @@ void dkim_check_config(const struct config *c, struct diag *d);
 void dkim_canon_header(const char *field, size_t len, struct buf *out);
 void dkim_canon_body(const char *body, size_t len, struct buf *out);
 
+/* 1 when dkim_canon_body would give body back unchanged (the common case). Pure. */
+int dkim_body_canonical(const char *body, size_t len);
+
 struct dkim_signer;
 
 /*
