@@ -4,6 +4,7 @@
  * confirmations that asked for, print a summary, exit.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		fprintf(stderr, "usage: herald poll\n");
 		return EXIT_USAGE;
 	}
+	/* A server that goes away while libetpan writes is a lost connection, retried; not death. */
+	signal(SIGPIPE, SIG_IGN);
 	diag_init(&d, EXIT_DATAERR);
 	if (config_load(config_path(g->config), &cfg, &d) == -1) {
 		diag_print(&d);
