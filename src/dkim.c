@@ -8,6 +8,7 @@
 #include "dkim.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -657,10 +658,20 @@ dkim_fold_add(struct dkim_folder *f, const char *text, size_t n, size_t need, in
 	f->col += n;
 }
 
+/* A tag made from fmt, after a space or on a new line; tmp is scratch space. */
+static void dkim_fold_tagf(struct dkim_folder *f, struct buf *tmp, const char *fmt, ...)
+    HERALD_PRINTF(3, 4);
+
 static void
-dkim_fold_tag(struct dkim_folder *f, const char *tag)
+dkim_fold_tagf(struct dkim_folder *f, struct buf *tmp, const char *fmt, ...)
 {
-	dkim_fold_add(f, tag, strlen(tag), strlen(tag), 1);
+	va_list ap;
+
+	buf_reset(tmp);
+	va_start(ap, fmt);
+	buf_vaddf(tmp, fmt, ap);
+	va_end(ap);
+	dkim_fold_add(f, tmp->data, tmp->len, tmp->len, 1);
 }
 
 static char *
@@ -710,7 +721,8 @@ dkim_signer_sign(struct dkim_signer *s, char **msg, size_t *len, char *err, size
 	struct dkim_field *fl = NULL;
 	unsigned char md[32], sig[1024];
 	size_t hlen, body, nf, i, j, k, siglen = sizeof(sig), hstart, blen;
-	char tag[160], *bh, *b;
+	struct buf tag = BUF_INIT;
+	char *bh, *b;
 	int rc = 0;
 
 	/* The header ends at the empty line; the body follows it. */
@@ -733,15 +745,11 @@ dkim_signer_sign(struct dkim_signer *s, char **msg, size_t *len, char *err, size
 	buf_reset(&canon);
 	buf_adds(&field, DKIM_SIGNHEADER ":");
 	f.col = field.len;
-	snprintf(tag, sizeof(tag), "v=1; a=%s; c=relaxed/relaxed;",
+	dkim_fold_tagf(&f, &tag, "v=1; a=%s; c=relaxed/relaxed;",
 	    s->alg == DKIM_ALG_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256");
-	dkim_fold_tag(&f, tag);
-	snprintf(tag, sizeof(tag), "d=%s;", s->domain);
-	dkim_fold_tag(&f, tag);
-	snprintf(tag, sizeof(tag), "s=%s;", s->selector);
-	dkim_fold_tag(&f, tag);
-	snprintf(tag, sizeof(tag), "t=%lld;", (long long)time(NULL));
-	dkim_fold_tag(&f, tag);
+	dkim_fold_tagf(&f, &tag, "d=%s;", s->domain);
+	dkim_fold_tagf(&f, &tag, "s=%s;", s->selector);
+	dkim_fold_tagf(&f, &tag, "t=%lld;", (long long)time(NULL));
 	nf = dkim_fields(m, hlen, &fl);
 	hstart = 0;
 	for (i = 0; i < s->nnames; i++) {
@@ -752,8 +760,9 @@ dkim_signer_sign(struct dkim_signer *s, char **msg, size_t *len, char *err, size
 			if (fl[k].namelen != nl || strncasecmp(fl[k].p, s->names[i], nl) != 0)
 				continue;
 			dkim_canon_header(fl[k].p, fl[k].len, &canon);
-			snprintf(tag, sizeof(tag), "%s%s", hstart++ ? ":" : "h=", s->names[i]);
-			dkim_fold_add(&f, tag, strlen(tag), strlen(tag), hstart == 1);
+			buf_reset(&tag);
+			buf_addf(&tag, "%s%s", hstart++ ? ":" : "h=", s->names[i]);
+			dkim_fold_add(&f, tag.data, tag.len, tag.len, hstart == 1);
 		}
 	}
 	free(fl);
@@ -764,8 +773,7 @@ dkim_signer_sign(struct dkim_signer *s, char **msg, size_t *len, char *err, size
 	}
 	buf_addc(&field, ';');
 	f.col++;
-	snprintf(tag, sizeof(tag), "bh=%s;", bh);
-	dkim_fold_tag(&f, tag);
+	dkim_fold_tagf(&f, &tag, "bh=%s;", bh);
 	/* Some of the signature on the line of b=: no folding white space right after '='. */
 	dkim_fold_add(&f, "b=", 2, 2 + 16, 1);
 	/* The field itself, with b= empty and without its CRLF, ends what is signed. */
@@ -797,6 +805,7 @@ dkim_signer_sign(struct dkim_signer *s, char **msg, size_t *len, char *err, size
 	*msg = buf_detach(&field);
 out:
 	free(bh);
+	buf_free(&tag);
 	buf_free(&canon);
 	buf_free(&field);
 	return rc;
