@@ -3,7 +3,9 @@
 # served the record `herald dkim-record` prints: for rsa-sha256 and
 # ed25519-sha256, the message of `herald preview` and every message of a
 # real `herald send` into the capturing sink and a digest verify, and
-# cover the List-* fields; a changed body byte or Subject fails. A key of mode 0644, or of
+# cover the List-* fields; a changed body byte or Subject fails; so does a
+# message with odd white space and a field given twice, signed by
+# tests/tools/dkim-sign. A key of mode 0644, or of
 # the other algorithm, is refused by check and send (exit 78, nothing
 # sent); a DKIM domain that does not align with From is a warning. With
 # Dovecot installed, the confirmation `herald poll` sends is signed too.
@@ -125,6 +127,20 @@ for alg in rsa-sha256 ed25519-sha256; do
 	out=$(test -n "$D" && verify "$SCRATCH/$alg.rec" "$D")
 	ok "$(echo "$out" | grep -qx 'verified 1 failed 0'; echo $?)" "$alg: the digest verifies"
 	stop_pid "$SINK_PID"
+
+	# What herald never builds itself: a field given twice, folded values
+	# with runs of white space, a body with tabs, spaces at line ends and
+	# empty lines at its end.
+	printf '%s\r\n' 'From: Desk <desk@news.example>' 'X-Tag: one' 'Subject:  a   folded' \
+	    ' 	 subject  ' 'X-Tag:	two  ' 'To: reader@example.org' '' 'a  body	with tabs ' \
+	    '  leading' '' 'end	' '' '' >"$SCRATCH/odd.eml"
+	"$HERALD_BUILD/tools/dkim-sign" "$P/config/dkim.key" "$alg" news.example herald2026 X-Tag \
+	    <"$SCRATCH/odd.eml" >"$SCRATCH/odd-signed.eml" 2>"$SCRATCH/odd.err"
+	ok $? "$alg: dkim-sign signs a message with odd white space and a field given twice"
+	out=$(verify "$SCRATCH/$alg.rec" "$SCRATCH/odd-signed.eml")
+	ok "$(echo "$out" | grep -qx 'verified 1 failed 0' && echo "$out" | grep -qx \
+	    'h=from:to:subject:x-tag:x-tag'; echo $?)" \
+	    "$alg: python3-dkim verifies it, both X-Tag fields signed ($(echo "$out" | tr '\n' ' '))"
 done
 
 # ---- refusals and warnings (on the ed25519 project) ----

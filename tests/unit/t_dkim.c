@@ -393,6 +393,37 @@ test_canon(void)
 	buf_free(&b);
 }
 
+/* A domain longer than any line: d= carries all of it, and h= names a field given twice twice. */
+static void
+test_long_tags(const char *key)
+{
+	static const char twice[] = "From: <a@news.example>\r\nX-Tag: one\r\nX-Tag: two\r\n\r\nx\r\n";
+	char *headers[] = { (char *)"X-Tag" }, *msg, *v, *t, err[512];
+	char domain[200];
+	struct dkim_signer *s;
+	struct config c;
+	size_t len = sizeof(twice) - 1, i;
+
+	for (i = 0; i + 1 < sizeof(domain); i++)
+		domain[i] = i % 20 == 19 ? '.' : 'a' + (char)(i % 20);
+	domain[sizeof(domain) - 1] = '\0';
+	config_for(&c, key, "ed25519-sha256", headers, 1);
+	c.dkim.domain = domain;
+	if (!ok((s = dkim_signer_new(&c, err, sizeof(err))) != NULL, "a 199-byte domain: signer made")) {
+		tap_diag("%s", err);
+		return;
+	}
+	msg = xstrdup(twice);
+	ok(dkim_signer_sign(s, &msg, &len, err, sizeof(err)) == 0, "a 199-byte domain: signed");
+	v = field_value(msg, len);
+	is_str(t = tag(v, "d"), domain, "d= holds the whole domain"); free(t);
+	is_str(t = tag(v, "h"), "from:x-tag:x-tag", "h= names a field once for each time it appears");
+	free(t);
+	free(v);
+	free(msg);
+	dkim_signer_free(s);
+}
+
 int
 main(void)
 {
@@ -405,6 +436,7 @@ main(void)
 	rsa = make_key(GNUTLS_PK_RSA, 2048, "rsa.pem");
 	ed = make_key(GNUTLS_PK_EDDSA_ED25519, 256, "ed.pem");
 	test_canon();
+	test_long_tags(ed);
 	test_sign(rsa, "rsa-sha256");
 	test_sign(ed, "ed25519-sha256");
 	test_keys(rsa, ed);
