@@ -240,15 +240,35 @@ ok "$(test "$(cat "$SCRATCH/stdin.got")" = human; echo $?)" "reads standard inpu
 "$HERALD" classify "$SCRATCH/missing.eml" >/dev/null 2>"$SCRATCH/err"
 ok "$(test $? -eq 66 && grep -q 'missing.eml' "$SCRATCH/err"; echo $?)" "a missing FILE: exit 66, named"
 
-# The corpus: figures printed, and a floor so that they only go up.
-/usr/bin/python3 "$TOP/tests/tools/bounce-score.py" "$HERALD" "$SHARED/corpus/bounces" >"$SCRATCH/score"
-ok $? "the corpus scorer runs"
-diag <"$SCRATCH/score"
-recall=$(sed -n 's/^# recall: \([0-9.]*\).*/\1/p' "$SCRATCH/score")
-precision=$(sed -n 's/^# precision: \([0-9.]*\).*/\1/p' "$SCRATCH/score")
-hardsoft=$(sed -n 's/^# hard\/soft accuracy: \([0-9.]*\).*/\1/p' "$SCRATCH/score")
-ok "$(awk -v r="$recall" 'BEGIN { exit !(r >= 0.99) }'; echo $?)" "corpus recall $recall >= 0.99"
-ok "$(awk -v p="$precision" 'BEGIN { exit !(p >= 0.99) }'; echo $?)" "corpus precision $precision >= 0.99"
-ok "$(awk -v h="$hardsoft" 'BEGIN { exit !(h >= 0.99) }'; echo $?)" "corpus hard/soft $hardsoft >= 0.99"
+# The corpora: figures printed, and floors so that they only go up.
+score_corpus() { # score_corpus DIR LABEL RECALL PRECISION HARDSOFT
+	/usr/bin/python3 "$TOP/tests/tools/bounce-score.py" "$HERALD" "$1" >"$SCRATCH/score"
+	ok $? "the $2 scorer runs"
+	diag <"$SCRATCH/score"
+	recall=$(sed -n 's/^# recall: \([0-9.]*\).*/\1/p' "$SCRATCH/score")
+	precision=$(sed -n 's/^# precision: \([0-9.]*\).*/\1/p' "$SCRATCH/score")
+	hardsoft=$(sed -n 's/^# hard\/soft accuracy: \([0-9.]*\).*/\1/p' "$SCRATCH/score")
+	ok "$(awk -v r="$recall" -v f="$3" 'BEGIN { exit !(r >= f) }'; echo $?)" "$2 recall $recall >= $3"
+	ok "$(awk -v p="$precision" -v f="$4" 'BEGIN { exit !(p >= f) }'; echo $?)" "$2 precision $precision >= $4"
+	ok "$(awk -v h="$hardsoft" -v f="$5" 'BEGIN { exit !(h >= f) }'; echo $?)" "$2 hard/soft $hardsoft >= $5"
+}
+
+# ../shared/corpus/bounces: 208 real bounces with hand-checked answers.
+if shared_present; then
+	score_corpus "$SHARED/corpus/bounces" "../shared corpus" 0.99 0.99 0.99
+else
+	for c in "scorer runs" recall precision hard/soft; do
+		skip "../shared corpus $c" "../shared not present"
+	done
+fi
+
+# Debian's python3-flufl.bounce ships real bounces with its detectors' answers
+# (scripts/deps installs it), so a clone alone scores real mail too. The
+# answers are the package's own table: a permanent failure there is not
+# always the address's fault, and a few of its files are not bounces that
+# name a recipient herald can trust.
+/usr/bin/python3 "$TOP/tests/tools/flufl-corpus.py" "$SCRATCH/flufl"
+ok $? "python3-flufl.bounce's test data made into a corpus"
+score_corpus "$SCRATCH/flufl" "flufl.bounce corpus" 0.94 0.99 0.90
 
 done_testing

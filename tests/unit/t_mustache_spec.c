@@ -1,8 +1,11 @@
 /*
  * t_mustache_spec.c - the official mustache spec, every case, through
  * tmpl_render with HTML escaping and partials from each case's map.
- * The spec lives in $SHARED/conformance/mustache ($SHARED: ../shared).
+ * The spec lives in $SHARED/conformance/mustache ($SHARED: ../shared); a
+ * clone alone has no ../shared, and there every case is a TAP skip.
  */
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,12 +115,18 @@ int
 main(void)
 {
 	const char *shared = getenv("SHARED");
+	struct stat st;
 	char *dir;
 	int total = 0, pass = 0;
 	size_t i;
 
 	dir = xasprintf("%s/conformance/mustache",
 	    shared && *shared ? shared : "../shared");
+	if (stat(dir, &st) == -1) {
+		printf("1..0 # SKIP ../shared not present (%s)\n", dir);
+		free(dir);
+		return 0;
+	}
 	for (i = 0; i < ARRAY_LEN(spec_files); i++)
 		spec_file(dir, spec_files[i], &total, &pass);
 	tap_diag("mustache spec: %d/%d cases pass", pass, total);
