@@ -1,15 +1,22 @@
 # herald - build, test, install.
 #
-#   make            build build/herald
+#   make            install what the build needs (scripts/deps build), build build/herald
 #   make check      install what the tests need (scripts/deps), build, run every test
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
 #   make bench      the benchmarks; they print their figures
 #   make demo       the main job, end to end
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=: the binary, herald(1), herald.yaml(5), the unit
+#   make uninstall  the same PREFIX and DESTDIR
+#
+# Every target a person types first runs scripts/deps, then builds in a make
+# of its own: pkg-config and the -dev packages may only just have been
+# installed, and a make reads its flags when it starts.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 O ?= build
 CC = gcc
 
@@ -28,7 +35,10 @@ LIBS = $(PKG_LIBS) -lm -pthread
 
 SRCS := $(sort $(wildcard src/*.c))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(O)/obj/%.o)
+# herald init carries a new project's files: skel/ and the sample templates.
+SKEL_FILES := $(sort $(shell find skel -type f))
+SKEL_TEMPLATES := $(sort $(wildcard templates/*.yaml templates/partials/*.mustache))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(O)/obj/%.o) $(O)/obj/skeleton.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/t/%)
 # Small programs the integration tests drive (not tests themselves).
@@ -37,12 +47,23 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
 
 .SECONDARY:
 
-.PHONY: all check test asan fuzz fuzz-smoke bench demo install uninstall clean deps
+.PHONY: all programs check test asan fuzz fuzz-build fuzz-smoke bench demo install uninstall clean deps deps-build
 
-all: $(O)/herald $(UNIT_BINS) $(TOOL_BINS)
+all: deps-build
+	@$(MAKE) --no-print-directory programs
+
+programs: $(O)/herald $(UNIT_BINS) $(TOOL_BINS)
 
 $(O)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/gen/skeleton.c: scripts/embed $(SKEL_FILES) $(SKEL_TEMPLATES)
+	@mkdir -p $(@D)
+	scripts/embed $@ $(foreach f,$(SKEL_FILES),$(f:skel/%=%)=$(f)) \
+	  $(foreach f,$(SKEL_TEMPLATES),$(f)=$(f))
+
+$(O)/obj/skeleton.o: $(O)/gen/skeleton.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/obj/tests/%.o: tests/unit/%.c
@@ -71,10 +92,13 @@ $(O)/t/%: $(O)/obj/tests/%.o $(O)/libherald.a
 deps:
 	@scripts/deps
 
+deps-build:
+	@scripts/deps build
+
 # Unit tests (one binary per pure module) and integration tests (shell, real
 # programs), all TAP under prove. HERALD and HERALD_BUILD tell the scripts
 # which build to test.
-test: all
+test: programs
 	HERALD=$(CURDIR)/$(O)/herald HERALD_BUILD=$(CURDIR)/$(O) SHARED=$(CURDIR)/../shared \
 	  prove -f $(UNIT_BINS) tests/integration/*.t
 
@@ -90,7 +114,10 @@ asan: deps
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc $(PKG_CFLAGS) -Wall -Wextra -Werror
 
-fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+
+fuzz-build: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
 
 # The commands are not fuzzed (they need main.c); the code they call is.
 FUZZ_SRCS = $(filter-out src/cmd_%.c,$(LIB_SRCS))
@@ -101,7 +128,7 @@ $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS)
 
 # Each fuzz target for a short while, from its seed corpus; a crash fails check.
 FUZZ_SECONDS ?= 20
-fuzz-smoke: fuzz
+fuzz-smoke: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(O)/fuzz/corpus-$$t; \
@@ -112,20 +139,30 @@ fuzz-smoke: fuzz
 	  grep -E 'stat::number_of_executed_units' $(O)/fuzz/$$t.log; \
 	done
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory programs
 	scripts/bench-check
 	scripts/bench-send
 	scripts/bench-poll
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory programs
 	scripts/demo
 
-install: $(O)/herald
-	install -d $(DESTDIR)$(BINDIR)
+# The unit's ExecStart names the herald installed here.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(O)/herald $(DESTDIR)$(BINDIR)/herald
+	install -m 0644 man/herald.1 $(DESTDIR)$(MANDIR)/man1/herald.1
+	install -m 0644 man/herald.yaml.5 $(DESTDIR)$(MANDIR)/man5/herald.yaml.5
+	sed 's|^ExecStart=[^ ]*herald|ExecStart=$(BINDIR)/herald|' contrib/herald.service \
+	  >$(DESTDIR)$(UNITDIR)/herald.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/herald.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/herald
+	rm -f $(DESTDIR)$(BINDIR)/herald $(DESTDIR)$(MANDIR)/man1/herald.1 \
+	  $(DESTDIR)$(MANDIR)/man5/herald.yaml.5 $(DESTDIR)$(UNITDIR)/herald.service
 
 clean:
 	rm -rf build build-asan

@@ -20,6 +20,7 @@ struct command {
 	int (*run)(const struct global_opts *g, int argc, char **argv);
 };
 
+int cmd_init(const struct global_opts *g, int argc, char **argv);
 int cmd_check(const struct global_opts *g, int argc, char **argv);
 int cmd_preview(const struct global_opts *g, int argc, char **argv);
 int cmd_send(const struct global_opts *g, int argc, char **argv);

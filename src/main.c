@@ -15,6 +15,25 @@
 #include "version.h"
 
 static const struct command commands[] = {
+	{ "init", "[DIR]",
+	  "make a new project to send from: config, a list, templates, a release",
+	  "Makes DIR (default: the current folder) if it is missing and writes a\n"
+	  "project into it:\n"
+	  "  config/herald.yaml        the sender and the relay (smtp://127.0.0.1:25),\n"
+	  "                            every optional key shown commented out\n"
+	  "  lists/press.yaml          a list with two example subscribers\n"
+	  "  templates/                the press-release and digest templates and\n"
+	  "                            their partials\n"
+	  "  releases/first-release.yaml   an example release\n"
+	  "Then: edit the config and the list, herald check, herald preview\n"
+	  "first-release, herald send first-release --dry-run.\n"
+	  "\n"
+	  "It never overwrites: when any of these files exists, it names it and\n"
+	  "writes nothing.\n"
+	  "\n"
+	  "Exit status: 0 made; 64 bad usage; 73 a file exists, or a file or folder\n"
+	  "cannot be created (what was made is removed).\n",
+	  cmd_init },
 	{ "check", "",
 	  "validate the configuration, lists, templates and releases",
 	  "Reads config/herald.yaml and every list, template and release it\n"
