@@ -297,9 +297,8 @@ list_check_text(struct lctx *c, const struct ynode *v, const char *what,
 	return 0;
 }
 
-/* Letters, digits, '.', '-', '_'; not empty, no leading dot: safe as a file name and in List-Id. */
-static int
-list_is_word(const char *s, size_t len)
+int
+list_id_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -667,7 +666,7 @@ list_template_name(struct lctx *c, const struct ynode *v, const char *key)
 {
 	char *s = list_top_string(c, v, key, 0);
 
-	if (s != NULL && !list_is_word(s, v->len)) {
+	if (s != NULL && !list_id_ok(s, v->len)) {
 		schema_error(c->d, v, "invalid template name '%s'",
 		    list_show(c, v->str, v->len));
 		free(s);
@@ -710,7 +709,7 @@ list_top_value(struct lctx *c, enum list_key key, const struct ynode *v)
 	case KEY_ID:
 		if ((s = list_top_string(c, v, "id", 0)) == NULL)
 			break;
-		if (!list_is_word(s, v->len)) {
+		if (!list_id_ok(s, v->len)) {
 			schema_error(c->d, v, "invalid list id '%s': use letters, digits, "
 			    "'.', '-' and '_'", list_show(c, v->str, v->len));
 			free(s);
@@ -971,7 +970,7 @@ list_load(const char *path, struct list_info *info, list_sub_fn fn, void *arg,
 	if (list_stream(c) == 0 && !c->stopped)
 		list_finish(c);
 	if (!c->stopped && c->key_line[KEY_ID] == 0 &&
-	    !list_is_word(info->id, strlen(info->id)))
+	    !list_id_ok(info->id, strlen(info->id)))
 		diag_error(d, path, 1, 1, "invalid list id '%s' (from the file name): "
 		    "add 'id:' with letters, digits, '.', '-' and '_'",
 		    list_show(c, info->id, strlen(info->id)));

@@ -94,4 +94,11 @@ int list_load(const char *path, struct list_info *info, list_sub_fn fn,
 /* Frees the members and zeroes *info; accepts NULL. */
 void list_info_free(struct list_info *info);
 
+/*
+ * A list id: letters, digits, '.', '-', '_'; not empty, no leading dot, at
+ * most 128 bytes: safe as a file name and in List-Id. Releases name lists
+ * by it, so both sides check with this one rule.
+ */
+int list_id_ok(const char *s, size_t len);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "list.h"
 #include "schema.h"
 #include "timefmt.h"
 
@@ -70,7 +71,7 @@ release_lists(struct release *r, struct diag *d)
 	r->list_nodes = xcalloc(count, sizeof(*r->list_nodes));
 	for (i = 0; i < count; i++) {
 		item = n->kind == YNODE_SEQ ? n->items[i] : n;
-		if (item->kind != YNODE_SCALAR || !release_id_ok(item->str)) {
+		if (item->kind != YNODE_SCALAR || !list_id_ok(item->str, item->len)) {
 			schema_error(d, item, "expected a list id in 'lists', got %s",
 			    item->kind == YNODE_SCALAR ? "a name with other characters"
 			    : ynode_kind_name(item));

@@ -39,4 +39,14 @@ ok $? "a literal password is never echoed"
 [ $? -eq 78 ] && grep -q '^/nonexistent/herald.yaml: cannot read: No such file or directory$' "$SCRATCH/err"
 ok $? "a missing configuration is a configuration error (78)"
 
+# A list id may hold a dot; a release names that list by the same rule.
+dir="$SCRATCH/dotted"
+cp -R "$TOP/tests/data/base/." "$dir/"
+sed -i 's/^lists: .*/lists: [press.es]/' "$dir/releases/hello.yaml"
+mv "$dir/lists/press.yaml" "$dir/lists/press.es.yaml"
+sed -i '/^id:/d' "$dir/lists/press.es.yaml"
+out=$("$HERALD" -C "$dir" check 2>&1)
+ok "$(test "$out" = "configuration OK"; echo $?)" "a release names a list whose id has a dot"
+[ "$out" = "configuration OK" ] || echo "$out" | diag
+
 done_testing
