@@ -8,7 +8,10 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "delivery.h"
+#include "diag.h"
 #include "digest.h"
+#include "report.h"
 
 static volatile sig_atomic_t digest_stop;
 
@@ -33,6 +36,49 @@ digest_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Runs the digest and says what it did: one line per digest sent, or why none was. */
+static int
+digest_report(const struct config *cfg, const char *list, int verbose)
+{
+	struct delivery_result why;
+	struct digest_result r;
+	struct delivery_opts o;
+	struct diag d;
+	size_t i;
+	int status = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.verbose = verbose;
+	o.stop = &digest_stop;
+	diag_init(&d, EXIT_DATAERR);
+	digest_run(cfg, list, &o, &r, &d);
+	for (i = 0; i < r.nsent; i++) {
+		const struct digest_sent *e = &r.sent[i];
+
+		if (e->rows)
+			printf("digest %s: %s carries %zu release%s to %zu of %zu digest "
+			    "subscribers\n", list, e->id, e->releases, e->releases == 1 ? "" : "s",
+			    e->rows, r.subscribers);
+		report_delivery(&e->r);
+		status = report_worse(status, delivery_exit_status(&e->r, &d));
+	}
+	diag_print(&d);
+	if (r.end != DELIVERY_DONE) {
+		memset(&why, 0, sizeof(why));
+		why.end = r.end;
+		if (r.detail[0])
+			fprintf(stderr, "herald: %s\n", r.detail);
+		status = report_worse(status, delivery_exit_status(&why, &d));
+	} else if (r.subscribers == 0) {
+		printf("digest %s: no subscriber takes the digest; nothing sent\n", list);
+	} else if (r.nothing_new) {
+		printf("digest %s: nothing new since the last digest; nothing sent\n", list);
+	}
+	digest_result_free(&r);
+	diag_free(&d);
+	return status;
+}
+
 int
 cmd_digest(const struct global_opts *g, int argc, char **argv)
 {
@@ -53,7 +99,7 @@ cmd_digest(const struct global_opts *g, int argc, char **argv)
 		goto out;
 	}
 	digest_signals();
-	status = digest_run(&cfg, argv[optind], g->verbose, &digest_stop);
+	status = digest_report(&cfg, argv[optind], g->verbose);
 out:
 	config_free(&cfg);
 	diag_free(&d);

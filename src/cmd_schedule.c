@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "journal.h"
 #include "release.h"
+#include "relsrc.h"
 #include "timefmt.h"
 #include "validate.h"
 
@@ -174,7 +175,7 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 {
 	struct sched s;
 	struct release rel;
-	struct store_release cur, put;
+	struct store_release cur;
 	char *lists = NULL;
 	char *path = NULL, *data = NULL;
 	size_t len;
@@ -204,15 +205,8 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 		goto out;
 	}
 	lists = release_lists_joined(&rel, s.lists, s.nlists);
-	memset(&put, 0, sizeof(put));
-	put.release_id = rel.id;
-	put.file = path;
-	put.snapshot = data;
-	put.snapshot_len = len;
-	put.lists = lists;
-	put.scheduled_at = s.when;
-	put.state = RS_SCHEDULED;
-	if (found == -1 || store_release_put(s.st, &put, (long long)time(NULL), &row) == -1) {
+	if (found == -1 || relsrc_record(s.st, &rel, path, data, len, lists, RS_SCHEDULED, s.when,
+	    (long long)time(NULL), &row) == -1) {
 		fprintf(stderr, "herald: journal: %s\n", store_error(s.st));
 		status = EXIT_SOFTWARE;
 		goto out;

@@ -11,6 +11,11 @@
 #include "cmd.h"
 #include "config.h"
 #include "delivery.h"
+#include "diag.h"
+#include "digest.h"
+#include "outgoing.h"
+#include "relsrc.h"
+#include "report.h"
 
 static volatile sig_atomic_t send_stop;
 
@@ -35,6 +40,54 @@ send_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The progress bar, on a terminal: done of total, the counts, the rate and what is left. */
+static void
+send_progress(void *arg, const struct delivery_progress *p, int final)
+{
+	size_t done = p->sent + p->deferred + p->failed, i, fill;
+	char bar[31];
+
+	(void)arg;
+	if (final) {
+		fputc('\n', stderr);
+		return;
+	}
+	fill = p->total ? done * 30 / p->total : 0;
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\r[%s] %zu/%zu sent %zu deferred %zu failed %zu  %.0f msg/s",
+	    bar, done, p->total, p->sent, p->deferred, p->failed, p->rate);
+	if (p->rate > 0 && p->total > done)
+		fprintf(stderr, "  ETA %.0fs ", (double)(p->total - done) / p->rate);
+}
+
+/* --dry-run: what would go, and why the others would not; nothing sent or written. */
+static int
+send_dry_run(const struct config *cfg, const struct relsrc_args *a, struct diag *d)
+{
+	struct delivery_result r;
+	struct relsrc_dry dry;
+
+	if (digest_is_id(a->release_arg)) {
+		digest_pending(cfg, a->release_arg, &r);
+		if (r.counted)
+			printf("dry run: digest %s: %zu queued, %zu deferred, %zu sending; nothing "
+			    "sent\n", a->release_arg, r.queued, r.deferred, r.sent);
+	} else {
+		relsrc_dry_run(cfg, a, &dry, &r, d);
+		if (r.end == DELIVERY_DONE)
+			printf("dry run: %s would go to %zu recipients (%zu KB rendered); %zu "
+			    "suppressed, %zu on more than one list, %zu by digest; nothing sent\n",
+			    dry.release_id, dry.would, (dry.bytes + 1023) / 1024, dry.suppressed,
+			    dry.dup, dry.digest);
+	}
+	diag_print(d);
+	if (r.detail[0])
+		fprintf(stderr, "herald: %s\n", r.detail);
+	return delivery_exit_status(&r, d);
+}
+
 int
 cmd_send(const struct global_opts *g, int argc, char **argv)
 {
@@ -44,38 +97,42 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct delivery_result r;
 	struct delivery_opts o;
+	struct relsrc_args a;
 	struct config cfg;
 	struct diag d;
-	int c, status;
+	int c, dry_run = 0, status;
 
 	memset(&o, 0, sizeof(o));
+	memset(&a, 0, sizeof(a));
 	while ((c = getopt_long(argc, argv, "l:nh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			o.lists = xrealloc(o.lists, (o.nlists + 1) * sizeof(*o.lists));
-			o.lists[o.nlists++] = optarg;
+			a.lists = xrealloc(a.lists, (a.nlists + 1) * sizeof(*a.lists));
+			a.lists[a.nlists++] = optarg;
 			break;
 		case 'n':
-			o.dry_run = 1;
+			dry_run = 1;
 			break;
 		case 'h':
 			cmd_usage(cmd_current, stdout);
-			free(o.lists);
+			free(a.lists);
 			return 0;
 		default:
 			cmd_usage(cmd_current, stderr);
-			free(o.lists);
+			free(a.lists);
 			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--dry-run]\n");
-		free(o.lists);
+		free(a.lists);
 		return EXIT_USAGE;
 	}
-	o.release_arg = argv[optind];
-	o.progress = isatty(STDERR_FILENO);
+	a.release_arg = argv[optind];
+	if (isatty(STDERR_FILENO))
+		o.on_progress = send_progress;
 	o.verbose = g->verbose;
 	o.stop = &send_stop;
 	diag_init(&d, EXIT_DATAERR);
@@ -84,11 +141,18 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	if (dry_run) {
+		status = send_dry_run(&cfg, &a, &d);
+		goto out;
+	}
 	send_signals();
-	status = delivery_run(&cfg, &o);
+	outgoing_send(&cfg, &a, &o, &r, &d);
+	diag_print(&d);
+	report_delivery(&r);
+	status = delivery_exit_status(&r, &d);
 out:
 	config_free(&cfg);
 	diag_free(&d);
-	free(o.lists);
+	free(a.lists);
 	return status;
 }

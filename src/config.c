@@ -649,7 +649,7 @@ config_free(struct config *c)
 
 int
 config_password(const char *what, const char *password_env, const char *password_file,
-    char **out)
+    char **out, char *err, size_t errlen)
 {
 	const char *env;
 	char *data;
@@ -658,14 +658,14 @@ config_password(const char *what, const char *password_env, const char *password
 	*out = NULL;
 	if (password_env) {
 		if ((env = getenv(password_env)) == NULL) {
-			fprintf(stderr, "herald: %s.password_env names %s, which is not set\n",
+			snprintf(err, errlen, "%s.password_env names %s, which is not set",
 			    what, password_env);
 			return -1;
 		}
 		*out = xstrdup(env);
 	} else if (password_file) {
 		if (util_read_file(password_file, &data, &len) == -1) {
-			fprintf(stderr, "herald: cannot read %s.password_file %s: %s\n", what,
+			snprintf(err, errlen, "cannot read %s.password_file %s: %s", what,
 			    password_file, strerror(errno));
 			return -1;
 		}

@@ -69,11 +69,11 @@ struct config {
 /*
  * The password a section names: the environment variable password_env,
  * or the first line of password_file; NULL when the section names none.
- * Returns 0, or -1 after printing why (what names the section: "smtp").
+ * Returns 0, or -1 with why in err (what names the section: "smtp").
  * The caller owns *out and should wipe it; it is never logged.
  */
 int config_password(const char *what, const char *password_env, const char *password_file,
-    char **out);
+    char **out, char *err, size_t errlen);
 
 /* The path herald reads: -c FILE, else $HERALD_CONFIG, else config/herald.yaml. */
 const char *config_path(const char *opt);

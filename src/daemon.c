@@ -31,6 +31,9 @@
 #include "log.h"
 #include "mailbox.h"
 #include "outbox.h"
+#include "outgoing.h"
+#include "relsrc.h"
+#include "report.h"
 #include "schedule.h"
 #include "token.h"
 #include "util.h"
@@ -267,29 +270,40 @@ dmn_backoff_set(struct dmn *d, const char *id, int failed, long long now)
 static void
 dmn_send(struct dmn *d, const char *id, long long now)
 {
+	struct delivery_result r;
 	struct delivery_opts o;
+	struct relsrc_args a;
 	struct backoff *b = dmn_backoff(d, id);
+	struct diag dg;
 	char status[300];
-	int rc;
 
 	if (b && b->until > now)
 		return;
 	memset(&o, 0, sizeof(o));
-	o.release_arg = id;
+	memset(&a, 0, sizeof(a));
+	a.release_arg = id;
 	o.verbose = d->o->verbose;
 	o.stop = &stop_flag;
 	log_info("run", "release=%s: sending", id);
 	snprintf(status, sizeof(status), "STATUS=sending %s", id);
 	sd_notify(0, status);
-	fflush(stdout);
-	rc = delivery_run(&d->cfg, &o);
-	fflush(stdout);
-	dmn_backoff_set(d, id, rc == EXIT_UNAVAILABLE, (long long)time(NULL));
-	if (rc != 0 && rc != EXIT_TEMPFAIL && rc != EXIT_UNAVAILABLE)
-		log_warn("run", "release=%s: send ended with status %d", id, rc);
+	diag_init(&dg, EXIT_DATAERR);
+	outgoing_send(&d->cfg, &a, &o, &r, &dg);
+	report_diag_log("run", &dg);
+	diag_free(&dg);
+	if (r.release_id[0] == '\0')
+		snprintf(r.release_id, sizeof(r.release_id), "%s", id);
+	report_delivery_log("run", &r);
+	dmn_backoff_set(d, id, r.end == DELIVERY_UNREACHABLE, (long long)time(NULL));
+	if (r.end == DELIVERY_DONE || r.end == DELIVERY_CANCELLED)
+		log_info("run", "release=%s: done", id);
+	else if (r.end == DELIVERY_PENDING || r.end == DELIVERY_UNREACHABLE ||
+	    r.end == DELIVERY_INTERRUPTED || r.end == DELIVERY_NOT_YET)
+		log_info("run", "release=%s: waiting (deferred deliveries or an unreachable relay)",
+		    id);
 	else
-		log_info("run", "release=%s: %s", id, rc == 0 ? "done" :
-		    "waiting (deferred deliveries or an unreachable relay)");
+		log_warn("run", "release=%s: send ended with status %d", id,
+		    delivery_exit_status(&r, NULL));
 	sd_notify(0, "STATUS=idle");
 }
 
@@ -476,6 +490,8 @@ daemon_run(const struct daemon_opts *o)
 	d.lock_fd = -1;
 	if (o->use_syslog)
 		log_syslog();
+	else
+		log_tagged();
 	if (o->verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	if ((status = dmn_start(&d)) == 0) {

@@ -1,42 +1,32 @@
 /*
- * delivery.c - a release from its file to every subscriber's mailbox.
+ * delivery.c - the sending engine (delivery.h): rows of one release row
+ * claimed, rendered by their source, rate-limited, sent, recorded.
  *
- * The journal is the truth: recipients are expanded into it first; a row
- * is claimed (sending, owned by this process) before its message goes
- * out and leaves `sending` only with the relay's final reply. A crash
- * therefore re-sends at most the messages in flight, and skips no one.
+ * The journal is the truth: a row is claimed (sending, owned by this
+ * process) before its message goes out and leaves `sending` only with the
+ * relay's final reply. A crash therefore re-sends at most the messages in
+ * flight, and skips no one.
  */
 #include "delivery.h"
 
 #include <errno.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "digest.h"
+#include "diag.h"
 #include "dkim.h"
-#include "list.h"
+#include "log.h"
 #include "ratelimit.h"
-#include "sendpool.h"
-#include "release.h"
 #include "render.h"
+#include "sendpool.h"
 #include "smtp.h"
 #include "store.h"
 #include "timefmt.h"
-#include "tmplfile.h"
-#include "validate.h"
-
-/* One list of the release, with the template its messages use. */
-struct dlist {
-	char *id, *path;
-	struct list_info info;
-	struct tmplfile tmpl;
-	int loaded;
-};
+#include "token.h"
 
 /* A message handed to a sending thread, waiting for the relay's reply. */
 struct slot {
@@ -46,28 +36,17 @@ struct slot {
 	struct sendjob job;
 };
 
-struct progress {
-	long long start_ms, last_ms;
-	size_t total, sent, deferred, failed, skipped, requeued;
-};
-
 struct dvrun {
 	const struct config *cfg;
 	const struct delivery_opts *o;
-	const struct delivery_source *src;	/* rows of a digest; NULL: a release file's */
-	struct diag d;
-	struct validate_summary vsum;	/* where each list is, from the check */
+	const struct delivery_source *src;
+	struct delivery_ctx ctx;
+	struct delivery_result *r;
+	struct diag *d;
 	struct store *st;
-	struct release rel;
-	struct store_release srel;
 	long long relrow;
-	struct render_release rr;
-	int rr_ready;
-	struct partials partials;
-	struct render_env env;
+	struct render_env env;		/* for the envelope senders (VERP) */
 	unsigned char secret[TOKEN_SECRET_LEN];
-	struct dlist *lists;
-	size_t nlists;
 	char *owner_dir;
 	char owner[128];
 	int owner_fd;
@@ -79,13 +58,11 @@ struct dvrun {
 	size_t nready, readycap;
 	char *password;
 	struct dkim_signer *dkim;	/* NULL: no dkim section; shared by the sending threads */
-	struct progress pr;
-	int status;			/* why the loop stopped, as an exit status */
+	struct delivery_progress pr;
 	int stopping;
 	const char *fail_reason;	/* "expired", "cancelled": claimed rows fail, not requeue */
 	long long checked_ms;		/* when the release's state was last read */
 	unsigned connect_failures;
-	char stop_text[600];
 };
 
 static long long
@@ -103,300 +80,46 @@ dv_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The run ends with end, for the reason fmt says (the first reason wins). */
 static void
-dv_stop(struct dvrun *dv, int status, const char *fmt, ...) HERALD_PRINTF(3, 4);
+dv_stop(struct dvrun *dv, enum delivery_end end, const char *fmt, ...) HERALD_PRINTF(3, 4);
 
 static void
-dv_stop(struct dvrun *dv, int status, const char *fmt, ...)
+dv_stop(struct dvrun *dv, enum delivery_end end, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (dv->stopping)
 		return;
 	dv->stopping = 1;
-	dv->status = status;
+	dv->r->end = end;
 	va_start(ap, fmt);
-	vsnprintf(dv->stop_text, sizeof(dv->stop_text), fmt, ap);
+	vsnprintf(dv->r->detail, sizeof(dv->r->detail), fmt, ap);
 	va_end(ap);
 }
 
-/* ---- preparing ---- */
-
-static int
-dv_lists_from(struct dvrun *dv, const char *spaced)
-{
-	char *copy = xstrdup(spaced), *tok, *save = NULL;
-
-	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		dv->lists = xrealloc(dv->lists, (dv->nlists + 1) * sizeof(*dv->lists));
-		memset(&dv->lists[dv->nlists], 0, sizeof(*dv->lists));
-		dv->lists[dv->nlists++].id = xstrdup(tok);
-	}
-	free(copy);
-	return dv->nlists ? 0 : -1;
-}
+/* Before the loop: the run ends here (the first reason wins). */
+static void
+dv_fail(struct dvrun *dv, enum delivery_end end, const char *fmt, ...) HERALD_PRINTF(3, 4);
 
 static void
-dv_say_embargo(const char *id, long long embargo)
+dv_fail(struct dvrun *dv, enum delivery_end end, const char *fmt, ...)
 {
-	char iso[32];
+	va_list ap;
 
-	timefmt_iso_utc(embargo, iso, sizeof(iso));
-	fprintf(stderr, "herald: release %s is under embargo until %s; nothing sent "
-	    "(herald schedule %s --at %s sends it then)\n", id, iso, id, iso);
-}
-
-/*
- * The release as the journal keeps it: the snapshot taken when it was
- * first scheduled or sent is what goes out, even if the file changed.
- */
-static int
-dv_release(struct dvrun *dv)
-{
-	struct store_release put;
-	struct release fresh;
-	char *path, *data = NULL, *lists = NULL;
-	size_t len;
-	int rc, found;
-
-	path = release_path(dv->cfg->releases_dir, dv->o->release_arg);
-	if (util_read_file(path, &data, &len) == -1) {
-		diag_error(&dv->d, path, 0, 0, "cannot read: %s", strerror(errno));
-		free(path);
-		return EXIT_DATAERR;
-	}
-	rc = release_load_mem(path, data, len, &fresh, &dv->d);
-	if (rc == -1)
-		goto out;
-	if ((found = store_release_get(dv->st, fresh.id, &dv->srel)) == -1) {
-		rc = -1;
-		goto out;
-	}
-	if (found == 0 && dv->srel.state == RS_CANCELLED) {
-		fprintf(stderr, "herald: release %s was cancelled; reschedule it to send it\n",
-		    fresh.id);
-		rc = -2;
-		goto out;
-	}
-	if (found == 1 && fresh.has_embargo && dv_now() < fresh.embargo) {
-		/* Nothing is recorded: schedule must still be able to take it. */
-		dv_say_embargo(fresh.id, fresh.embargo);
-		rc = -4;
-		goto out;
-	}
-	if (found == 1) {
-		if (dv->o->nlists == 0 && fresh.nlists == 0) {
-			fprintf(stderr, "herald: the release names no lists; give --list ID\n");
-			rc = -3;
-			goto out;
-		}
-		lists = release_lists_joined(&fresh, dv->o->lists, dv->o->nlists);
-		memset(&put, 0, sizeof(put));
-		put.release_id = fresh.id;
-		put.file = path;
-		put.snapshot = data;
-		put.snapshot_len = len;
-		put.lists = lists;
-		put.state = RS_SENDING;
-		if (store_release_put(dv->st, &put, dv_now(), &dv->relrow) == -1 ||
-		    store_release_get(dv->st, fresh.id, &dv->srel) != 0) {
-			rc = -1;
-			goto out;
-		}
-	} else {
-		dv->relrow = dv->srel.id;
-		/* A scheduled release that goes out now is being sent: no longer due. */
-		if (dv->srel.state == RS_SCHEDULED &&
-		    store_release_set_state(dv->st, dv->relrow, RS_SENDING, dv_now()) == -1) {
-			rc = -1;
-			goto out;
-		}
-		if (dv->srel.snapshot_len != len || memcmp(dv->srel.snapshot, data, len) != 0)
-			fprintf(stderr, "herald: note: %s changed since it was first scheduled or "
-			    "sent; sending the journal's snapshot\n", path);
-	}
-	rc = release_load_mem(path, dv->srel.snapshot, dv->srel.snapshot_len, &dv->rel, &dv->d);
-	if (rc == 0)
-		dv_lists_from(dv, dv->srel.lists);
-out:
-	release_free(&fresh);
-	free(lists);
-	free(data);
-	free(path);
-	if (rc == -1)
-		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
-	if (rc == -4)
-		return EXIT_TEMPFAIL;
-	return rc == 0 ? 0 : rc == -2 ? EXIT_DATAERR : EXIT_USAGE;
-}
-
-/* Each list's file and template, as the project check found them. */
-static int
-dv_templates(struct dvrun *dv)
-{
-	const struct validate_list *vl;
-	const char *name;
-	struct dlist *l;
-	size_t i;
-
-	partials_init(&dv->partials, dv->cfg->templates_dir);
-	for (i = 0; i < dv->nlists; i++) {
-		l = &dv->lists[i];
-		if ((vl = validate_find_list(&dv->vsum, l->id)) == NULL) {
-			diag_error(&dv->d, NULL, 0, 0, "unknown list '%s': no list in %s/ has that id",
-			    l->id, dv->cfg->lists_dir);
-			return -1;
-		}
-		l->path = xstrdup(vl->file);
-		name = dv->rel.template_name ? dv->rel.template_name : vl->template_name;
-		if (name == NULL) {
-			diag_error(&dv->d, l->path, 0, 0, "no template for list '%s'", l->id);
-			return -1;
-		}
-		if (tmplfile_load(dv->cfg->templates_dir, name, &dv->partials, &l->tmpl, &dv->d) == -1)
-			return -1;
-		l->loaded = 1;
-	}
-	return 0;
-}
-
-/* ---- expansion ---- */
-
-struct expand {
-	struct dvrun *dv;
-	struct dlist *list;
-	struct buf fields;
-	size_t added, skipped, digest, dup;
-	int failed;
-};
-
-static int
-dv_expand_one(void *arg, const struct list_info *info, const struct subscriber *s)
-{
-	struct expand *x = arg;
-	struct dvrun *dv = x->dv;
-	int rc;
-
-	(void)info;
-	if (s->delivery == DELIVERY_DIGEST) {
-		x->digest++;	/* digests carry it (herald digest) */
-		return 0;
-	}
-	/* Suppressed addresses too: one statement for all of them makes them skipped. */
-	buf_reset(&x->fields);
-	render_fields_pack(s->fields, &x->fields);
-	rc = store_delivery_add(dv->st, dv->relrow, s->email, x->list->id, x->fields.data,
-	    x->fields.len, DS_QUEUED, NULL, dv_now());
-	if (rc == -1) {
-		x->failed = 1;
-		return 1;
-	}
-	if (rc == 1)
-		x->dup++;
-	else
-		x->added++;
-	return 0;
-}
-
-/*
- * The lists' current subscribers into the journal, in one transaction:
- * an address on two lists once (the first list wins), suppressed ones as
- * skipped, rows already there left as they are (a resumed send).
- */
-static int
-dv_expand(struct dvrun *dv)
-{
-	struct expand x;
-	size_t i;
-	int rc = 0;
-
-	memset(&x, 0, sizeof(x));
-	x.dv = dv;
-	if (store_begin(dv->st) == -1)
-		return -1;
-	for (i = 0; i < dv->nlists && rc == 0; i++) {
-		/* This pass also gives the list's name and description to the messages. */
-		x.list = &dv->lists[i];
-		list_info_free(&x.list->info);
-		if (list_load(x.list->path, &x.list->info, dv_expand_one, &x, &dv->d) == -1 ||
-		    x.failed)
-			rc = -1;
-	}
-	buf_free(&x.fields);
-	if (rc == 0 && store_skip_suppressed(dv->st, dv->relrow, dv_now(), &x.skipped) == -1)
-		rc = -1;
-	if (rc == -1) {
-		store_rollback(dv->st);
-		return -1;
-	}
-	if (store_commit(dv->st) == -1)
-		return -1;
-	if (dv->o->verbose)
-		fprintf(stderr, "herald: expanded %zu new recipients, %zu suppressed, %zu already "
-		    "in the journal or on an earlier list, %zu by digest\n",
-		    x.added > x.skipped ? x.added - x.skipped : 0, x.skipped, x.dup, x.digest);
-	return 0;
-}
-
-/* ---- rendering ---- */
-
-static struct dlist *
-dv_list(struct dvrun *dv, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < dv->nlists; i++)
-		if (strcmp(dv->lists[i].id, id) == 0)
-			return &dv->lists[i];
-	return NULL;
-}
-
-/*
- * The message for one row and its Message-ID; the caller owns *msg and
- * *message_id. It runs on the sending threads: dv is only read, and env,
- * doc and d are the thread's own.
- */
-static int
-dv_render(struct dvrun *dv, const struct render_env *env, struct diag *d,
-    const struct store_row *row, struct ydoc *doc, char **msg, size_t *len, char **message_id)
-{
-	struct dlist *l = dv_list(dv, row->list);
-	struct subscriber s;
-	struct buf out = BUF_INIT;
-	const struct ynode *name;
-
-	if (l == NULL) {
-		diag_error(d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
-		    row->id, row->list);
-		return -1;
-	}
-	ydoc_clear(doc);
-	memset(&s, 0, sizeof(s));
-	s.email = row->address;
-	s.doc = doc;
-	s.fields = render_fields_unpack(doc, row->fields, row->fields_len);
-	if ((name = ynode_get(s.fields, "name")) != NULL)
-		s.name = name->str;
-	if (render_message(env, &dv->rr, &l->info, &s, &l->tmpl, (unsigned long long)row->id,
-	    &out, message_id, d) == -1) {
-		buf_free(&out);
-		return -1;
-	}
-	*len = out.len;
-	*msg = buf_detach(&out);
-	return 0;
+	dv->r->end = end;
+	va_start(ap, fmt);
+	vsnprintf(dv->r->detail, sizeof(dv->r->detail), fmt, ap);
+	va_end(ap);
 }
 
 /* ---- the sending threads' side ---- */
 
-/* What a sending thread renders with: its own partials, document and diagnostics. */
+/* A sending thread's own: the source's rendering state and its diagnostics. */
 struct dvworker {
 	struct dvrun *dv;
-	struct partials partials;
-	struct render_env env;
-	struct ydoc *doc;
 	struct diag d;
-	void *src_state;	/* dv->src's, when it has rows of its own */
+	void *src_state;
 };
 
 static void *
@@ -407,28 +130,21 @@ dv_worker_make(void *arg, unsigned i)
 
 	(void)i;
 	w->dv = dv;
-	partials_copy(&w->partials, &dv->partials);
-	w->env = dv->env;
-	w->env.partials = &w->partials;
-	w->doc = ydoc_new("journal");
 	diag_init(&w->d, EXIT_DATAERR);
-	if (dv->src)
-		w->src_state = dv->src->make(dv->src->arg);
+	w->src_state = dv->src->make ? dv->src->make(dv->src->arg) : NULL;
 	return w;
 }
 
-/* On the caller's thread, once the threads are gone: their errors are printed. */
+/* On the caller's thread, once the threads are gone: their errors join the run's. */
 static void
 dv_worker_free(void *state)
 {
 	struct dvworker *w = state;
 
-	if (w->dv->src)
+	if (w->dv->src->free)
 		w->dv->src->free(w->src_state);
-	diag_print(&w->d);
+	diag_move(w->dv->d, &w->d);
 	diag_free(&w->d);
-	ydoc_free(w->doc);
-	partials_free(&w->partials);
 	free(w);
 }
 
@@ -450,19 +166,13 @@ dv_worker_prepare(void *state, struct sendjob *j)
 {
 	struct dvworker *w = state;
 	const struct slot *sl = j->data;
-	int rc;
 
-	if (w->dv->src)
-		rc = w->dv->src->render(w->src_state, &sl->row, &j->msg, &j->len, &j->message_id,
-		    &w->d);
-	else
-		rc = dv_render(w->dv, &w->env, &w->d, &sl->row, w->doc, &j->msg, &j->len,
-		    &j->message_id);
-	if (rc == -1)
+	if (w->dv->src->render(w->src_state, &sl->row, &j->msg, &j->len, &j->message_id,
+	    &w->d) == -1)
 		return -1;
 	if (w->dv->dkim && dv_sign(w, j, sl) == -1)
 		return -1;
-	j->from = render_verp(&w->env, (unsigned long long)sl->row.id, sl->row.address);
+	j->from = render_verp(&w->dv->env, (unsigned long long)sl->row.id, sl->row.address);
 	return 0;
 }
 
@@ -471,36 +181,23 @@ dv_worker_prepare(void *state, struct sendjob *j)
 static void
 dv_progress(struct dvrun *dv, int final)
 {
-	struct progress *p = &dv->pr;
+	struct delivery_progress *p = &dv->pr;
 	long long now = dv_ms(), el = now - p->start_ms;
-	size_t done = p->sent + p->deferred + p->failed;
-	double rate = el > 0 ? p->sent * 1000.0 / (double)el : 0;
-	char bar[31];
-	size_t i, fill;
 
-	if (!final && now - p->last_ms < (dv->o->progress ? 100 : 5000))
+	p->rate = el > 0 ? p->sent * 1000.0 / (double)el : 0;
+	if (!final && now - p->last_ms < (dv->o->on_progress ? 100 : 5000))
 		return;
 	p->last_ms = now;
-	if (dv->o->progress && !final) {
-		fill = p->total ? done * 30 / p->total : 0;
-		for (i = 0; i < 30; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[30] = '\0';
-		fprintf(stderr, "\r[%s] %zu/%zu sent %zu deferred %zu failed %zu  %.0f msg/s",
-		    bar, done, p->total, p->sent, p->deferred, p->failed, rate);
-		if (rate > 0 && p->total > done)
-			fprintf(stderr, "  ETA %.0fs ", (double)(p->total - done) / rate);
+	if (dv->o->on_progress)
+		dv->o->on_progress(dv->o->progress_arg, p, final);
+	if (!final && dv->o->on_progress)
 		return;
-	}
-	if (dv->o->progress)
-		fputc('\n', stderr);
-	fprintf(stderr, "herald: send: release=%s sent=%zu deferred=%zu failed=%zu rate=%.0f/s%s\n",
-	    dv->rel.id, p->sent, p->deferred, p->failed, rate,
+	log_info("send", "release=%s sent=%zu deferred=%zu failed=%zu rate=%.0f/s%s",
+	    dv->r->release_id, p->sent, p->deferred, p->failed, p->rate,
 	    !final ? "" : dv->stopping ? " (stopped)" : " (finished)");
 }
 
 /* ---- outcomes ---- */
-
 static void
 dv_reply_text(const struct smtp_reply *r, char *out, size_t len)
 {
@@ -541,7 +238,7 @@ dv_outcome(struct dvrun *dv, struct slot *sl, long long now)
 	if (sl->job.failed) {
 		/* It could not be rendered: nothing went out, and the row waits. */
 		rc = store_delivery_release(dv->st, sl->row.id, now);
-		dv_stop(dv, EXIT_DATAERR, "cannot render the message for %s", sl->row.address);
+		dv_stop(dv, DELIVERY_INVALID, "cannot render the message for %s", sl->row.address);
 		goto out;
 	}
 	memset(&o, 0, sizeof(o));
@@ -555,11 +252,11 @@ dv_outcome(struct dvrun *dv, struct slot *sl, long long now)
 		dv->pr.requeued++;
 		dv_reply_text(r, text, sizeof(text));
 		if (r->cause == SMTP_CAUSE_AUTH)
-			dv_stop(dv, EXIT_CONFIG, "the relay refused the login: %s", text);
+			dv_stop(dv, DELIVERY_LOGIN_REFUSED, "the relay refused the login: %s", text);
 		else if (r->cause == SMTP_CAUSE_TLS)
-			dv_stop(dv, EXIT_UNAVAILABLE, "TLS with the relay failed: %s", text);
+			dv_stop(dv, DELIVERY_UNREACHABLE, "TLS with the relay failed: %s", text);
 		else if (++dv->connect_failures >= dv->nslots)
-			dv_stop(dv, EXIT_UNAVAILABLE, "cannot reach the relay %s: %s",
+			dv_stop(dv, DELIVERY_UNREACHABLE, "cannot reach the relay %s: %s",
 			    dv->cfg->smtp.url, text);
 		goto out;
 	}
@@ -614,7 +311,6 @@ dv_record(struct dvrun *dv, struct sendjob **done, size_t ndone)
 }
 
 /* ---- the loop ---- */
-
 static struct slot *
 dv_free_slot(struct dvrun *dv)
 {
@@ -663,31 +359,33 @@ dv_unget(struct dvrun *dv, const struct store_row *row)
 	dv->nready++;
 }
 
-/* Embargo and expiry, at the moment each message goes out. */
+/* The source's window (an embargo, an expiry), at the moment each message goes out. */
 static int
 dv_window_open(struct dvrun *dv)
 {
-	long long now = dv_now();
+	long long now = dv_now(), until = 0;
 	char iso[32];
 	size_t n = 0;
+	int open;
 
-	if (dv->rel.has_embargo && now < dv->rel.embargo) {
-		timefmt_iso_utc(dv->rel.embargo, iso, sizeof(iso));
-		dv_stop(dv, EXIT_TEMPFAIL, "release %s is under embargo until %s", dv->rel.id, iso);
+	if (dv->src->window == NULL || (open = dv->src->window(dv->src->arg, now, &until)) == 1)
+		return 1;
+	timefmt_iso_utc(until, iso, sizeof(iso));
+	dv->r->until = until;
+	if (open == 0) {
+		dv_stop(dv, DELIVERY_NOT_YET, "release %s is under embargo until %s",
+		    dv->r->release_id, iso);
 		return 0;
 	}
-	if (dv->rel.has_expires && now >= dv->rel.expires) {
-		timefmt_iso_utc(dv->rel.expires, iso, sizeof(iso));
-		store_fail_pending(dv->st, dv->relrow, "expired", now, &n);
-		/* The rows claimed already (and the one at hand) fail with them. */
-		n += dv->nready + 1;
-		dv->pr.failed += n;
-		dv->fail_reason = "expired";
-		dv_stop(dv, EXIT_DATAERR, "release %s expired at %s: %zu deliveries failed as expired",
-		    dv->rel.id, iso, n);
-		return 0;
-	}
-	return 1;
+	store_fail_pending(dv->st, dv->relrow, "expired", now, &n);
+	/* The rows claimed already (and the one at hand) fail with them. */
+	n += dv->nready + 1;
+	dv->pr.failed += n;
+	dv->r->expired = n;
+	dv->fail_reason = "expired";
+	dv_stop(dv, DELIVERY_EXPIRED, "release %s expired at %s: %zu deliveries failed as expired",
+	    dv->r->release_id, iso, n);
+	return 0;
 }
 
 /*
@@ -706,7 +404,7 @@ dv_fill(struct dvrun *dv)
 	while (!dv->stopping && sendpool_idle(dv->pool) > 0) {
 		if ((got = dv_next_row(dv, &row)) <= 0) {
 			if (got == -1)
-				dv_stop(dv, EXIT_SOFTWARE, "journal: %s", store_error(dv->st));
+				dv_stop(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
 			return -1;
 		}
 		if (!dv_window_open(dv)) {
@@ -768,10 +466,11 @@ dv_check_cancelled(struct dvrun *dv)
 		return;
 	dv->checked_ms = now;
 	memset(&cur, 0, sizeof(cur));
-	if (store_release_get(dv->st, dv->rel.id, &cur) == 0 && cur.state == RS_CANCELLED) {
+	if (store_release_get(dv->st, dv->r->release_id, &cur) == 0 &&
+	    cur.state == RS_CANCELLED) {
 		dv->fail_reason = "cancelled";
-		dv_stop(dv, 0, "release %s was cancelled; the messages in flight finished",
-		    dv->rel.id);
+		dv_stop(dv, DELIVERY_CANCELLED,
+		    "release %s was cancelled; the messages in flight finished", dv->r->release_id);
 	}
 	store_release_clear(&cur);
 }
@@ -785,7 +484,7 @@ dv_loop(struct dvrun *dv)
 
 	for (;;) {
 		if (dv->o->stop && *dv->o->stop)
-			dv_stop(dv, EXIT_TEMPFAIL, "interrupted");
+			dv_stop(dv, DELIVERY_INTERRUPTED, "interrupted");
 		dv_check_cancelled(dv);
 		wait = dv_fill(dv);
 		if (sendpool_in_flight(dv->pool) == 0 && (wait == -1 || dv->stopping))
@@ -797,7 +496,7 @@ dv_loop(struct dvrun *dv)
 			wait = 200;
 		n = sendpool_wait(dv->pool, (int)wait, &done);
 		if (dv_record(dv, done, n) == -1)
-			dv_stop(dv, EXIT_SOFTWARE, "journal: %s", store_error(dv->st));
+			dv_stop(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
 		dv_progress(dv, 0);
 	}
 	dv_requeue_ready(dv);
@@ -811,10 +510,13 @@ dv_smtp(struct dvrun *dv)
 	const struct config *c = dv->cfg;
 	struct smtp_opts so;
 	struct sendpool_ops ops = { dv_worker_make, dv_worker_free, dv_worker_prepare, dv };
+	char err[512];
 
 	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
-	    &dv->password) == -1)
+	    &dv->password, err, sizeof(err)) == -1) {
+		dv_fail(dv, DELIVERY_CONFIG, "%s", err);
 		return -1;
+	}
 	memset(&so, 0, sizeof(so));
 	so.url = c->smtp.url;
 	so.tls = c->smtp.tls;
@@ -825,7 +527,7 @@ dv_smtp(struct dvrun *dv)
 	so.connections = c->smtp.connections;
 	so.timeout = (long)c->smtp.timeout;
 	if ((dv->pool = sendpool_new(&so, sendpool_threads(so.connections), &ops)) == NULL) {
-		fprintf(stderr, "herald: cannot set up libcurl\n");
+		dv_fail(dv, DELIVERY_CONFIG, "cannot set up libcurl");
 		return -1;
 	}
 	dv->nslots = c->smtp.connections;
@@ -835,85 +537,63 @@ dv_smtp(struct dvrun *dv)
 	return 0;
 }
 
+/* The journal, and an owner lock that tells a later run whether our rows are orphans. */
 static int
 dv_journal(struct dvrun *dv)
 {
 	char err[512], *slash;
 
 	if (store_open(dv->cfg->state, &dv->st, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CANTCREAT;
+		dv_fail(dv, DELIVERY_NO_JOURNAL, "%s", err);
+		return -1;
 	}
 	slash = strrchr(dv->cfg->state, '/');
 	dv->owner_dir = slash ? xasprintf("%.*s/owners", (int)(slash - dv->cfg->state),
 	    dv->cfg->state) : xstrdup("owners");
 	if (store_owner_take(dv->owner_dir, dv->owner, sizeof(dv->owner), &dv->owner_fd) == -1) {
-		fprintf(stderr, "herald: cannot take an owner lock in %s: %s\n", dv->owner_dir,
-		    strerror(errno));
-		return EXIT_CANTCREAT;
+		dv_fail(dv, DELIVERY_NO_JOURNAL, "cannot take an owner lock in %s: %s",
+		    dv->owner_dir, strerror(errno));
+		return -1;
 	}
+	dv->ctx.st = dv->st;
 	return 0;
 }
 
-static int
-dv_summary(struct dvrun *dv)
+/* The journal's counts once the loop is over; the release is done when nothing waits. */
+static void
+dv_result(struct dvrun *dv)
 {
-	size_t counts[DS__COUNT];
-	long long next = 0;
-	char iso[32];
-
+	struct delivery_result *r = dv->r;
 	struct store_release cur;
-	size_t skipped = 0;
+	size_t counts[DS__COUNT], skipped = 0;
 
 	dv_progress(dv, 1);
 	/* Addresses suppressed while the send ran were never claimed: settle them. */
 	if (store_skip_suppressed(dv->st, dv->relrow, dv_now(), &skipped) == -1 ||
-	    store_counts(dv->st, dv->relrow, counts) == -1)
-		return EXIT_SOFTWARE;
-	if (dv->stopping)
-		fprintf(stderr, "herald: %s\n", dv->stop_text);
-	if (counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING] == 0) {
+	    store_counts(dv->st, dv->relrow, counts) == -1) {
+		if (!dv->stopping)
+			dv_fail(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
+		return;
+	}
+	r->counted = 1;
+	r->sent = counts[DS_SENT] + counts[DS_BOUNCED];
+	r->failed = counts[DS_FAILED];
+	r->skipped = counts[DS_SKIPPED];
+	r->queued = counts[DS_QUEUED] + counts[DS_SENDING];
+	r->deferred = counts[DS_DEFERRED];
+	if (r->queued + r->deferred == 0) {
 		memset(&cur, 0, sizeof(cur));
-		if (store_release_get(dv->st, dv->rel.id, &cur) == 0 && cur.state != RS_CANCELLED)
+		if (store_release_get(dv->st, r->release_id, &cur) == 0 &&
+		    cur.state != RS_CANCELLED)
 			store_release_set_state(dv->st, dv->relrow, RS_DONE, dv_now());
 		store_release_clear(&cur);
-		printf("%s: %zu sent, %zu failed, %zu skipped\n", dv->rel.id, counts[DS_SENT] +
-		    counts[DS_BOUNCED], counts[DS_FAILED], counts[DS_SKIPPED]);
-		return dv->stopping ? dv->status : 0;
-	}
-	store_next_attempt(dv->st, dv->relrow, &next);
-	printf("%s: %zu sent, %zu failed, %zu skipped, %zu queued, %zu deferred", dv->rel.id,
-	    counts[DS_SENT] + counts[DS_BOUNCED], counts[DS_FAILED], counts[DS_SKIPPED],
-	    counts[DS_QUEUED] + counts[DS_SENDING], counts[DS_DEFERRED]);
-	if (next) {
-		timefmt_iso_utc(next, iso, sizeof(iso));
-		printf(" (next retry at %s)", iso);
-	}
-	printf("; herald send %s resumes\n", dv->rel.id);
-	return dv->stopping ? dv->status : EXIT_TEMPFAIL;
-}
-
-/* What every message of the release shares, once the templates and secret are loaded. */
-static void
-dv_render_env(struct dvrun *dv)
-{
-	dv->env.cfg = dv->cfg;
-	dv->env.partials = &dv->partials;
-	dv->env.secret = dv->secret;
-	dv->env.now = dv_now();
-	if (dv->src)
+		if (!dv->stopping)
+			r->end = DELIVERY_DONE;
 		return;
-	render_release_init(&dv->rr, &dv->rel);
-	dv->rr_ready = 1;
-}
-
-static int
-dv_check_inputs(struct dvrun *dv)
-{
-	validate_project(dv->cfg, &dv->d, &dv->vsum);
-	if (dv->d.errors)
-		return dv->d.status;
-	return 0;
+	}
+	store_next_attempt(dv->st, dv->relrow, &r->next_attempt);
+	if (!dv->stopping)
+		r->end = DELIVERY_PENDING;
 }
 
 /* The key is read and parsed once for the whole send, before anything is claimed. */
@@ -925,44 +605,56 @@ dv_dkim(struct dvrun *dv)
 	if (!dv->cfg->dkim.enabled)
 		return 0;
 	if ((dv->dkim = dkim_signer_new(dv->cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CONFIG;
+		dv_fail(dv, DELIVERY_CONFIG, "%s", err);
+		return -1;
 	}
 	return 0;
 }
 
-/* Shared by a release's and a digest's preparation: tokens, DKIM, the renderer. */
+/* Tokens and DKIM: what every message is signed with. */
 static int
-dv_prepare_signing(struct dvrun *dv)
+dv_signing(struct dvrun *dv)
 {
 	char err[512];
-	int status;
 
 	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CONFIG;
+		dv_fail(dv, DELIVERY_CONFIG, "%s", err);
+		return -1;
 	}
-	if ((status = dv_dkim(dv)) != 0)
-		return status;
-	dv_render_env(dv);
-	return 0;
+	dv->ctx.secret = dv->secret;
+	dv->env.cfg = dv->cfg;
+	dv->env.secret = dv->secret;
+	dv->env.now = dv_now();
+	return dv_dkim(dv);
 }
 
-static int
-dv_prepare(struct dvrun *dv)
+/* Prepared: reclaim what a dead process left, then the loop until every row is settled. */
+static void
+dv_send(struct dvrun *dv)
 {
-	int status;
+	size_t counts[DS__COUNT];
 
-	if ((status = dv_check_inputs(dv)) != 0 || (status = dv_journal(dv)) != 0 ||
-	    (status = dv_release(dv)) != 0)
-		return status;
-	if (dv->rel.has_embargo && dv_now() < dv->rel.embargo) {
-		dv_say_embargo(dv->rel.id, dv->rel.embargo);
-		return EXIT_TEMPFAIL;
+	if (store_reclaim(dv->st, dv->owner_dir, &dv->r->reclaimed) == -1) {
+		dv_fail(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
+		return;
 	}
-	if (dv_templates(dv) == -1)
-		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
-	return dv_prepare_signing(dv);
+	if (dv->r->reclaimed)
+		log_info("send", "%zu deliveries left sending by a process that is gone are sent "
+		    "again", dv->r->reclaimed);
+	if (dv_smtp(dv) == -1)
+		return;
+	if (store_counts(dv->st, dv->relrow, counts) == 0)
+		dv->pr.total = counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING];
+	dv->pr.start_ms = dv->pr.last_ms = dv_ms();
+	dv_loop(dv);
+	dv_result(dv);
+}
+
+/* Calls one of the source's operations, when it has it; 0 or -1. */
+static int
+dv_op(struct dvrun *dv, int (*op)(void *, struct delivery_ctx *))
+{
+	return op == NULL ? 0 : op(dv->src->arg, &dv->ctx);
 }
 
 static void
@@ -970,16 +662,9 @@ dv_free(struct dvrun *dv)
 {
 	size_t i;
 
-	/* First: the threads still read the lists, templates, slots and signer. */
+	/* First: the threads still read the source, the slots and the signer. */
 	sendpool_free(dv->pool);
 	dkim_signer_free(dv->dkim);
-	for (i = 0; i < dv->nlists; i++) {
-		free(dv->lists[i].id);
-		free(dv->lists[i].path);
-		list_info_free(&dv->lists[i].info);
-		tmplfile_free(&dv->lists[i].tmpl);
-	}
-	free(dv->lists);
 	for (i = 0; i < dv->nslots; i++) {
 		store_row_clear(&dv->slots[i].row);
 		free(dv->slots[i].job.message_id);
@@ -991,242 +676,67 @@ dv_free(struct dvrun *dv)
 		memset(dv->password, 0, strlen(dv->password));
 		free(dv->password);
 	}
-	if (dv->rr_ready)
-		render_release_free(&dv->rr);
-	partials_free(&dv->partials);
-	release_free(&dv->rel);
-	store_release_clear(&dv->srel);
+	memset(dv->secret, 0, sizeof(dv->secret));
 	if (dv->owner[0])
 		store_owner_drop(dv->owner_dir, dv->owner, dv->owner_fd);
 	free(dv->owner_dir);
 	store_close(dv->st);
-	validate_summary_free(&dv->vsum);
-	diag_free(&dv->d);
 }
 
-/* ---- dry run: everything but the journal and the relay ---- */
-
-struct dry {
-	struct dvrun *dv;
-	struct dlist *list;
-	struct buf msg;
-	uint64_t *seen;			/* open addressing; 0 is empty */
-	size_t nseen, cap;
-	size_t would, suppressed, digest, dup, bytes;
-	int failed;
-};
-
-/* 1 when the address was already seen (on this or an earlier list). */
-static int
-dry_seen(struct dry *x, const char *email)
+void
+delivery_run(const struct config *cfg, const struct delivery_source *src,
+    const struct delivery_opts *o, struct delivery_result *r, struct diag *d)
 {
-	uint64_t h = addr_hash(email, strlen(email));
-	size_t i, cap;
-	uint64_t *old;
+	struct dvrun dv;
 
-	if (2 * (x->nseen + 1) > x->cap) {
-		old = x->seen;
-		cap = x->cap;
-		x->cap = cap ? 2 * cap : 1024;
-		x->seen = xcalloc(x->cap, sizeof(*x->seen));
-		x->nseen = 0;
-		for (i = 0; i < cap; i++) {
-			size_t j;
-			if (old[i] == 0)
-				continue;
-			for (j = old[i] & (x->cap - 1); x->seen[j]; j = (j + 1) & (x->cap - 1))
-				;
-			x->seen[j] = old[i];
-			x->nseen++;
-		}
-		free(old);
+	memset(r, 0, sizeof(*r));
+	memset(&dv, 0, sizeof(dv));
+	dv.cfg = cfg;
+	dv.o = o;
+	dv.src = src;
+	dv.r = r;
+	dv.d = d;
+	dv.owner_fd = -1;
+	dv.ctx.cfg = cfg;
+	dv.ctx.o = o;
+	dv.ctx.r = r;
+	dv.ctx.d = d;
+	if (dv_op(&dv, src->check) == 0 && dv_journal(&dv) == 0 &&
+	    dv_op(&dv, src->prepare) == 0) {
+		dv.relrow = dv.ctx.relrow;
+		if (dv_signing(&dv) == 0 && dv_op(&dv, src->expand) == 0)
+			dv_send(&dv);
 	}
-	for (i = h & (x->cap - 1); x->seen[i]; i = (i + 1) & (x->cap - 1))
-		if (x->seen[i] == h)
-			return 1;
-	x->seen[i] = h;
-	x->nseen++;
-	return 0;
+	dv_free(&dv);
 }
 
-static int
-dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
+int
+delivery_exit_status(const struct delivery_result *r, const struct diag *d)
 {
-	struct dry *x = arg;
-	struct dvrun *dv = x->dv;
-	int supp = 0;
-
-	if (s->delivery == DELIVERY_DIGEST) {
-		x->digest++;
+	switch (r->end) {
+	case DELIVERY_DONE:
+	case DELIVERY_CANCELLED:
 		return 0;
-	}
-	if (dry_seen(x, s->email)) {
-		x->dup++;
-		return 0;
-	}
-	if (dv->st && (supp = store_is_suppressed(dv->st, s->email, x->list->id)) == 1) {
-		x->suppressed++;
-		return 0;
-	}
-	buf_reset(&x->msg);
-	if (render_message(&dv->env, &dv->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL, &dv->d) == -1) {
-		x->failed = 1;
-		return 1;
-	}
-	x->bytes += x->msg.len;
-	x->would++;
-	return 0;
-}
-
-static int
-dv_dry_run(struct dvrun *dv)
-{
-	struct list_info info;
-	struct dry x;
-	char err[256], *path;
-	size_t i;
-	int status;
-
-	memset(&x, 0, sizeof(x));
-	x.dv = dv;
-	path = release_path(dv->cfg->releases_dir, dv->o->release_arg);
-	if (release_load(path, &dv->rel, &dv->d) == -1) {
-		free(path);
-		return dv->d.status;
-	}
-	free(path);
-	if (dv->o->nlists == 0 && dv->rel.nlists == 0) {
-		fprintf(stderr, "herald: the release names no lists; give --list ID\n");
-		return EXIT_USAGE;
-	}
-	path = release_lists_joined(&dv->rel, dv->o->lists, dv->o->nlists);
-	dv_lists_from(dv, path);
-	free(path);
-	if (dv_templates(dv) == -1)
-		return dv->d.status ? dv->d.status : EXIT_SOFTWARE;
-	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
+	case DELIVERY_PENDING:
+	case DELIVERY_INTERRUPTED:
+	case DELIVERY_NOT_YET:
+		return EXIT_TEMPFAIL;
+	case DELIVERY_UNREACHABLE:
+		return EXIT_UNAVAILABLE;
+	case DELIVERY_LOGIN_REFUSED:
+	case DELIVERY_CONFIG:
 		return EXIT_CONFIG;
-	}
-	/* A key that send would refuse fails the dry run too. */
-	if ((status = dv_dkim(dv)) != 0)
-		return status;
-	/* Suppressions count when there is a journal; a dry run never creates one. */
-	if (access(dv->cfg->state, F_OK) == 0 && store_open(dv->cfg->state, &dv->st, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CANTCREAT;
-	}
-	dv_render_env(dv);
-	for (i = 0; i < dv->nlists && !x.failed; i++) {
-		x.list = &dv->lists[i];
-		if (list_load(x.list->path, &info, dry_one, &x, &dv->d) == -1)
-			x.failed = 1;
-		list_info_free(&info);
-	}
-	buf_free(&x.msg);
-	free(x.seen);
-	if (x.failed)
-		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
-	printf("dry run: %s would go to %zu recipients (%zu KB rendered); %zu suppressed, "
-	    "%zu on more than one list, %zu by digest; nothing sent\n", dv->rel.id, x.would,
-	    (x.bytes + 1023) / 1024, x.suppressed, x.dup, x.digest);
-	return 0;
-}
-
-/* The rows of a source: they are in the journal already, and it renders them. */
-static int
-dv_prepare_source(struct dvrun *dv)
-{
-	int status, found;
-
-	if ((status = dv_journal(dv)) != 0)
-		return status;
-	if ((found = store_release_get(dv->st, dv->src->release_id, &dv->srel)) != 0) {
-		if (found == 1)
-			fprintf(stderr, "herald: %s is not in the journal\n", dv->src->release_id);
-		else
-			fprintf(stderr, "herald: journal: %s\n", store_error(dv->st));
-		return found == 1 ? EXIT_DATAERR : EXIT_SOFTWARE;
-	}
-	if (dv->srel.state == RS_CANCELLED) {
-		fprintf(stderr, "herald: %s was cancelled\n", dv->src->release_id);
+	case DELIVERY_INVALID:
+		return d && d->errors ? d->status : EXIT_DATAERR;
+	case DELIVERY_REFUSED:
+	case DELIVERY_EXPIRED:
 		return EXIT_DATAERR;
+	case DELIVERY_USAGE:
+		return EXIT_USAGE;
+	case DELIVERY_NO_JOURNAL:
+		return EXIT_CANTCREAT;
+	case DELIVERY_JOURNAL:
+		return EXIT_SOFTWARE;
 	}
-	dv->relrow = dv->srel.id;
-	/* The loop's messages and its cancel check name the release by rel.id. */
-	dv->rel.id = xstrdup(dv->src->release_id);
-	partials_init(&dv->partials, dv->cfg->templates_dir);
-	return dv_prepare_signing(dv);
-}
-
-/* Prepared: the rows into the journal (a release's), then the loop until they are settled. */
-static int
-dv_send(struct dvrun *dv)
-{
-	size_t counts[DS__COUNT], reclaimed = 0;
-
-	if ((!dv->src && dv_expand(dv) == -1) ||
-	    store_reclaim(dv->st, dv->owner_dir, &reclaimed) == -1) {
-		if (!dv->d.errors)
-			fprintf(stderr, "herald: journal: %s\n", store_error(dv->st));
-		return dv->d.errors ? dv->d.status : EXIT_SOFTWARE;
-	}
-	if (reclaimed)
-		fprintf(stderr, "herald: %zu deliveries left sending by a process that is gone "
-		    "are sent again\n", reclaimed);
-	if (dv_smtp(dv) == -1)
-		return EXIT_CONFIG;
-	if (store_counts(dv->st, dv->relrow, counts) == 0)
-		dv->pr.total = counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING];
-	dv->pr.start_ms = dv->pr.last_ms = dv_ms();
-	dv_loop(dv);
-	return dv_summary(dv);
-}
-
-static void
-dv_init(struct dvrun *dv, const struct config *cfg, const struct delivery_opts *o,
-    const struct delivery_source *src)
-{
-	memset(dv, 0, sizeof(*dv));
-	dv->cfg = cfg;
-	dv->o = o;
-	dv->src = src;
-	dv->owner_fd = -1;
-	diag_init(&dv->d, EXIT_DATAERR);
-}
-
-int
-delivery_run(const struct config *cfg, const struct delivery_opts *o)
-{
-	struct dvrun dv;
-	int status;
-
-	if (digest_is_id(o->release_arg))
-		return digest_resume(cfg, o);
-	dv_init(&dv, cfg, o, NULL);
-	if (o->dry_run) {
-		if ((status = dv_check_inputs(&dv)) == 0)
-			status = dv_dry_run(&dv);
-	} else if ((status = dv_prepare(&dv)) == 0) {
-		status = dv_send(&dv);
-	}
-	diag_print(&dv.d);
-	dv_free(&dv);
-	return status;
-}
-
-int
-delivery_run_source(const struct config *cfg, const struct delivery_source *src,
-    const struct delivery_opts *o)
-{
-	struct dvrun dv;
-	int status;
-
-	dv_init(&dv, cfg, o, src);
-	if ((status = dv_prepare_source(&dv)) == 0)
-		status = dv_send(&dv);
-	diag_print(&dv.d);
-	dv_free(&dv);
-	return status;
+	return EXIT_SOFTWARE;
 }

@@ -113,3 +113,26 @@ diag_has(const struct diag *d, const char *s)
 {
 	return d->n > 0 && strstr(d->items[d->n - 1].text, s) != NULL;
 }
+
+void
+diag_move(struct diag *into, struct diag *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		struct diag_item *it = &from->items[i];
+
+		if (!it->warning) {
+			into->errors++;
+			if (it->status == EXIT_CONFIG || into->status == 0)
+				into->status = it->status ? it->status : EXIT_DATAERR;
+		}
+		into->items = xgrow(into->items, &into->cap, into->n + 1, sizeof(*into->items));
+		into->items[into->n++] = *it;
+	}
+	into->dropped += from->dropped;
+	free(from->items);
+	from->items = NULL;
+	from->n = from->cap = from->errors = from->dropped = 0;
+	from->status = 0;
+}

@@ -48,6 +48,8 @@ void diag_error(struct diag *d, const char *file, unsigned line, unsigned col,
     const char *fmt, ...) HERALD_PRINTF(5, 6);
 void diag_warn(struct diag *d, const char *file, unsigned line, unsigned col,
     const char *fmt, ...) HERALD_PRINTF(5, 6);
+/* Moves every item of from to the end of into (a thread's errors into the run's); from is left empty. */
+void diag_move(struct diag *into, struct diag *from);
 /* Prints every item to stderr, in the order found. */
 void diag_print(const struct diag *d);
 /* 1 when the last item's text contains s (tests and callers that refine messages). */

@@ -1,15 +1,17 @@
 /*
  * digest.c - a list's digest: who is owed which releases, recorded in the
- * journal in one transaction, then sent by delivery.c's loop with a
- * renderer of its own. See digest.h for the rules.
+ * journal in one transaction, then sent by the engine (delivery.h) with
+ * this file as its source. See digest.h for the rules.
  */
 #include "digest.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "diag.h"
 #include "list.h"
 #include "release.h"
 #include "render.h"
@@ -156,7 +158,7 @@ dg_sub_one(void *arg, const struct list_info *info, const struct subscriber *s)
  */
 static int
 dg_setup(struct digest *dg, const struct config *cfg, struct diag *d,
-    struct validate_summary *vsum, const char *list_id)
+    struct validate_summary *vsum, const char *list_id, char *why, size_t whylen)
 {
 	const struct validate_list *vl;
 	char err[256];
@@ -185,7 +187,7 @@ dg_setup(struct digest *dg, const struct config *cfg, struct diag *d,
 		return dg_status(dg, EXIT_DATAERR);
 	dg->tmpl_loaded = 1;
 	if (token_secret_load(cfg->secret, dg->secret, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
+		snprintf(why, whylen, "%s", err);
 		return EXIT_CONFIG;
 	}
 	return 0;
@@ -412,19 +414,49 @@ dg_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	return 0;
 }
 
-/* Sends (or resumes) the loaded digest through delivery.c's loop. */
+/* The digest's release row, which dg_create recorded. */
 static int
-dg_send(struct digest *dg, const struct delivery_opts *o)
+dg_prepare(void *arg, struct delivery_ctx *ctx)
+{
+	const struct digest *dg = arg;
+	struct store_release sr;
+	int found;
+
+	snprintf(ctx->r->release_id, sizeof(ctx->r->release_id), "%s", dg->id);
+	if ((found = store_release_get(ctx->st, dg->id, &sr)) != 0) {
+		ctx->r->end = found == 1 ? DELIVERY_REFUSED : DELIVERY_JOURNAL;
+		if (found == 1)
+			snprintf(ctx->r->detail, sizeof(ctx->r->detail), "%s is not in the journal",
+			    dg->id);
+		else
+			snprintf(ctx->r->detail, sizeof(ctx->r->detail), "journal: %s",
+			    store_error(ctx->st));
+		return -1;
+	}
+	ctx->relrow = sr.id;
+	found = sr.state == RS_CANCELLED;
+	store_release_clear(&sr);
+	if (found) {
+		ctx->r->end = DELIVERY_REFUSED;
+		snprintf(ctx->r->detail, sizeof(ctx->r->detail), "%s was cancelled", dg->id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends (or resumes) the loaded digest through the engine, as its source. */
+static void
+dg_send(struct digest *dg, const struct delivery_opts *o, struct delivery_result *r)
 {
 	struct delivery_source src;
 
 	memset(&src, 0, sizeof(src));
-	src.release_id = dg->id;
+	src.prepare = dg_prepare;
 	src.make = dg_worker_make;
 	src.free = dg_worker_free;
 	src.render = dg_render;
 	src.arg = dg;
-	return delivery_run_source(dg->cfg, &src, o);
+	delivery_run(dg->cfg, &src, o, r, dg->d);
 }
 
 /* ---- a new digest: who is owed what, in one transaction ---- */
@@ -528,194 +560,239 @@ out:
 
 /* ---- the commands' side ---- */
 
-static struct store *
-dg_journal(const struct config *cfg)
-{
-	struct store *st;
-	char err[512];
+static void
+dg_fail(struct digest_result *r, enum delivery_end end, const char *fmt, ...)
+    HERALD_PRINTF(3, 4);
 
-	if (store_open(cfg->state, &st, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return NULL;
-	}
-	return st;
+static void
+dg_fail(struct digest_result *r, enum delivery_end end, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->end = end;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
 }
 
-/* A worse status wins: an error over a retry later over success. */
-static int
-dg_worse(int status, int next)
+/* The status a failed setup means, by the errors in d. */
+static enum delivery_end
+dg_setup_end(int status)
 {
-	if (status == 0 || (status == EXIT_TEMPFAIL && next != 0))
-		return next;
-	return status;
+	switch (status) {
+	case EXIT_CONFIG:
+		return DELIVERY_CONFIG;
+	case EXIT_SOFTWARE:
+		return DELIVERY_JOURNAL;
+	default:
+		return DELIVERY_INVALID;
+	}
 }
 
 /*
  * Loads and sends one digest of the journal; st is only read. A new one
- * (rows > 0) is announced first, with what it carries.
+ * has rows > 0: what it carries is said with its result.
  */
-static int
+static void
 dg_load_send(struct digest *dg, struct store *st, const char *id, size_t rows,
-    const struct delivery_opts *o)
+    const struct delivery_opts *o, struct digest_result *res)
 {
-	int rc, status;
+	struct digest_sent *e;
+	int rc;
 
+	res->sent = xrealloc(res->sent, (res->nsent + 1) * sizeof(*res->sent));
+	e = &res->sent[res->nsent++];
+	memset(e, 0, sizeof(*e));
+	e->id = xstrdup(id);
+	snprintf(e->r.release_id, sizeof(e->r.release_id), "%s", id);
 	if ((rc = dg_load(dg, st, id)) != 0) {
-		if (rc == -1 && !dg->d->errors)
-			fprintf(stderr, "herald: journal: %s\n", store_error(st));
-		status = rc == 1 ? EXIT_DATAERR : dg_status(dg, EXIT_SOFTWARE);
+		e->r.end = rc == 1 ? DELIVERY_REFUSED : dg->d->errors ? DELIVERY_INVALID :
+		    DELIVERY_JOURNAL;
+		if (rc == 1)
+			snprintf(e->r.detail, sizeof(e->r.detail), "%s is not in the journal", id);
+		else if (!dg->d->errors)
+			snprintf(e->r.detail, sizeof(e->r.detail), "journal: %s", store_error(st));
 	} else {
-		if (rows) {
-			printf("digest %s: %s carries %zu release%s to %zu of %zu digest "
-			    "subscribers\n", dg->info.id, id, dg->nrels, dg->nrels == 1 ? "" : "s",
-			    rows, dg->nsubs);
-			fflush(stdout);
-		}
-		status = dg_send(dg, o);
+		e->releases = rows ? dg->nrels : 0;
+		e->rows = rows;
+		dg_send(dg, o, &e->r);
 	}
 	dg_unload(dg);
-	return status;
 }
 
 /* The list's digests still being sent: deferred rows due, rows left by a crash. */
 static int
-dg_resume_open(struct digest *dg, struct store *st, const struct delivery_opts *o)
+dg_resume_open(struct digest *dg, struct store *st, const struct delivery_opts *o,
+    struct digest_result *res)
 {
 	char **ids;
 	size_t n, i;
-	int status = 0;
 
 	if (store_digest_open(st, dg->info.id, &ids, &n) == -1) {
-		fprintf(stderr, "herald: journal: %s\n", store_error(st));
-		return EXIT_SOFTWARE;
+		dg_fail(res, DELIVERY_JOURNAL, "journal: %s", store_error(st));
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!(o->stop && *o->stop))
-			status = dg_worse(status, dg_load_send(dg, st, ids[i], 0, o));
+			dg_load_send(dg, st, ids[i], 0, o, res);
 		free(ids[i]);
 	}
 	free(ids);
-	return status;
-}
-
-/* A new digest when someone is owed a release, and its sending. */
-static int
-dg_new(struct digest *dg, struct store *st, const struct delivery_opts *o)
-{
-	struct dgtake t;
-	char *id;
-	int rc, status;
-
-	if (dg->nsubs == 0) {
-		printf("digest %s: no subscriber takes the digest; nothing sent\n", dg->info.id);
-		return 0;
-	}
-	memset(&t, 0, sizeof(t));
-	if ((rc = dg_create(dg, st, &t, &id)) == -1) {
-		if (!dg->d->errors)
-			fprintf(stderr, "herald: journal: %s\n", store_error(st));
-		return dg_status(dg, EXIT_SOFTWARE);
-	}
-	if (rc == 1) {
-		printf("digest %s: nothing new since the last digest; nothing sent\n", dg->info.id);
-		return 0;
-	}
-	status = dg_load_send(dg, st, id, t.rows, o);
-	free(id);
-	return status;
-}
-
-int
-digest_run(const struct config *cfg, const char *list_id, int verbose,
-    volatile sig_atomic_t *stop)
-{
-	struct delivery_opts o;
-	struct validate_summary vsum;
-	struct digest dg;
-	struct store *st = NULL;
-	struct diag d;
-	int status;
-
-	memset(&o, 0, sizeof(o));
-	memset(&dg, 0, sizeof(dg));
-	memset(&vsum, 0, sizeof(vsum));
-	o.verbose = verbose;
-	o.stop = stop;
-	diag_init(&d, EXIT_DATAERR);
-	if ((status = dg_setup(&dg, cfg, &d, &vsum, list_id)) != 0)
-		goto out;
-	if ((st = dg_journal(cfg)) == NULL) {
-		status = EXIT_CANTCREAT;
-		goto out;
-	}
-	status = dg_resume_open(&dg, st, &o);
-	if (stop && *stop)
-		status = dg_worse(status, EXIT_TEMPFAIL);
-	else
-		status = dg_worse(status, dg_new(&dg, st, &o));
-out:
-	diag_print(&d);
-	store_close(st);
-	dg_free(&dg);
-	validate_summary_free(&vsum);
-	diag_free(&d);
-	return status;
-}
-
-/* A dry run of a digest in the journal: how many of its messages wait. */
-static int
-dg_dry(struct store *st, const char *id)
-{
-	struct store_release sr;
-	size_t counts[DS__COUNT];
-
-	if (store_release_get(st, id, &sr) != 0 || store_counts(st, sr.id, counts) == -1) {
-		store_release_clear(&sr);
-		fprintf(stderr, "herald: journal: %s\n", store_error(st));
-		return EXIT_SOFTWARE;
-	}
-	store_release_clear(&sr);
-	printf("dry run: digest %s: %zu queued, %zu deferred, %zu sending; nothing sent\n", id,
-	    counts[DS_QUEUED], counts[DS_DEFERRED], counts[DS_SENDING]);
 	return 0;
 }
 
-int
-digest_resume(const struct config *cfg, const struct delivery_opts *o)
+/* A new digest when someone is owed a release, and its sending. */
+static void
+dg_new(struct digest *dg, struct store *st, const struct delivery_opts *o,
+    struct digest_result *res)
+{
+	struct dgtake t;
+	char *id;
+	int rc;
+
+	if (dg->nsubs == 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	if ((rc = dg_create(dg, st, &t, &id)) == -1) {
+		if (dg->d->errors)
+			res->end = DELIVERY_INVALID;
+		else
+			dg_fail(res, DELIVERY_JOURNAL, "journal: %s", store_error(st));
+		return;
+	}
+	if (rc == 1) {
+		res->nothing_new = 1;
+		return;
+	}
+	dg_load_send(dg, st, id, t.rows, o, res);
+	free(id);
+}
+
+void
+digest_run(const struct config *cfg, const char *list_id, const struct delivery_opts *o,
+    struct digest_result *r, struct diag *d)
 {
 	struct validate_summary vsum;
 	struct digest dg;
-	struct store *st;
-	struct diag d;
-	char *list = NULL;
-	int rc, status;
+	struct store *st = NULL;
+	char err[512];
+	int status;
 
-	if ((st = dg_journal(cfg)) == NULL)
-		return EXIT_CANTCREAT;
-	if ((rc = store_digest_list(st, o->release_arg, &list)) != 0) {
-		if (rc == 1)
-			fprintf(stderr, "herald: digest %s is not in the journal\n", o->release_arg);
-		else
-			fprintf(stderr, "herald: journal: %s\n", store_error(st));
-		store_close(st);
-		return rc == 1 ? EXIT_DATAERR : EXIT_SOFTWARE;
-	}
-	if (o->dry_run) {
-		status = dg_dry(st, o->release_arg);
-		store_close(st);
-		free(list);
-		return status;
-	}
+	memset(r, 0, sizeof(*r));
 	memset(&dg, 0, sizeof(dg));
 	memset(&vsum, 0, sizeof(vsum));
-	diag_init(&d, EXIT_DATAERR);
-	if ((status = dg_setup(&dg, cfg, &d, &vsum, list)) == 0)
-		status = dg_load_send(&dg, st, o->release_arg, 0, o);
-	diag_print(&d);
+	err[0] = '\0';
+	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, err, sizeof(err))) != 0) {
+		dg_fail(r, dg_setup_end(status), "%s", err);
+		goto out;
+	}
+	r->subscribers = dg.nsubs;
+	if (store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+		dg_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
+		goto out;
+	}
+	if (dg_resume_open(&dg, st, o, r) == 0) {
+		if (o->stop && *o->stop)
+			r->end = DELIVERY_INTERRUPTED;
+		else
+			dg_new(&dg, st, o, r);
+	}
+out:
 	store_close(st);
 	dg_free(&dg);
 	validate_summary_free(&vsum);
-	diag_free(&d);
+}
+
+void
+digest_result_free(struct digest_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsent; i++)
+		free(r->sent[i].id);
+	free(r->sent);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The list a digest of the journal is of; 0, or -1 with r->end set. The caller owns *list. */
+static int
+dg_list_of(const struct config *cfg, const char *id, struct store **st, char **list,
+    struct delivery_result *r)
+{
+	char err[512];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->release_id, sizeof(r->release_id), "%s", id);
+	*list = NULL;
+	if (store_open(cfg->state, st, err, sizeof(err)) == -1) {
+		r->end = DELIVERY_NO_JOURNAL;
+		snprintf(r->detail, sizeof(r->detail), "%s", err);
+		return -1;
+	}
+	if ((rc = store_digest_list(*st, id, list)) != 0) {
+		r->end = rc == 1 ? DELIVERY_REFUSED : DELIVERY_JOURNAL;
+		if (rc == 1)
+			snprintf(r->detail, sizeof(r->detail), "digest %s is not in the journal", id);
+		else
+			snprintf(r->detail, sizeof(r->detail), "journal: %s", store_error(*st));
+		return -1;
+	}
+	return 0;
+}
+
+void
+digest_pending(const struct config *cfg, const char *id, struct delivery_result *r)
+{
+	struct store_release sr;
+	struct store *st = NULL;
+	size_t counts[DS__COUNT];
+	char *list;
+
+	if (dg_list_of(cfg, id, &st, &list, r) == 0) {
+		if (store_release_get(st, id, &sr) != 0 || store_counts(st, sr.id, counts) == -1) {
+			r->end = DELIVERY_JOURNAL;
+			snprintf(r->detail, sizeof(r->detail), "journal: %s", store_error(st));
+		} else {
+			r->counted = 1;
+			r->queued = counts[DS_QUEUED];
+			r->deferred = counts[DS_DEFERRED];
+			r->sent = counts[DS_SENDING];	/* in flight, for the dry run's words */
+		}
+		store_release_clear(&sr);
+	}
 	free(list);
-	return status;
+	store_close(st);
+}
+
+void
+digest_resume(const struct config *cfg, const char *id, const struct delivery_opts *o,
+    struct delivery_result *r, struct diag *d)
+{
+	struct digest_result res;
+	struct validate_summary vsum;
+	struct digest dg;
+	struct store *st = NULL;
+	char *list = NULL, err[512];
+	int status;
+
+	if (dg_list_of(cfg, id, &st, &list, r) == -1)
+		goto out;
+	memset(&dg, 0, sizeof(dg));
+	memset(&vsum, 0, sizeof(vsum));
+	memset(&res, 0, sizeof(res));
+	err[0] = '\0';
+	if ((status = dg_setup(&dg, cfg, d, &vsum, list, err, sizeof(err))) != 0) {
+		r->end = dg_setup_end(status);
+		snprintf(r->detail, sizeof(r->detail), "%s", err);
+	} else {
+		dg_load_send(&dg, st, id, 0, o, &res);
+		*r = res.sent[0].r;
+	}
+	digest_result_free(&res);
+	dg_free(&dg);
+	validate_summary_free(&vsum);
+out:
+	free(list);
+	store_close(st);
 }

@@ -2,7 +2,7 @@
  * digest.h - `herald digest LIST`: one message to each digest subscriber
  * carrying every release sent to the list that they have not had.
  *
- * Subscribers with `delivery: digest` get no message per release (delivery.c
+ * Subscribers with `delivery: digest` get no message per release (relsrc.c
  * skips them). A digest is a release row of its own in the journal,
  * release_id "digest.LIST.YYYYMMDDTHHMMSSZ" (a release id cannot hold a
  * '.', so no release file can take it), with one delivery row per digest
@@ -34,35 +34,48 @@
 #ifndef HERALD_DIGEST_H
 #define HERALD_DIGEST_H
 
-#include <signal.h>
 #include <stddef.h>
 
 #include "config.h"
 #include "delivery.h"
 #include "store.h"
 
+/* One digest that digest_run sent or resumed. */
+struct digest_sent {
+	char *id;
+	size_t releases, rows;		/* a new one: what it carries, to how many; else 0 */
+	struct delivery_result r;
+};
+
+struct digest_result {
+	/* Why nothing more could be done, when the setup failed (DELIVERY_DONE: it did not). */
+	enum delivery_end end;
+	char detail[600];
+	struct digest_sent *sent;	/* the list's digests still being sent, then a new one */
+	size_t nsent;
+	size_t subscribers;		/* the list's digest subscribers */
+	int nothing_new;		/* 1: nobody is owed a release; nothing recorded */
+};
+
 /*
  * Sends list_id's due digest now: first the list's digests still being
  * sent (deferred rows that are due, rows left by a crash), then a new one
- * when some digest subscriber is owed a release. Prints what it did, one
- * line each ("digest LIST: nothing new since the last digest; nothing
- * sent" when nobody is owed anything; then no mail and 0). Returns an exit
- * status: 0; 65 an unknown list, a list without a digest template, or
- * invalid input; 75 deliveries wait for a retry or *stop was set; 69, 78
- * as for herald send. stop may be NULL.
+ * when some digest subscriber is owed a release. Fills *r (zeroed first;
+ * digest_result_free it); input errors go to d. stop may be NULL.
  */
-int digest_run(const struct config *cfg, const char *list_id, int verbose,
-    volatile sig_atomic_t *stop);
+void digest_run(const struct config *cfg, const char *list_id, const struct delivery_opts *o,
+    struct digest_result *r, struct diag *d);
+void digest_result_free(struct digest_result *r);
 
 /* 1 when arg (a RELEASE argument) names a digest, "digest.LIST.TIME". */
 int digest_is_id(const char *arg);
 
-/*
- * Resumes the digest o->release_arg names (delivery_run calls it for
- * `herald send ID` and the daemon's retries); with o->dry_run only says
- * how many wait. Returns an exit status, as delivery_run.
- */
-int digest_resume(const struct config *cfg, const struct delivery_opts *o);
+/* Resumes the digest id names (`herald send ID`, the daemon's retries); as delivery_run. */
+void digest_resume(const struct config *cfg, const char *id, const struct delivery_opts *o,
+    struct delivery_result *r, struct diag *d);
+
+/* How many messages of the digest id wait: counts in *r (r->counted), or r->end says why not. */
+void digest_pending(const struct config *cfg, const char *id, struct delivery_result *r);
 
 /*
  * "digest.LIST.YYYYMMDDTHHMMSSZ" for list at t (UTC), "-SEQ" appended when

@@ -7,17 +7,23 @@
 #include <stdio.h>
 #include <syslog.h>
 
-static int use_syslog;
+static enum { TO_PLAIN, TO_TAGGED, TO_SYSLOG } mode;
 static enum log_level min_level = LOG_LEVEL_INFO;
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
 static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 void
+log_tagged(void)
+{
+	mode = TO_TAGGED;
+}
+
+void
 log_syslog(void)
 {
 	openlog("herald", LOG_PID, LOG_MAIL);
-	use_syslog = 1;
+	mode = TO_SYSLOG;
 }
 
 void
@@ -37,8 +43,15 @@ log_msg(enum log_level l, const char *subsystem, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (use_syslog)
+	switch (mode) {
+	case TO_SYSLOG:
 		syslog(priorities[l], "%s: %s", subsystem, line);
-	else
+		break;
+	case TO_TAGGED:
 		fprintf(stderr, "%s %s: %s\n", names[l], subsystem, line);
+		break;
+	case TO_PLAIN:
+		fprintf(stderr, "herald: %s\n", line);
+		break;
+	}
 }

@@ -1,8 +1,11 @@
 /*
- * log.h - the daemon's log: one line per event, level first, then the
- * subsystem and ids ("info run: release=ogp-2017 sent=120"), on stderr
- * or, after log_syslog(), to syslog (LOG_MAIL). Lowercase, no trailing
- * period; never a password or a token.
+ * log.h - one line per event, level first, then the subsystem and ids
+ * ("info run: release=ogp-2017 sent=120"). Where the lines go is chosen
+ * once, by the program: on the command line (the default) each is
+ * "herald: message" on stderr, as the commands' own messages are; the
+ * daemon writes them tagged with level and subsystem on stderr
+ * (log_tagged) or to syslog (log_syslog, facility mail). Lowercase, no
+ * trailing period; never a password or a token.
  */
 #ifndef HERALD_LOG_H
 #define HERALD_LOG_H
@@ -11,6 +14,8 @@
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
+/* From now on, "LEVEL SUBSYSTEM: message" on stderr (the daemon in the foreground). */
+void log_tagged(void);
 /* From now on, to syslog as "herald" (facility mail) instead of stderr. */
 void log_syslog(void);
 /* Below this level nothing is written (default: info). */

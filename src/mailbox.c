@@ -706,15 +706,17 @@ mailbox_poll(const struct config *c, struct store *st,
 {
 	static const unsigned delays[] = { 1, 2, 4, 8, 16 };
 	struct mbx m;
-	char *password = NULL;
+	char *password = NULL, err[512];
 	size_t attempt;
 	int rc, status = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&m, 0, sizeof(m));
 	if (config_password("imap", c->imap.password_env, c->imap.password_file,
-	    &password) == -1)
+	    &password, err, sizeof(err)) == -1) {
+		fprintf(stderr, "herald: %s\n", err);
 		return EXIT_CONFIG;
+	}
 	if (store_durable(st) < 0) {
 		fprintf(stderr, "herald: journal: %s\n", store_error(st));
 		free(password);
@@ -845,8 +847,7 @@ mailbox_watch_open(const struct config *c, long long now, char *err, size_t errl
 
 	err[0] = '\0';
 	if (config_password("imap", c->imap.password_env, c->imap.password_file,
-	    &password) == -1) {
-		snprintf(err, errlen, "no password");
+	    &password, err, errlen) == -1) {
 		free(w);
 		return NULL;
 	}

@@ -158,7 +158,12 @@ outbox_send(const struct config *c, struct store *st, long long now,
 			if (c->dkim.enabled && (dk = dkim_signer_new(c, err, sizeof(err))) == NULL)
 				fprintf(stderr, "herald: outbox: %s\n", err);
 			if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
-			    &password) == -1 || (c->dkim.enabled && dk == NULL)) {
+			    &password, err, sizeof(err)) == -1) {
+				fprintf(stderr, "herald: outbox: %s\n", err);
+				stats->waiting = n;
+				break;
+			}
+			if (c->dkim.enabled && dk == NULL) {
 				stats->waiting = n;
 				break;
 			}

@@ -14,6 +14,7 @@
 #include "list.h"
 #include "log.h"
 #include "project.h"
+#include "report.h"
 #include "util.h"
 
 struct entry {
@@ -102,6 +103,40 @@ schedule_next(const struct schedule *s)
 	return next;
 }
 
+/* One list's digest, and what came of it in the log. */
+static void
+schedule_digest(const struct config *c, const char *list, int verbose,
+    volatile sig_atomic_t *stop)
+{
+	struct digest_result r;
+	struct delivery_opts o;
+	struct diag d;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	o.verbose = verbose;
+	o.stop = stop;
+	diag_init(&d, EXIT_DATAERR);
+	digest_run(c, list, &o, &r, &d);
+	report_diag_log("digest", &d);
+	for (i = 0; i < r.nsent; i++) {
+		if (r.sent[i].rows)
+			log_info("digest", "list=%s: %s carries %zu release%s to %zu of %zu digest "
+			    "subscribers", list, r.sent[i].id, r.sent[i].releases,
+			    r.sent[i].releases == 1 ? "" : "s", r.sent[i].rows, r.subscribers);
+		report_delivery_log("digest", &r.sent[i].r);
+	}
+	if (r.end != DELIVERY_DONE && r.end != DELIVERY_INTERRUPTED)
+		log_warn("digest", "list=%s: no digest sent%s%s", list, r.detail[0] ? ": " : "",
+		    r.detail);
+	else if (r.end == DELIVERY_DONE && r.subscribers == 0)
+		log_info("digest", "list=%s: no subscriber takes the digest", list);
+	else if (r.nothing_new)
+		log_info("digest", "list=%s: nothing new since the last digest", list);
+	digest_result_free(&r);
+	diag_free(&d);
+}
+
 void
 schedule_run(struct schedule *s, const struct config *c, int verbose,
     volatile sig_atomic_t *stop)
@@ -109,7 +144,6 @@ schedule_run(struct schedule *s, const struct config *c, int verbose,
 	long long now;
 	struct entry *e;
 	size_t i;
-	int rc;
 
 	for (i = 0; s && i < s->n && !*stop; i++) {
 		e = &s->e[i];
@@ -117,11 +151,7 @@ schedule_run(struct schedule *s, const struct config *c, int verbose,
 		if (e->next > now)
 			continue;
 		log_info("digest", "list=%s: due", e->list);
-		fflush(stdout);
-		rc = digest_run(c, e->list, verbose, stop);
-		fflush(stdout);
-		if (rc != 0)
-			log_warn("digest", "list=%s: digest ended with status %d", e->list, rc);
+		schedule_digest(c, e->list, verbose, stop);
 		if (cron_next(&e->cron, e->tz, now, &e->next) < 0)
 			e->next = now + 366LL * 86400;
 	}

@@ -1,0 +1,671 @@
+/*
+ * relsrc.c - a release file as a source of the sending engine; see relsrc.h.
+ */
+#include "relsrc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "diag.h"
+#include "dkim.h"
+#include "list.h"
+#include "log.h"
+#include "release.h"
+#include "render.h"
+#include "store.h"
+#include "timefmt.h"
+#include "tmplfile.h"
+#include "token.h"
+#include "validate.h"
+
+/* One list of the release, with the template its messages use. */
+struct rslist {
+	char *id, *path;
+	struct list_info info;
+	struct tmplfile tmpl;
+	int loaded;
+};
+
+/* A release being sent: read by the sending threads once the rows are in. */
+struct relsrc {
+	const struct config *cfg;
+	const struct relsrc_args *a;
+	struct diag *d;
+	struct validate_summary vsum;	/* where each list is, from the check */
+	struct release rel;		/* the journal's snapshot of it */
+	struct render_release rr;
+	int rr_ready;
+	struct partials partials;
+	struct render_env env;
+	struct rslist *lists;
+	size_t nlists;
+};
+
+/* A sending thread's own: partials are filled lazily, documents are reused. */
+struct rsworker {
+	const struct relsrc *rs;
+	struct partials partials;
+	struct render_env env;
+	struct ydoc *doc;
+};
+
+static long long
+rs_now(void)
+{
+	return (long long)time(NULL);
+}
+
+static void
+rs_fail(struct delivery_ctx *ctx, enum delivery_end end, const char *fmt, ...)
+    HERALD_PRINTF(3, 4);
+
+static void
+rs_fail(struct delivery_ctx *ctx, enum delivery_end end, const char *fmt, ...)
+{
+	va_list ap;
+
+	ctx->r->end = end;
+	va_start(ap, fmt);
+	vsnprintf(ctx->r->detail, sizeof(ctx->r->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void
+rs_lists_from(struct relsrc *rs, const char *spaced)
+{
+	char *copy = xstrdup(spaced), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		rs->lists = xrealloc(rs->lists, (rs->nlists + 1) * sizeof(*rs->lists));
+		memset(&rs->lists[rs->nlists], 0, sizeof(*rs->lists));
+		rs->lists[rs->nlists++].id = xstrdup(tok);
+	}
+	free(copy);
+}
+
+int
+relsrc_record(struct store *st, const struct release *rel, const char *path,
+    const char *data, size_t len, const char *lists, int state, long long scheduled_at,
+    long long now, long long *row)
+{
+	struct store_release put;
+
+	/* store_release_put only reads them. */
+	memset(&put, 0, sizeof(put));
+	put.release_id = rel->id;
+	put.file = (char *)path;
+	put.snapshot = (char *)data;
+	put.snapshot_len = len;
+	put.lists = (char *)lists;
+	put.scheduled_at = scheduled_at;
+	put.state = state;
+	return store_release_put(st, &put, now, row);
+}
+
+/* ---- before the journal: nothing is sent when any input is invalid ---- */
+
+static int
+rs_check(void *arg, struct delivery_ctx *ctx)
+{
+	struct relsrc *rs = arg;
+
+	validate_project(rs->cfg, ctx->d, &rs->vsum);
+	if (ctx->d->errors) {
+		ctx->r->end = DELIVERY_INVALID;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the release row ---- */
+
+static void
+rs_not_yet(struct delivery_ctx *ctx, const char *id, long long embargo)
+{
+	char iso[32];
+
+	timefmt_iso_utc(embargo, iso, sizeof(iso));
+	ctx->r->until = embargo;
+	rs_fail(ctx, DELIVERY_NOT_YET, "release %s is under embargo until %s; nothing sent "
+	    "(herald schedule %s --at %s sends it then)", id, iso, id, iso);
+}
+
+/*
+ * The release as the journal keeps it, recorded now when it is not there
+ * yet: the snapshot taken when it was first scheduled or sent is what
+ * goes out, even if the file changed. *sr is the journal's row.
+ */
+static int
+rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release *fresh,
+    const char *path, const char *data, size_t len, struct store_release *sr)
+{
+	char *lists;
+	int found, rc;
+
+	if ((found = store_release_get(ctx->st, fresh->id, sr)) == -1)
+		goto journal;
+	if (found == 0 && sr->state == RS_CANCELLED) {
+		rs_fail(ctx, DELIVERY_REFUSED, "release %s was cancelled; reschedule it to send it",
+		    fresh->id);
+		return -1;
+	}
+	if (found == 0) {
+		/* A scheduled release that goes out now is being sent: no longer due. */
+		if (sr->state == RS_SCHEDULED &&
+		    store_release_set_state(ctx->st, sr->id, RS_SENDING, rs_now()) == -1)
+			goto journal;
+		if (sr->snapshot_len != len || memcmp(sr->snapshot, data, len) != 0)
+			log_warn("send", "%s changed since it was first scheduled or sent; sending "
+			    "the journal's snapshot", path);
+		return 0;
+	}
+	if (fresh->has_embargo && rs_now() < fresh->embargo) {
+		/* Nothing is recorded: schedule must still be able to take it. */
+		rs_not_yet(ctx, fresh->id, fresh->embargo);
+		return -1;
+	}
+	if (rs->a->nlists == 0 && fresh->nlists == 0) {
+		rs_fail(ctx, DELIVERY_USAGE, "the release names no lists; give --list ID");
+		return -1;
+	}
+	lists = release_lists_joined(fresh, rs->a->lists, rs->a->nlists);
+	rc = relsrc_record(ctx->st, fresh, path, data, len, lists, RS_SENDING, 0, rs_now(),
+	    &sr->id);
+	free(lists);
+	if (rc == -1 || store_release_get(ctx->st, fresh->id, sr) != 0)
+		goto journal;
+	return 0;
+journal:
+	rs_fail(ctx, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+	return -1;
+}
+
+/* Each list's file and template, as the project check found them. */
+static int
+rs_templates(struct relsrc *rs)
+{
+	const struct validate_list *vl;
+	const char *name;
+	struct rslist *l;
+	size_t i;
+
+	partials_init(&rs->partials, rs->cfg->templates_dir);
+	for (i = 0; i < rs->nlists; i++) {
+		l = &rs->lists[i];
+		if ((vl = validate_find_list(&rs->vsum, l->id)) == NULL) {
+			diag_error(rs->d, NULL, 0, 0, "unknown list '%s': no list in %s/ has that id",
+			    l->id, rs->cfg->lists_dir);
+			return -1;
+		}
+		l->path = xstrdup(vl->file);
+		name = rs->rel.template_name ? rs->rel.template_name : vl->template_name;
+		if (name == NULL) {
+			diag_error(rs->d, l->path, 0, 0, "no template for list '%s'", l->id);
+			return -1;
+		}
+		if (tmplfile_load(rs->cfg->templates_dir, name, &rs->partials, &l->tmpl,
+		    rs->d) == -1)
+			return -1;
+		l->loaded = 1;
+	}
+	return 0;
+}
+
+static int
+rs_prepare(void *arg, struct delivery_ctx *ctx)
+{
+	struct relsrc *rs = arg;
+	struct store_release sr;
+	struct release fresh;
+	char *path, *data = NULL;
+	size_t len;
+	int rc = -1;
+
+	memset(&sr, 0, sizeof(sr));
+	memset(&fresh, 0, sizeof(fresh));
+	path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
+	if (util_read_file(path, &data, &len) == -1) {
+		diag_error(ctx->d, path, 0, 0, "cannot read: %s", strerror(errno));
+		ctx->r->end = DELIVERY_INVALID;
+		goto out;
+	}
+	if (release_load_mem(path, data, len, &fresh, ctx->d) == -1) {
+		ctx->r->end = DELIVERY_INVALID;
+		goto out;
+	}
+	snprintf(ctx->r->release_id, sizeof(ctx->r->release_id), "%s", fresh.id);
+	if (rs_journal_row(rs, ctx, &fresh, path, data, len, &sr) == -1)
+		goto out;
+	ctx->relrow = sr.id;
+	if (release_load_mem(path, sr.snapshot, sr.snapshot_len, &rs->rel, ctx->d) == -1) {
+		ctx->r->end = DELIVERY_INVALID;
+		goto out;
+	}
+	rs_lists_from(rs, sr.lists);
+	if (rs->rel.has_embargo && rs_now() < rs->rel.embargo) {
+		rs_not_yet(ctx, rs->rel.id, rs->rel.embargo);
+		goto out;
+	}
+	if (rs_templates(rs) == -1) {
+		ctx->r->end = DELIVERY_INVALID;
+		goto out;
+	}
+	rc = 0;
+out:
+	store_release_clear(&sr);
+	release_free(&fresh);
+	free(data);
+	free(path);
+	return rc;
+}
+
+/* ---- expansion ---- */
+
+struct expand {
+	struct delivery_ctx *ctx;
+	struct rslist *list;
+	struct buf fields;
+	size_t added, skipped, digest, dup;
+	int failed;
+};
+
+static int
+rs_expand_one(void *arg, const struct list_info *info, const struct subscriber *s)
+{
+	struct expand *x = arg;
+	int rc;
+
+	(void)info;
+	if (s->delivery == DELIVERY_DIGEST) {
+		x->digest++;	/* digests carry it (herald digest) */
+		return 0;
+	}
+	/* Suppressed addresses too: one statement for all of them makes them skipped. */
+	buf_reset(&x->fields);
+	render_fields_pack(s->fields, &x->fields);
+	rc = store_delivery_add(x->ctx->st, x->ctx->relrow, s->email, x->list->id,
+	    x->fields.data, x->fields.len, DS_QUEUED, NULL, rs_now());
+	if (rc == -1) {
+		x->failed = 1;
+		return 1;
+	}
+	if (rc == 1)
+		x->dup++;
+	else
+		x->added++;
+	return 0;
+}
+
+/* What every message of the release shares, once the templates and secret are loaded. */
+static void
+rs_render_env(struct relsrc *rs, const unsigned char *secret)
+{
+	rs->env.cfg = rs->cfg;
+	rs->env.partials = &rs->partials;
+	rs->env.secret = secret;
+	rs->env.now = rs_now();
+	render_release_init(&rs->rr, &rs->rel);
+	rs->rr_ready = 1;
+}
+
+/*
+ * The lists' current subscribers into the journal, in one transaction:
+ * an address on two lists once (the first list wins), suppressed ones as
+ * skipped, rows already there left as they are (a resumed send).
+ */
+static int
+rs_expand(void *arg, struct delivery_ctx *ctx)
+{
+	struct relsrc *rs = arg;
+	struct expand x;
+	size_t i;
+	int rc = 0;
+
+	rs_render_env(rs, ctx->secret);
+	memset(&x, 0, sizeof(x));
+	x.ctx = ctx;
+	if (store_begin(ctx->st) == -1)
+		goto journal;
+	for (i = 0; i < rs->nlists && rc == 0; i++) {
+		/* This pass also gives the list's name and description to the messages. */
+		x.list = &rs->lists[i];
+		list_info_free(&x.list->info);
+		if (list_load(x.list->path, &x.list->info, rs_expand_one, &x, ctx->d) == -1 ||
+		    x.failed)
+			rc = -1;
+	}
+	buf_free(&x.fields);
+	if (rc == 0 && store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &x.skipped) == -1)
+		rc = -1;
+	if (rc == -1) {
+		store_rollback(ctx->st);
+		if (ctx->d->errors) {
+			ctx->r->end = DELIVERY_INVALID;
+			return -1;
+		}
+		goto journal;
+	}
+	if (store_commit(ctx->st) == -1)
+		goto journal;
+	if (ctx->o->verbose)
+		log_info("send", "release=%s: expanded %zu new recipients, %zu suppressed, %zu "
+		    "already in the journal or on an earlier list, %zu by digest", rs->rel.id,
+		    x.added > x.skipped ? x.added - x.skipped : 0, x.skipped, x.dup, x.digest);
+	return 0;
+journal:
+	rs_fail(ctx, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+	return -1;
+}
+
+/* ---- the window: embargo and expiry, at the moment each message goes out ---- */
+
+static int
+rs_window(void *arg, long long now, long long *until)
+{
+	const struct relsrc *rs = arg;
+
+	if (rs->rel.has_embargo && now < rs->rel.embargo) {
+		*until = rs->rel.embargo;
+		return 0;
+	}
+	if (rs->rel.has_expires && now >= rs->rel.expires) {
+		*until = rs->rel.expires;
+		return -1;
+	}
+	return 1;
+}
+
+/* ---- rendering, on the sending threads ---- */
+
+static struct rslist *
+rs_list(const struct relsrc *rs, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nlists; i++)
+		if (strcmp(rs->lists[i].id, id) == 0)
+			return &rs->lists[i];
+	return NULL;
+}
+
+static void *
+rs_worker_make(void *arg)
+{
+	const struct relsrc *rs = arg;
+	struct rsworker *w = xcalloc(1, sizeof(*w));
+
+	w->rs = rs;
+	partials_copy(&w->partials, &rs->partials);
+	w->env = rs->env;
+	w->env.partials = &w->partials;
+	w->doc = ydoc_new("journal");
+	return w;
+}
+
+static void
+rs_worker_free(void *state)
+{
+	struct rsworker *w = state;
+
+	if (w == NULL)
+		return;
+	ydoc_free(w->doc);
+	partials_free(&w->partials);
+	free(w);
+}
+
+/* The message for one row and its Message-ID; rs is only read. */
+static int
+rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
+    char **message_id, struct diag *d)
+{
+	struct rsworker *w = state;
+	struct rslist *l = rs_list(w->rs, row->list);
+	struct subscriber s;
+	struct buf out = BUF_INIT;
+	const struct ynode *name;
+
+	if (l == NULL) {
+		diag_error(d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
+		    row->id, row->list);
+		return -1;
+	}
+	ydoc_clear(w->doc);
+	memset(&s, 0, sizeof(s));
+	s.email = row->address;
+	s.doc = w->doc;
+	s.fields = render_fields_unpack(w->doc, row->fields, row->fields_len);
+	if ((name = ynode_get(s.fields, "name")) != NULL)
+		s.name = name->str;
+	if (render_message(&w->env, &w->rs->rr, &l->info, &s, &l->tmpl,
+	    (unsigned long long)row->id, &out, message_id, d) == -1) {
+		buf_free(&out);
+		return -1;
+	}
+	*len = out.len;
+	*msg = buf_detach(&out);
+	return 0;
+}
+
+/* ---- the whole ---- */
+
+static void
+rs_init(struct relsrc *rs, const struct config *cfg, const struct relsrc_args *a,
+    struct diag *d)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->cfg = cfg;
+	rs->a = a;
+	rs->d = d;
+}
+
+static void
+rs_free(struct relsrc *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nlists; i++) {
+		free(rs->lists[i].id);
+		free(rs->lists[i].path);
+		list_info_free(&rs->lists[i].info);
+		tmplfile_free(&rs->lists[i].tmpl);
+	}
+	free(rs->lists);
+	if (rs->rr_ready)
+		render_release_free(&rs->rr);
+	partials_free(&rs->partials);
+	release_free(&rs->rel);
+	validate_summary_free(&rs->vsum);
+}
+
+void
+relsrc_send(const struct config *cfg, const struct relsrc_args *a,
+    const struct delivery_opts *o, struct delivery_result *r, struct diag *d)
+{
+	struct delivery_source src;
+	struct relsrc rs;
+
+	rs_init(&rs, cfg, a, d);
+	memset(&src, 0, sizeof(src));
+	src.check = rs_check;
+	src.prepare = rs_prepare;
+	src.expand = rs_expand;
+	src.window = rs_window;
+	src.make = rs_worker_make;
+	src.free = rs_worker_free;
+	src.render = rs_render;
+	src.arg = &rs;
+	delivery_run(cfg, &src, o, r, d);
+	rs_free(&rs);
+}
+
+/* ---- dry run: everything but the journal and the relay ---- */
+
+struct dry {
+	struct relsrc *rs;
+	struct store *st;		/* NULL: no journal yet */
+	struct rslist *list;
+	struct relsrc_dry *out;
+	struct buf msg;
+	uint64_t *seen;			/* open addressing; 0 is empty */
+	size_t nseen, cap;
+	int failed;
+};
+
+/* 1 when the address was already seen (on this or an earlier list). */
+static int
+dry_seen(struct dry *x, const char *email)
+{
+	uint64_t h = addr_hash(email, strlen(email));
+	size_t i, cap;
+	uint64_t *old;
+
+	if (2 * (x->nseen + 1) > x->cap) {
+		old = x->seen;
+		cap = x->cap;
+		x->cap = cap ? 2 * cap : 1024;
+		x->seen = xcalloc(x->cap, sizeof(*x->seen));
+		x->nseen = 0;
+		for (i = 0; i < cap; i++) {
+			size_t j;
+			if (old[i] == 0)
+				continue;
+			for (j = old[i] & (x->cap - 1); x->seen[j]; j = (j + 1) & (x->cap - 1))
+				;
+			x->seen[j] = old[i];
+			x->nseen++;
+		}
+		free(old);
+	}
+	for (i = h & (x->cap - 1); x->seen[i]; i = (i + 1) & (x->cap - 1))
+		if (x->seen[i] == h)
+			return 1;
+	x->seen[i] = h;
+	x->nseen++;
+	return 0;
+}
+
+static int
+dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
+{
+	struct dry *x = arg;
+	struct relsrc *rs = x->rs;
+
+	if (s->delivery == DELIVERY_DIGEST) {
+		x->out->digest++;
+		return 0;
+	}
+	if (dry_seen(x, s->email)) {
+		x->out->dup++;
+		return 0;
+	}
+	if (x->st && store_is_suppressed(x->st, s->email, x->list->id) == 1) {
+		x->out->suppressed++;
+		return 0;
+	}
+	buf_reset(&x->msg);
+	if (render_message(&rs->env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
+	    rs->d) == -1) {
+		x->failed = 1;
+		return 1;
+	}
+	x->out->bytes += x->msg.len;
+	x->out->would++;
+	return 0;
+}
+
+/* The release file, its lists and templates, the secret and the DKIM key, as send reads them. */
+static int
+dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
+{
+	struct dkim_signer *dk;
+	char err[512], *path;
+
+	path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
+	if (release_load(path, &rs->rel, rs->d) == -1) {
+		free(path);
+		ctx->r->end = DELIVERY_INVALID;
+		return -1;
+	}
+	free(path);
+	snprintf(ctx->r->release_id, sizeof(ctx->r->release_id), "%s", rs->rel.id);
+	if (rs->a->nlists == 0 && rs->rel.nlists == 0) {
+		rs_fail(ctx, DELIVERY_USAGE, "the release names no lists; give --list ID");
+		return -1;
+	}
+	path = release_lists_joined(&rs->rel, rs->a->lists, rs->a->nlists);
+	rs_lists_from(rs, path);
+	free(path);
+	if (rs_templates(rs) == -1) {
+		ctx->r->end = DELIVERY_INVALID;
+		return -1;
+	}
+	if (token_secret_load(rs->cfg->secret, secret, err, sizeof(err)) == -1) {
+		rs_fail(ctx, DELIVERY_CONFIG, "%s", err);
+		return -1;
+	}
+	/* A key that send would refuse fails the dry run too. */
+	if (rs->cfg->dkim.enabled) {
+		if ((dk = dkim_signer_new(rs->cfg, err, sizeof(err))) == NULL) {
+			rs_fail(ctx, DELIVERY_CONFIG, "%s", err);
+			return -1;
+		}
+		dkim_signer_free(dk);
+	}
+	return 0;
+}
+
+void
+relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
+    struct relsrc_dry *out, struct delivery_result *r, struct diag *d)
+{
+	struct delivery_ctx ctx;
+	unsigned char secret[TOKEN_SECRET_LEN];
+	struct list_info info;
+	struct relsrc rs;
+	struct dry x;
+	char err[256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	memset(r, 0, sizeof(*r));
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&x, 0, sizeof(x));
+	ctx.cfg = cfg;
+	ctx.r = r;
+	ctx.d = d;
+	rs_init(&rs, cfg, a, d);
+	x.rs = &rs;
+	x.out = out;
+	if (rs_check(&rs, &ctx) == -1 || dry_inputs(&rs, &ctx, secret) == -1)
+		goto out;
+	/* Suppressions count when there is a journal; a dry run never creates one. */
+	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &x.st, err,
+	    sizeof(err)) == -1) {
+		rs_fail(&ctx, DELIVERY_NO_JOURNAL, "%s", err);
+		goto out;
+	}
+	rs_render_env(&rs, secret);
+	for (i = 0; i < rs.nlists && !x.failed; i++) {
+		x.list = &rs.lists[i];
+		if (list_load(x.list->path, &info, dry_one, &x, d) == -1)
+			x.failed = 1;
+		list_info_free(&info);
+	}
+	if (x.failed)
+		r->end = DELIVERY_INVALID;
+	snprintf(out->release_id, sizeof(out->release_id), "%s", rs.rel.id);
+out:
+	buf_free(&x.msg);
+	free(x.seen);
+	store_close(x.st);
+	memset(secret, 0, sizeof(secret));
+	rs_free(&rs);
+}
