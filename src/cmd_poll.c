@@ -31,6 +31,25 @@ poll_summary(const struct mailbox_stats *s, const struct outbox_stats *o)
 		    " for the relay\n", o->sent, o->deferred, o->failed, o->waiting);
 }
 
+/* The exit status of a pass over the mailbox. */
+static int
+poll_status(enum mailbox_end end)
+{
+	switch (end) {
+	case MAILBOX_DONE:
+		return 0;
+	case MAILBOX_REFUSED:
+		return EXIT_CONFIG;
+	case MAILBOX_UNREACHABLE:
+		return EXIT_UNAVAILABLE;
+	case MAILBOX_JOURNAL:
+		return EXIT_CANTCREAT;
+	case MAILBOX_INTERRUPTED:
+		return EXIT_TEMPFAIL;
+	}
+	return EXIT_SOFTWARE;
+}
+
 int
 cmd_poll(const struct global_opts *g, int argc, char **argv)
 {
@@ -78,7 +97,10 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		status = lock == -1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
 		goto out;
 	}
-	status = mailbox_poll(&cfg, st, secret, g->verbose, NULL, &ms);
+	status = poll_status(mailbox_poll(&cfg, st, secret, g->verbose, NULL, &ms, err,
+	    sizeof(err)));
+	if (err[0])
+		fprintf(stderr, "herald: %s\n", err);
 	memset(&os, 0, sizeof(os));
 	/* What earlier polls queued goes out even when this one failed. */
 	if (outbox_send(&cfg, st, (long long)time(NULL), &os) < 0 && status == 0)

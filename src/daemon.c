@@ -146,15 +146,15 @@ dmn_lock(struct dmn *d)
 	int rc = 0;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "herald: cannot create %s: %s\n", dir, strerror(errno));
+		log_error("run", "cannot create %s: %s", dir, strerror(errno));
 		rc = -1;
 	} else if ((d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "herald: cannot open %s: %s\n", path, strerror(errno));
+		log_error("run", "cannot open %s: %s", path, strerror(errno));
 		rc = -1;
 	} else if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		if ((n = pread(d->lock_fd, pid, sizeof(pid) - 1, 0)) > 0)
 			pid[strcspn(pid, "\n")] = '\0';
-		fprintf(stderr, "herald: another herald run (pid %s) already uses %s; exiting\n",
+		log_error("run", "another herald run (pid %s) already uses %s; exiting",
 		    pid[0] ? pid : "unknown", dir);
 		rc = 1;
 	} else {
@@ -209,7 +209,7 @@ dmn_reload(struct dmn *d)
 	reload_flag = 0;
 	diag_init(&dg, EXIT_DATAERR);
 	if (config_load(config_path(d->o->config_path), &fresh, &dg) == -1) {
-		diag_print(&dg);
+		report_diag_log("run", &dg);
 		log_error("run", "SIGHUP: the configuration is broken; keeping the one in use");
 		config_free(&fresh);
 	} else if (strcmp(fresh.state, d->cfg.state) != 0) {
@@ -372,7 +372,9 @@ dmn_mailbox(struct dmn *d, long long now)
 {
 	struct mailbox_stats ms;
 	struct outbox_stats os;
-	int rc, lock;
+	enum mailbox_end end;
+	char err[600];
+	int lock;
 
 	if (!d->cfg.imap.enabled || now < d->next_poll)
 		return;
@@ -381,13 +383,14 @@ dmn_mailbox(struct dmn *d, long long now)
 		d->next_poll = now + (long long)d->cfg.imap.poll;
 		return;
 	}
-	rc = mailbox_poll(&d->cfg, d->st, d->secret, d->o->verbose, &stop_flag, &ms);
-	if (rc == 0 && (ms.read || ms.moved))
+	end = mailbox_poll(&d->cfg, d->st, d->secret, d->o->verbose, &stop_flag, &ms, err,
+	    sizeof(err));
+	if (end == MAILBOX_DONE && (ms.read || ms.moved))
 		log_info("mailbox", "read=%zu hard=%zu soft=%zu unsubscribed=%zu confirm=%zu"
 		    " autoreplies=%zu human=%zu moved=%zu", ms.read, ms.hard, ms.soft,
 		    ms.unsubscribed, ms.confirm_asked, ms.autoreplies, ms.human, ms.moved);
-	else if (rc != 0)
-		log_warn("mailbox", "not read (status %d); trying again in %llu s", rc,
+	else if (end != MAILBOX_DONE)
+		log_warn("mailbox", "not read (%s); trying again in %llu s", err,
 		    d->cfg.imap.poll);
 	if (outbox_send(&d->cfg, d->st, (long long)time(NULL), &os) == 0 &&
 	    (os.sent || os.failed))
@@ -455,7 +458,7 @@ dmn_start(struct dmn *d)
 
 	diag_init(&dg, EXIT_DATAERR);
 	if (config_load(config_path(d->o->config_path), &d->cfg, &dg) == -1) {
-		diag_print(&dg);
+		report_diag_log("run", &dg);
 		diag_free(&dg);
 		return EXIT_CONFIG;
 	}
@@ -463,13 +466,13 @@ dmn_start(struct dmn *d)
 	if ((rc = dmn_lock(d)) != 0)
 		return rc == 1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
 	if (token_secret_load(d->cfg.secret, d->secret, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
+		log_error("run", "%s", err);
 		return EXIT_CONFIG;
 	}
 	if (journal_open(&d->cfg, 0, &d->st) != 0)
 		return EXIT_CANTCREAT;
 	if (dmn_signals() < 0) {
-		fprintf(stderr, "herald: cannot set up signals: %s\n", strerror(errno));
+		log_error("run", "cannot set up signals: %s", strerror(errno));
 		return EXIT_SOFTWARE;
 	}
 	dmn_digests_load(d);

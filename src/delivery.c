@@ -267,13 +267,13 @@ dv_outcome(struct dvrun *dv, struct slot *sl, long long now)
 	} else if (r->result == SMTP_PERMFAIL) {
 		o.state = DS_FAILED;
 		dv->pr.failed++;
-		if (smtp_is_hard_bounce(r)) {
+		if (r->hard_bounce) {
 			dv_reply_text(r, text, sizeof(text));
-			rc = store_suppress(dv->st, sl->row.address, NULL, "hard-bounce", text, now);
+			rc = store_suppress_hard_bounce(dv->st, sl->row.address, text, now);
 		}
 	} else {
 		dv_deferred(dv, sl, &o, now);
-		if (smtp_is_slow_down(r))
+		if (r->slow_down)
 			ratelimit_slow_down(dv->rl, r->code == 421 ? NULL : sl->domain, dv_ms());
 	}
 	if (rc == 0)

@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "lookup.h"
 #include "store.h"
 #include "util.h"
 
@@ -237,17 +238,12 @@ http_page(struct MHD_Connection *c, const char *list, int done)
 static int
 http_lookup(struct http *h, const char *tok, size_t len, struct store_delivery *d)
 {
-	unsigned long long id;
 	int rc;
 
-	memset(d, 0, sizeof(*d));
-	if (token_parse(tok, len, &id) < 0 || id > LLONG_MAX)
-		return 1;
-	if ((rc = store_delivery_get(h->st, (long long)id, d)) != 0)
+	if ((rc = lookup_delivery(h->st, h->secret, "u", tok, len, d)) != 0)
 		return rc;
 	/* No list would mean every list: more than the message offered. */
-	if (!token_verify(h->secret, "u", id, d->address, tok, len) || d->list == NULL ||
-	    d->list[0] == '\0') {
+	if (d->list == NULL || d->list[0] == '\0') {
 		store_delivery_clear(d);
 		return 1;
 	}

@@ -27,6 +27,8 @@
 #include "classify.h"
 #include "diag.h"
 #include "imap.h"
+#include "log.h"
+#include "lookup.h"
 #include "render.h"
 #include "robot.h"
 #include "util.h"
@@ -126,69 +128,26 @@ mbx_notice(struct mbx *m, const char *address, const char *list, const char *in_
 	    (rm.in_reply_to = NULL, robot_unsubscribed(m->c, &rm, list, &b)) == 0)
 		rc = mbx_queue(m, "notice", address, &b);
 	else
-		fprintf(stderr, "herald: poll: cannot build the notice to %s\n", address);
+		log_error("poll", "poll: cannot build the notice to %s", address);
 out:
 	buf_free(&b);
 	free(id);
 	return rc;
 }
 
-/* ---- tokens ---- */
-
-/* The delivery a token names, verified: 0, or 1 when it is not one of ours. */
-static int
-token_row(struct store *st, const unsigned char *secret, const char *purpose,
-    const char *token, size_t len, struct store_delivery *d)
-{
-	unsigned long long id;
-	int rc;
-
-	memset(d, 0, sizeof(*d));
-	if (token_parse(token, len, &id) < 0 || id > (unsigned long long)INT64_MAX)
-		return 1;
-	if ((rc = store_delivery_get(st, (long long)id, d)) != 0)
-		return rc;
-	if (!token_verify(secret, purpose, id, d->address, token, len)) {
-		store_delivery_clear(d);
-		return 1;
-	}
-	return 0;
-}
-
-/* The confirmation a token names, verified: 0 (*address is the caller's), or 1. */
-static int
-token_confirm(struct store *st, const unsigned char *secret, const char *token, size_t len,
-    long long *cid, char **address)
-{
-	unsigned long long id;
-	int rc, done;
-
-	*address = NULL;
-	if (token_parse(token, len, &id) < 0 || id > (unsigned long long)INT64_MAX)
-		return 1;
-	if ((rc = store_confirm_get(st, (long long)id, address, &done)) != 0)
-		return rc;
-	if (!token_verify(secret, "c", id, *address, token, len)) {
-		free(*address);
-		*address = NULL;
-		return 1;
-	}
-	*cid = (long long)id;
-	return 0;
-}
 
 static int
 mbx_token_row(struct mbx *m, const char *purpose, const char *token, size_t len,
     struct store_delivery *d)
 {
-	return token_row(m->st, m->secret, purpose, token, len, d);
+	return lookup_delivery(m->st, m->secret, purpose, token, len, d);
 }
 
 static int
 mbx_token_confirm(struct mbx *m, const char *token, size_t len, long long *cid,
     char **address)
 {
-	return token_confirm(m->st, m->secret, token, len, cid, address);
+	return lookup_confirm(m->st, m->secret, token, len, cid, address);
 }
 
 /* The token of one of our Message-IDs: "release.TOKEN@domain" -> TOKEN. */
@@ -240,7 +199,7 @@ mbx_bounce_address(struct mbx *m, const struct store_delivery *d, const struct c
 	if (f->hard) {
 		m->stats->hard++;
 		snprintf(text, sizeof(text), "hard bounce%s%s", f->status[0] ? " " : "", f->status);
-		if (store_suppress(m->st, d->address, NULL, "hard-bounce", source, m->now) < 0 ||
+		if (store_suppress_hard_bounce(m->st, d->address, source, m->now) < 0 ||
 		    (d->state == DS_SENT && store_delivery_bounced(m->st, d->id, text, m->now) < 0))
 			return -1;
 		buf_addf(action, "%s%s: suppressed for every list", text, "");
@@ -355,7 +314,7 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 	    (rm.in_reply_to = NULL, robot_confirm(m->c, &rm, confirm_addr, &b)) == 0)
 		rc = mbx_queue(m, "confirmation", address, &b);
 	else
-		fprintf(stderr, "herald: poll: cannot build the confirmation to %s\n", address);
+		log_error("poll", "poll: cannot build the confirmation to %s", address);
 	m->stats->confirm_asked++;
 	buf_addf(action, "request from %s without a token: confirmation %lld asked", address,
 	    cid);
@@ -438,7 +397,7 @@ mbx_act(struct mbx *m, const struct item *it)
 	if (kind == CLS_HUMAN) {
 		m->stats->human++;
 		if (m->verbose)
-			fprintf(stderr, "herald: poll: uid %llu: human mail, left alone\n", it->uid);
+			log_info("poll", "poll: uid %llu: human mail, left alone", it->uid);
 		return 0;
 	}
 	/*
@@ -451,8 +410,8 @@ mbx_act(struct mbx *m, const struct item *it)
 			return -1;
 		m->stats->unmatched++;
 		if (m->verbose)
-			fprintf(stderr, "herald: poll: uid %llu: a bounce no token of ours names:"
-			    " left alone\n", it->uid);
+			log_info("poll", "poll: uid %llu: a bounce no token of ours names: left alone",
+			    it->uid);
 		return 0;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -484,7 +443,7 @@ mbx_act(struct mbx *m, const struct item *it)
 		rc = store_inbound_action(m->st, &rec);
 	}
 	if (rc >= 0 && m->verbose)
-		fprintf(stderr, "herald: poll: uid %llu: %s: %s\n", it->uid, rec.kind, rec.action);
+		log_info("poll", "poll: uid %llu: %s: %s", it->uid, rec.kind, rec.action);
 	store_delivery_clear(&d);
 	buf_free(&action);
 	return rc < 0 ? -1 : 0;
@@ -590,8 +549,8 @@ mbx_move_pending(struct mbx *m)
 		 * acted on is recorded and waits to be moved; reading goes on.
 		 */
 		if (rc == IMAP_NO) {
-			fprintf(stderr, "herald: imap: %s; %zu messages stay in %s until a later"
-			    " poll moves them\n", imap_error(m->im), j - i, m->c->imap.mailbox);
+			log_warn("imap", "imap: %s; %zu messages stay in %s until a later poll moves "
+			    "them", imap_error(m->im), j - i, m->c->imap.mailbox);
 			rc = IMAP_OK;
 		}
 	}
@@ -623,8 +582,8 @@ mbx_fetch_each(struct mbx *m, const unsigned long long *uids, size_t n)
 	for (i = 0; i < n; i++) {
 		rc = imap_fetch(m->im, uids + i, 1, FETCH_MAX_BYTES, mbx_on_message, m);
 		if (rc == IMAP_NO)
-			fprintf(stderr, "herald: imap: uid %llu cannot be read (%s): left alone\n",
-			    uids[i], imap_error(m->im));
+			log_warn("imap", "imap: uid %llu cannot be read (%s): left alone", uids[i],
+			    imap_error(m->im));
 		else if (rc != IMAP_OK)
 			return rc;
 	}
@@ -642,8 +601,8 @@ mbx_progress(struct mbx *m, unsigned long long *last)
 		return mbx_journal_fail(m);
 	if (rc == 1 || uidv != m->uidvalidity) {
 		if (rc == 0)
-			fprintf(stderr, "herald: imap: %s: UIDVALIDITY changed (%llu, was %llu):"
-			    " reading every message again\n", m->key, m->uidvalidity, uidv);
+			log_warn("imap", "imap: %s: UIDVALIDITY changed (%llu, was %llu): reading "
+			    "every message again", m->key, m->uidvalidity, uidv);
 		*last = 0;
 		if (store_mailbox_set(m->st, m->key, m->uidvalidity, 0, (long long)time(NULL)) < 0)
 			return mbx_journal_fail(m);
@@ -699,28 +658,28 @@ mbx_session_end(struct mbx *m)
 	}
 }
 
-int
+enum mailbox_end
 mailbox_poll(const struct config *c, struct store *st,
     const unsigned char secret[TOKEN_SECRET_LEN], int verbose, volatile sig_atomic_t *stop,
-    struct mailbox_stats *stats)
+    struct mailbox_stats *stats, char *err, size_t errlen)
 {
 	static const unsigned delays[] = { 1, 2, 4, 8, 16 };
+	enum mailbox_end end = MAILBOX_DONE;
 	struct mbx m;
-	char *password = NULL, err[512];
+	char *password = NULL;
 	size_t attempt;
-	int rc, status = 0;
+	int rc;
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&m, 0, sizeof(m));
+	err[0] = '\0';
 	if (config_password("imap", c->imap.password_env, c->imap.password_file,
-	    &password, err, sizeof(err)) == -1) {
-		fprintf(stderr, "herald: %s\n", err);
-		return EXIT_CONFIG;
-	}
+	    &password, err, errlen) == -1)
+		return MAILBOX_REFUSED;
 	if (store_durable(st) < 0) {
-		fprintf(stderr, "herald: journal: %s\n", store_error(st));
+		snprintf(err, errlen, "journal: %s", store_error(st));
 		free(password);
-		return EXIT_CANTCREAT;
+		return MAILBOX_JOURNAL;
 	}
 	m.c = c;
 	m.st = st;
@@ -742,18 +701,18 @@ mailbox_poll(const struct config *c, struct store *st,
 		if (rc == IMAP_OK)
 			break;
 		if (rc == MBX_JOURNAL || rc == IMAP_REFUSED || attempt == ARRAY_LEN(delays)) {
-			fprintf(stderr, "herald: %s%s%s\n", rc == MBX_JOURNAL ? "" : "imap: ", m.err,
+			snprintf(err, errlen, "%s%s%s", rc == MBX_JOURNAL ? "" : "imap: ", m.err,
 			    rc != IMAP_REFUSED && rc != MBX_JOURNAL ? "; giving up" : "");
-			status = rc == MBX_JOURNAL ? EXIT_CANTCREAT : rc == IMAP_REFUSED ?
-			    EXIT_CONFIG : EXIT_UNAVAILABLE;
+			end = rc == MBX_JOURNAL ? MAILBOX_JOURNAL : rc == IMAP_REFUSED ?
+			    MAILBOX_REFUSED : MAILBOX_UNREACHABLE;
 			break;
 		}
 		if (stop && *stop) {
-			fprintf(stderr, "herald: imap: %s; stopping\n", m.err);
-			status = EXIT_TEMPFAIL;
+			snprintf(err, errlen, "imap: %s; stopping", m.err);
+			end = MAILBOX_INTERRUPTED;
 			break;
 		}
-		fprintf(stderr, "herald: imap: %s; trying again in %u s\n", m.err, delays[attempt]);
+		log_warn("imap", "imap: %s; trying again in %u s", m.err, delays[attempt]);
 		stats->reconnects++;
 		sleep(delays[attempt]);	/* a signal cuts it short */
 	}
@@ -763,7 +722,7 @@ mailbox_poll(const struct config *c, struct store *st,
 		memset(password, 0, strlen(password));
 		free(password);
 	}
-	return status;
+	return end;
 }
 
 /* ---- for herald classify: what a request's token names, acting on nothing ---- */
@@ -776,7 +735,7 @@ target_of(struct store *st, const unsigned char *secret, const char *purpose,
 	long long cid;
 	int rc;
 
-	if ((rc = token_row(st, secret, purpose, tok, len, &d)) == 0) {
+	if ((rc = lookup_delivery(st, secret, purpose, tok, len, &d)) == 0) {
 		*address = d.address;
 		*list = d.list;
 		d.address = d.list = NULL;
@@ -785,7 +744,7 @@ target_of(struct store *st, const unsigned char *secret, const char *purpose,
 	}
 	if (rc < 0)
 		return -1;
-	return token_confirm(st, secret, tok, len, &cid, address);
+	return lookup_confirm(st, secret, tok, len, &cid, address);
 }
 
 int
@@ -816,7 +775,7 @@ mailbox_lock(const struct config *c)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
-		fprintf(stderr, "herald: cannot open %s: %s\n", path, strerror(errno));
+		log_error("mailbox", "cannot open %s: %s", path, strerror(errno));
 		free(path);
 		return -2;
 	}

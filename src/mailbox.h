@@ -33,23 +33,30 @@ struct mailbox_stats {
 	size_t reconnects;
 };
 
+/* How a pass over the mailbox ended. */
+enum mailbox_end {
+	MAILBOX_DONE,		/* every new message read and acted on */
+	MAILBOX_REFUSED,	/* certificate not trusted, login refused, no password, no mailbox */
+	MAILBOX_UNREACHABLE,	/* the server stayed unreachable through every retry */
+	MAILBOX_JOURNAL,	/* the journal could not be written */
+	MAILBOX_INTERRUPTED,	/* *stop was set while waiting to try again */
+};
+
 /*
  * One pass over the configured mailbox (c->imap must be enabled). A lost
- * connection is retried with backoff (1, 2, 4, 8, 16 s). Returns 0, or an
- * exit status after printing why: EXIT_CONFIG when the server was refused
- * (certificate not trusted, login refused, no password), EXIT_UNAVAILABLE
- * when it stayed unreachable, EXIT_CANTCREAT on a journal error, EXIT_TEMPFAIL
- * when *stop (may be NULL) was set while waiting to try again.
+ * connection is retried with backoff (1, 2, 4, 8, 16 s), each retry
+ * logged. Returns how it ended, with why in err (errlen bytes) when it
+ * did not end DONE; what it did is in *stats either way.
  */
-int mailbox_poll(const struct config *c, struct store *st,
+enum mailbox_end mailbox_poll(const struct config *c, struct store *st,
     const unsigned char secret[TOKEN_SECRET_LEN], int verbose, volatile sig_atomic_t *stop,
-    struct mailbox_stats *stats);
+    struct mailbox_stats *stats, char *err, size_t errlen);
 
 /*
  * One reader of the mailbox and sender of the outbox at a time per state
  * folder (STATE_DIR/poll.lock): two would send the same notices. Returns
  * the locked fd (close it to unlock), -1 when another process holds it,
- * -2 on an error (printed).
+ * -2 on an error (logged).
  */
 int mailbox_lock(const struct config *c);
 

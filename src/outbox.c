@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dkim.h"
+#include "log.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -75,7 +76,7 @@ outbox_outcome(const struct config *c, struct store *st, const struct store_outm
 	}
 	if (r->result == SMTP_PERMFAIL || now - m->created >= (long long)c->smtp.give_up_after) {
 		stats->failed++;
-		fprintf(stderr, "herald: outbox: %s to %s failed: %s\n", m->kind, m->rcpt, text);
+		log_warn("outbox", "outbox: %s to %s failed: %s", m->kind, m->rcpt, text);
 		return store_outbox_done(st, m->id, "failed", 0, text, now);
 	}
 	step = (size_t)m->attempts < c->smtp.nretry ? (size_t)m->attempts : c->smtp.nretry - 1;
@@ -99,11 +100,11 @@ outbox_batch(const struct config *c, struct store *st, struct smtp *s, struct dk
 	for (i = 0; i < n; i++) {
 		outbox_one(s, dk, &m[i], &r);
 		if ((rc = outbox_outcome(c, st, &m[i], &r, now, stats)) < 0) {
-			fprintf(stderr, "herald: journal: %s\n", store_error(st));
+			log_error("outbox", "journal: %s", store_error(st));
 			return -1;
 		}
 		if (rc == 1) {
-			fprintf(stderr, "herald: outbox: relay unavailable: %s\n", r.text);
+			log_warn("outbox", "outbox: relay unavailable: %s", r.text);
 			stats->waiting += n - i - 1;
 			return 1;
 		}
@@ -147,7 +148,7 @@ outbox_send(const struct config *c, struct store *st, long long now,
 	/* Batch after batch, each message once a run (a 4xx may leave it due). */
 	while (rc == 0) {
 		if (store_outbox_due(st, now, last, OUTBOX_BATCH, &m, &n) < 0) {
-			fprintf(stderr, "herald: journal: %s\n", store_error(st));
+			log_error("outbox", "journal: %s", store_error(st));
 			rc = -1;
 			break;
 		}
@@ -156,10 +157,10 @@ outbox_send(const struct config *c, struct store *st, long long now,
 		if (s == NULL) {
 			/* Nothing goes out unsigned: a key that cannot be used leaves it queued. */
 			if (c->dkim.enabled && (dk = dkim_signer_new(c, err, sizeof(err))) == NULL)
-				fprintf(stderr, "herald: outbox: %s\n", err);
+				log_error("outbox", "outbox: %s", err);
 			if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
 			    &password, err, sizeof(err)) == -1) {
-				fprintf(stderr, "herald: outbox: %s\n", err);
+				log_error("outbox", "outbox: %s", err);
 				stats->waiting = n;
 				break;
 			}

@@ -17,7 +17,7 @@ struct outbox_stats {
 	size_t sent, deferred, failed, waiting;	/* waiting: the relay was unreachable */
 };
 
-/* Sends what is due at now. 0, or -1 on a journal error (printed). */
+/* Sends what is due at now. 0, or -1 on a journal error (logged). */
 int outbox_send(const struct config *c, struct store *st, long long now,
     struct outbox_stats *stats);
 

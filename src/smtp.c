@@ -211,8 +211,8 @@ set_text(struct smtp_reply *r, const char *s)
 	text_append(r->text, sizeof(r->text), s, strlen(s));
 }
 
-void
-smtp_classify(int curl_code, long response_code, const char *last_reply,
+static void
+classify_reply(int curl_code, long response_code, const char *last_reply,
     struct smtp_reply *r)
 {
 	char enh[sizeof(r->enhanced)], text[sizeof(r->text)];
@@ -259,6 +259,22 @@ smtp_classify(int curl_code, long response_code, const char *last_reply,
 		set_text(r, "no reply to the end of the message");
 	else
 		set_text(r, curl_easy_strerror((CURLcode)curl_code));
+}
+
+/* What the reply means for the address and for the pace, decided once, here. */
+static void
+reply_verdicts(struct smtp_reply *r)
+{
+	r->hard_bounce = smtp_is_hard_bounce(r);
+	r->slow_down = smtp_is_slow_down(r);
+}
+
+void
+smtp_classify(int curl_code, long response_code, const char *last_reply,
+    struct smtp_reply *r)
+{
+	classify_reply(curl_code, response_code, last_reply, r);
+	reply_verdicts(r);
 }
 
 /* A refused greeting refuses the session, not this message: nothing was sent. */
@@ -587,8 +603,10 @@ conn_outcome(struct conn *c, CURLcode code, struct smtp_reply *r)
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &response);
 	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &connects);
 	smtp_classify((int)code, response, buf_str(&c->last), r);
-	if (code == CURLE_WEIRD_SERVER_REPLY && c->nreplies == 1 && connects > 0)
+	if (code == CURLE_WEIRD_SERVER_REPLY && c->nreplies == 1 && connects > 0) {
 		greeting_refused(r);
+		reply_verdicts(r);
+	}
 	if (r->code == 0 && r->result != SMTP_OK && c->err[0])
 		set_text(r, c->err);
 	if (r->result != SMTP_OK && r->cause != SMTP_CAUSE_REPLY)

@@ -32,6 +32,9 @@ struct smtp_reply {
 	char enhanced[16];	/* "4.2.2", or "" */
 	char text[512];		/* the reply's text without code and enhanced code,
 				   or a description of what went wrong */
+	/* The verdicts, decided here once (smtp_is_hard_bounce, smtp_is_slow_down). */
+	int hard_bounce;	/* the address itself is bad: never mail it again */
+	int slow_down;		/* the relay (421) or the domain (4.7.x) asks for less */
 };
 
 struct smtp_opts {

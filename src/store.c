@@ -1313,6 +1313,13 @@ store_suppress(struct store *st, const char *address, const char *list,
 }
 
 int
+store_suppress_hard_bounce(struct store *st, const char *address, const char *source,
+    long long now)
+{
+	return store_suppress(st, address, NULL, "hard-bounce", source, now);
+}
+
+int
 store_unsuppress(struct store *st, const char *address, const char *list)
 {
 	sqlite3_stmt *s = store_stmt(st, S_UNSUPPRESS);

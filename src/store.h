@@ -170,6 +170,13 @@ void store_replies_free(struct store_reply *r, size_t n);
 /* list NULL: every list. reason: "unsubscribed", "hard-bounce", "manual"...; source: free text. */
 int store_suppress(struct store *st, const char *address, const char *list,
     const char *reason, const char *source, long long now);
+/*
+ * A hard bounce (the address itself is bad, by the relay's reply or by a
+ * bounce message): the address is suppressed for every list. The one
+ * place that rule is written; source says which reply or message.
+ */
+int store_suppress_hard_bounce(struct store *st, const char *address, const char *source,
+    long long now);
 /* Returns 0 removed, 1 there was none. */
 int store_unsuppress(struct store *st, const char *address, const char *list);
 /* 1 when address is suppressed for list (or for every list), else 0; -1 on error. */
