@@ -115,8 +115,11 @@ static int
 rs_check(void *arg, struct delivery_ctx *ctx)
 {
 	struct relsrc *rs = arg;
+	char *path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
 
-	validate_project(rs->cfg, ctx->d, &rs->vsum);
+	/* The release file is read and parsed here, once, when it is one of the project's. */
+	validate_project_keep(rs->cfg, ctx->d, &rs->vsum, path);
+	free(path);
 	if (ctx->d->errors) {
 		ctx->r->end = DELIVERY_INVALID;
 		return -1;
@@ -218,6 +221,38 @@ rs_templates(struct relsrc *rs)
 	return 0;
 }
 
+/* Moves *from into *to (a parsed release), leaving *from empty. */
+static void
+rs_take(struct release *to, struct release *from)
+{
+	*to = *from;
+	memset(from, 0, sizeof(*from));
+}
+
+/*
+ * The release as the check kept it (read and parsed once), or read now
+ * when the check could not keep it (a path outside releases/). *data is
+ * the caller's to free only when *owned.
+ */
+static int
+rs_fresh(struct relsrc *rs, struct delivery_ctx *ctx, const char *path,
+    struct release *fresh, char **data, size_t *len, int *owned)
+{
+	*owned = !rs->vsum.kept;
+	if (rs->vsum.kept) {
+		rs_take(fresh, &rs->vsum.release);
+		*data = rs->vsum.release_data;
+		*len = rs->vsum.release_len;
+		return 0;
+	}
+	if (util_read_file(path, data, len) == -1) {
+		diag_error(ctx->d, path, 0, 0, "cannot read: %s", strerror(errno));
+		*data = NULL;
+		return -1;
+	}
+	return release_load_mem(path, *data, *len, fresh, ctx->d);
+}
+
 static int
 rs_prepare(void *arg, struct delivery_ctx *ctx)
 {
@@ -225,18 +260,13 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 	struct store_release sr;
 	struct release fresh;
 	char *path, *data = NULL;
-	size_t len;
-	int rc = -1;
+	size_t len = 0;
+	int rc = -1, owned = 1;
 
 	memset(&sr, 0, sizeof(sr));
 	memset(&fresh, 0, sizeof(fresh));
 	path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
-	if (util_read_file(path, &data, &len) == -1) {
-		diag_error(ctx->d, path, 0, 0, "cannot read: %s", strerror(errno));
-		ctx->r->end = DELIVERY_INVALID;
-		goto out;
-	}
-	if (release_load_mem(path, data, len, &fresh, ctx->d) == -1) {
+	if (rs_fresh(rs, ctx, path, &fresh, &data, &len, &owned) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
 	}
@@ -244,7 +274,10 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 	if (rs_journal_row(rs, ctx, &fresh, path, data, len, &sr) == -1)
 		goto out;
 	ctx->relrow = sr.id;
-	if (release_load_mem(path, sr.snapshot, sr.snapshot_len, &rs->rel, ctx->d) == -1) {
+	/* What goes out is the journal's snapshot: parsed again only when the file changed. */
+	if (sr.snapshot_len == len && memcmp(sr.snapshot, data, len) == 0)
+		rs_take(&rs->rel, &fresh);
+	else if (release_load_mem(path, sr.snapshot, sr.snapshot_len, &rs->rel, ctx->d) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
 	}
@@ -261,7 +294,8 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 out:
 	store_release_clear(&sr);
 	release_free(&fresh);
-	free(data);
+	if (owned)
+		free(data);
 	free(path);
 	return rc;
 }

@@ -20,6 +20,7 @@ struct check {
 	struct validate_list *lists;
 	size_t nlists, cap;
 	struct validate_summary *sum;
+	const char *keep;		/* a release file to keep in sum, or NULL */
 };
 
 static void
@@ -126,6 +127,30 @@ check_release_refs(struct check *k, const struct release *r)
 	}
 }
 
+/* The release to keep: checked as any other, and kept with its bytes when valid. */
+static void
+check_kept_release(struct check *k, const char *path)
+{
+	struct validate_summary *sum = k->sum;
+	size_t errors = k->d->errors;
+
+	sum->release_data = NULL;
+	if (util_read_file(path, &sum->release_data, &sum->release_len) == -1) {
+		/* Said as every other unreadable file is. */
+		struct release r;
+
+		release_load(path, &r, k->d);
+		release_free(&r);
+		return;
+	}
+	if (release_load_mem(path, sum->release_data, sum->release_len, &sum->release,
+	    k->d) == 0)
+		sum->releases++;
+	if (sum->release.root != NULL && sum->release.root->kind == YNODE_MAP)
+		check_release_refs(k, &sum->release);
+	sum->kept = k->d->errors == errors;
+}
+
 static void
 check_releases(struct check *k)
 {
@@ -136,6 +161,10 @@ check_releases(struct check *k)
 	if (project_files(k->cfg->releases_dir, &files, &n, k->d) == -1)
 		return;
 	for (i = 0; i < n; i++) {
+		if (k->keep && strcmp(files[i], k->keep) == 0) {
+			check_kept_release(k, files[i]);
+			continue;
+		}
 		if (release_load(files[i], &r, k->d) == 0)
 			k->sum->releases++;
 		/* A release with other errors may still name a missing list. */
@@ -155,11 +184,19 @@ check_free(struct check *k)
 void
 validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum)
 {
+	validate_project_keep(cfg, d, sum, NULL);
+}
+
+void
+validate_project_keep(const struct config *cfg, struct diag *d,
+    struct validate_summary *sum, const char *keep)
+{
 	struct validate_summary ignored;
 	struct check k;
 
 	memset(&k, 0, sizeof(k));
 	k.cfg = cfg;
+	k.keep = sum ? keep : NULL;
 	k.d = d;
 	k.sum = sum ? sum : &ignored;
 	memset(k.sum, 0, sizeof(*k.sum));
@@ -188,6 +225,8 @@ validate_summary_free(struct validate_summary *sum)
 		free(sum->index[i].template_name);
 	}
 	free(sum->index);
+	release_free(&sum->release);
+	free(sum->release_data);
 	memset(sum, 0, sizeof(*sum));
 }
 

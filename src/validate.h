@@ -25,10 +25,22 @@ struct validate_summary {
 	size_t lists, subscribers, templates, releases;
 	struct validate_list *index;	/* every list with an id, by file order */
 	size_t nindex;
+	/* validate_project_keep's release, when kept is 1: its bytes and its parse. */
+	int kept;
+	struct release release;
+	char *release_data;
+	size_t release_len;
 };
 
 /* sum may be NULL; otherwise free it with validate_summary_free. */
 void validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum);
+/*
+ * As validate_project, and when the release file keep is one of the
+ * project's and valid, sum keeps it (kept = 1), so that a send reads and
+ * parses it once.
+ */
+void validate_project_keep(const struct config *cfg, struct diag *d,
+    struct validate_summary *sum, const char *keep);
 void validate_summary_free(struct validate_summary *sum);
 /* The list with that id, or NULL. */
 const struct validate_list *validate_find_list(const struct validate_summary *sum,
