@@ -98,18 +98,14 @@ dv_stop(struct dvrun *dv, enum delivery_end end, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Before the loop: the run ends here (the first reason wins). */
-static void
-dv_fail(struct dvrun *dv, enum delivery_end end, const char *fmt, ...) HERALD_PRINTF(3, 4);
-
-static void
-dv_fail(struct dvrun *dv, enum delivery_end end, const char *fmt, ...)
+void
+delivery_fail(struct delivery_result *r, enum delivery_end end, const char *fmt, ...)
 {
 	va_list ap;
 
-	dv->r->end = end;
+	r->end = end;
 	va_start(ap, fmt);
-	vsnprintf(dv->r->detail, sizeof(dv->r->detail), fmt, ap);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
 }
 
@@ -514,7 +510,7 @@ dv_smtp(struct dvrun *dv)
 
 	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
 	    &dv->password, err, sizeof(err)) == -1) {
-		dv_fail(dv, DELIVERY_CONFIG, "%s", err);
+		delivery_fail(dv->r, DELIVERY_CONFIG, "%s", err);
 		return -1;
 	}
 	memset(&so, 0, sizeof(so));
@@ -527,7 +523,7 @@ dv_smtp(struct dvrun *dv)
 	so.connections = c->smtp.connections;
 	so.timeout = (long)c->smtp.timeout;
 	if ((dv->pool = sendpool_new(&so, sendpool_threads(so.connections), &ops)) == NULL) {
-		dv_fail(dv, DELIVERY_CONFIG, "cannot set up libcurl");
+		delivery_fail(dv->r, DELIVERY_CONFIG, "cannot set up libcurl");
 		return -1;
 	}
 	dv->nslots = c->smtp.connections;
@@ -544,14 +540,14 @@ dv_journal(struct dvrun *dv)
 	char err[512], *slash;
 
 	if (store_open(dv->cfg->state, &dv->st, err, sizeof(err)) == -1) {
-		dv_fail(dv, DELIVERY_NO_JOURNAL, "%s", err);
+		delivery_fail(dv->r, DELIVERY_NO_JOURNAL, "%s", err);
 		return -1;
 	}
 	slash = strrchr(dv->cfg->state, '/');
 	dv->owner_dir = slash ? xasprintf("%.*s/owners", (int)(slash - dv->cfg->state),
 	    dv->cfg->state) : xstrdup("owners");
 	if (store_owner_take(dv->owner_dir, dv->owner, sizeof(dv->owner), &dv->owner_fd) == -1) {
-		dv_fail(dv, DELIVERY_NO_JOURNAL, "cannot take an owner lock in %s: %s",
+		delivery_fail(dv->r, DELIVERY_NO_JOURNAL, "cannot take an owner lock in %s: %s",
 		    dv->owner_dir, strerror(errno));
 		return -1;
 	}
@@ -572,7 +568,7 @@ dv_result(struct dvrun *dv)
 	if (store_skip_suppressed(dv->st, dv->relrow, dv_now(), &skipped) == -1 ||
 	    store_counts(dv->st, dv->relrow, counts) == -1) {
 		if (!dv->stopping)
-			dv_fail(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
+			delivery_fail(dv->r, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
 		return;
 	}
 	r->counted = 1;
@@ -605,7 +601,7 @@ dv_dkim(struct dvrun *dv)
 	if (!dv->cfg->dkim.enabled)
 		return 0;
 	if ((dv->dkim = dkim_signer_new(dv->cfg, err, sizeof(err))) == NULL) {
-		dv_fail(dv, DELIVERY_CONFIG, "%s", err);
+		delivery_fail(dv->r, DELIVERY_CONFIG, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -618,7 +614,7 @@ dv_signing(struct dvrun *dv)
 	char err[512];
 
 	if (token_secret_load(dv->cfg->secret, dv->secret, err, sizeof(err)) == -1) {
-		dv_fail(dv, DELIVERY_CONFIG, "%s", err);
+		delivery_fail(dv->r, DELIVERY_CONFIG, "%s", err);
 		return -1;
 	}
 	dv->ctx.secret = dv->secret;
@@ -635,7 +631,7 @@ dv_send(struct dvrun *dv)
 	size_t counts[DS__COUNT];
 
 	if (store_reclaim(dv->st, dv->owner_dir, &dv->r->reclaimed) == -1) {
-		dv_fail(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
+		delivery_fail(dv->r, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
 		return;
 	}
 	if (dv->r->reclaimed)

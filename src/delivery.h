@@ -114,6 +114,10 @@ struct delivery_source {
 	void *arg;
 };
 
+/* Sets r->end and, from fmt, r->detail: how a source's operation says why it failed. */
+void delivery_fail(struct delivery_result *r, enum delivery_end end, const char *fmt, ...)
+    HERALD_PRINTF(3, 4);
+
 /*
  * Runs src to the end: every row settled, or a reason to stop (see
  * delivery_end). Fills *r (zeroed first); input errors go to d, which the

@@ -424,21 +424,17 @@ dg_prepare(void *arg, struct delivery_ctx *ctx)
 
 	snprintf(ctx->r->release_id, sizeof(ctx->r->release_id), "%s", dg->id);
 	if ((found = store_release_get(ctx->st, dg->id, &sr)) != 0) {
-		ctx->r->end = found == 1 ? DELIVERY_REFUSED : DELIVERY_JOURNAL;
 		if (found == 1)
-			snprintf(ctx->r->detail, sizeof(ctx->r->detail), "%s is not in the journal",
-			    dg->id);
+			delivery_fail(ctx->r, DELIVERY_REFUSED, "%s is not in the journal", dg->id);
 		else
-			snprintf(ctx->r->detail, sizeof(ctx->r->detail), "journal: %s",
-			    store_error(ctx->st));
+			delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
 		return -1;
 	}
 	ctx->relrow = sr.id;
 	found = sr.state == RS_CANCELLED;
 	store_release_clear(&sr);
 	if (found) {
-		ctx->r->end = DELIVERY_REFUSED;
-		snprintf(ctx->r->detail, sizeof(ctx->r->detail), "%s was cancelled", dg->id);
+		delivery_fail(ctx->r, DELIVERY_REFUSED, "%s was cancelled", dg->id);
 		return -1;
 	}
 	return 0;
@@ -731,11 +727,10 @@ dg_list_of(const struct config *cfg, const char *id, struct store **st, char **l
 		return -1;
 	}
 	if ((rc = store_digest_list(*st, id, list)) != 0) {
-		r->end = rc == 1 ? DELIVERY_REFUSED : DELIVERY_JOURNAL;
 		if (rc == 1)
-			snprintf(r->detail, sizeof(r->detail), "digest %s is not in the journal", id);
+			delivery_fail(r, DELIVERY_REFUSED, "digest %s is not in the journal", id);
 		else
-			snprintf(r->detail, sizeof(r->detail), "journal: %s", store_error(*st));
+			delivery_fail(r, DELIVERY_JOURNAL, "journal: %s", store_error(*st));
 		return -1;
 	}
 	return 0;

@@ -4,7 +4,6 @@
 #include "relsrc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,21 +59,6 @@ static long long
 rs_now(void)
 {
 	return (long long)time(NULL);
-}
-
-static void
-rs_fail(struct delivery_ctx *ctx, enum delivery_end end, const char *fmt, ...)
-    HERALD_PRINTF(3, 4);
-
-static void
-rs_fail(struct delivery_ctx *ctx, enum delivery_end end, const char *fmt, ...)
-{
-	va_list ap;
-
-	ctx->r->end = end;
-	va_start(ap, fmt);
-	vsnprintf(ctx->r->detail, sizeof(ctx->r->detail), fmt, ap);
-	va_end(ap);
 }
 
 static void
@@ -136,7 +120,7 @@ rs_not_yet(struct delivery_ctx *ctx, const char *id, long long embargo)
 
 	timefmt_iso_utc(embargo, iso, sizeof(iso));
 	ctx->r->until = embargo;
-	rs_fail(ctx, DELIVERY_NOT_YET, "release %s is under embargo until %s; nothing sent "
+	delivery_fail(ctx->r, DELIVERY_NOT_YET, "release %s is under embargo until %s; nothing sent "
 	    "(herald schedule %s --at %s sends it then)", id, iso, id, iso);
 }
 
@@ -155,7 +139,7 @@ rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release
 	if ((found = store_release_get(ctx->st, fresh->id, sr)) == -1)
 		goto journal;
 	if (found == 0 && sr->state == RS_CANCELLED) {
-		rs_fail(ctx, DELIVERY_REFUSED, "release %s was cancelled; reschedule it to send it",
+		delivery_fail(ctx->r, DELIVERY_REFUSED, "release %s was cancelled; reschedule it to send it",
 		    fresh->id);
 		return -1;
 	}
@@ -175,7 +159,7 @@ rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release
 		return -1;
 	}
 	if (rs->a->nlists == 0 && fresh->nlists == 0) {
-		rs_fail(ctx, DELIVERY_USAGE, "the release names no lists; give --list ID");
+		delivery_fail(ctx->r, DELIVERY_USAGE, "the release names no lists; give --list ID");
 		return -1;
 	}
 	lists = release_lists_joined(fresh, rs->a->lists, rs->a->nlists);
@@ -186,7 +170,7 @@ rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release
 		goto journal;
 	return 0;
 journal:
-	rs_fail(ctx, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+	delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
 	return -1;
 }
 
@@ -394,7 +378,7 @@ rs_expand(void *arg, struct delivery_ctx *ctx)
 		    x.added > x.skipped ? x.added - x.skipped : 0, x.skipped, x.dup, x.digest);
 	return 0;
 journal:
-	rs_fail(ctx, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+	delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
 	return -1;
 }
 
@@ -631,7 +615,7 @@ dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 	free(path);
 	snprintf(ctx->r->release_id, sizeof(ctx->r->release_id), "%s", rs->rel.id);
 	if (rs->a->nlists == 0 && rs->rel.nlists == 0) {
-		rs_fail(ctx, DELIVERY_USAGE, "the release names no lists; give --list ID");
+		delivery_fail(ctx->r, DELIVERY_USAGE, "the release names no lists; give --list ID");
 		return -1;
 	}
 	path = release_lists_joined(&rs->rel, rs->a->lists, rs->a->nlists);
@@ -642,13 +626,13 @@ dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 		return -1;
 	}
 	if (token_secret_load(rs->cfg->secret, secret, err, sizeof(err)) == -1) {
-		rs_fail(ctx, DELIVERY_CONFIG, "%s", err);
+		delivery_fail(ctx->r, DELIVERY_CONFIG, "%s", err);
 		return -1;
 	}
 	/* A key that send would refuse fails the dry run too. */
 	if (rs->cfg->dkim.enabled) {
 		if ((dk = dkim_signer_new(rs->cfg, err, sizeof(err))) == NULL) {
-			rs_fail(ctx, DELIVERY_CONFIG, "%s", err);
+			delivery_fail(ctx->r, DELIVERY_CONFIG, "%s", err);
 			return -1;
 		}
 		dkim_signer_free(dk);
@@ -683,7 +667,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	/* Suppressions count when there is a journal; a dry run never creates one. */
 	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &x.st, err,
 	    sizeof(err)) == -1) {
-		rs_fail(&ctx, DELIVERY_NO_JOURNAL, "%s", err);
+		delivery_fail(ctx.r, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;
 	}
 	rs_render_env(&rs, secret);
