@@ -26,6 +26,28 @@ struct sched {
 	struct store *st;
 };
 
+/*
+ * A time already past would go out at once: a typo in the year breaks an
+ * embargo. The current minute is still "now" (someone who types the time
+ * they read on the clock is a few seconds late).
+ */
+#define SCHED_GRACE 60
+
+static int
+sched_not_past(const struct sched *s)
+{
+	long long now = (long long)time(NULL);
+	char at[32], iso[32];
+
+	if (s->when >= now - SCHED_GRACE)
+		return 0;
+	timefmt_iso_utc(s->when, at, sizeof(at));
+	timefmt_iso_utc(now, iso, sizeof(iso));
+	fprintf(stderr, "herald: --at %s is in the past (it is now %s); use herald send to send "
+	    "now\n", at, iso);
+	return EXIT_USAGE;
+}
+
 /* --at TIME [--tz ZONE]: 0, or EXIT_USAGE after saying what is wrong. */
 static int
 sched_time(struct sched *s)
@@ -38,7 +60,7 @@ sched_time(struct sched *s)
 	}
 	rc = s->tz ? timefmt_parse_local(s->at, s->tz, &s->when) : timefmt_parse(s->at, &s->when);
 	if (rc == 0)
-		return 0;
+		return sched_not_past(s);
 	if (rc == -2)
 		fprintf(stderr, "herald: --at '%s' has no UTC offset: add one (e.g. %s-03:00) or give --tz ZONE\n",
 		    s->at, s->at);

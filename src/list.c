@@ -479,6 +479,36 @@ list_email_typo(const struct ynode *map)
 	return NULL;
 }
 
+/*
+ * A key of the subscriber's own that is one slip from one herald reads
+ * ("delivry", "Email", "nmae") would silently become a template field, and
+ * the subscriber would get what they did not ask for: an error, with the
+ * key meant. One edit for the short keys, two for the long ones.
+ */
+static const char *
+list_key_typo(struct lctx *c, const struct ynode *k, const struct ynode *map)
+{
+	static const char *const meant[] = { "email", "name", "delivery", "tz", "lang", NULL };
+	size_t i, limit;
+
+	for (i = 0; meant[i]; i++) {
+		if (strcmp(k->str, meant[i]) == 0)
+			return NULL;
+	}
+	for (i = 0; meant[i]; i++) {
+		limit = strlen(meant[i]) <= 4 ? 1 : 2;
+		/* Without an 'email' at all, the missing email is the error to say. */
+		if (i == 0 && ynode_get(map, "email") == NULL)
+			continue;
+		if (util_edit_distance(k->str, meant[i]) <= limit) {
+			schema_error(c->d, k, "unknown key '%s' in subscriber; did you mean '%s'?",
+			    list_show(c, k->str, k->len), meant[i]);
+			return meant[i];
+		}
+	}
+	return NULL;
+}
+
 static void
 list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 {
@@ -499,6 +529,8 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 			list_sub_delivery(c, e, v);
 		else if (strcmp(k->str, "tz") == 0)
 			list_sub_tz(c, e, v);
+		else if (list_key_typo(c, k, map) != NULL)
+			continue;
 		else if (list_is_scalar(c, v, k->str)) {
 			char what[LIST_SHOW_MAX + 16];
 			snprintf(what, sizeof(what), "field '%s'", list_show(c, k->str, k->len));

@@ -11,12 +11,19 @@
 #include "diag.h"
 
 /*
- * The NAME.yaml files of dir, sorted, as paths "dir/NAME.yaml".
- * Returns 0, or -1 when dir cannot be read (reported). The caller frees
- * with project_files_free.
+ * The NAME.yaml and NAME.yml files of dir, sorted, as paths
+ * "dir/NAME.yaml". Both endings of one NAME is an error (which one is
+ * meant?), reported in d; neither is listed then. Returns 0, or -1 when
+ * dir cannot be read (reported). The caller frees with project_files_free.
  */
 int project_files(const char *dir, char ***paths, size_t *n, struct diag *d);
 void project_files_free(char **paths, size_t n);
+
+/*
+ * The file of name in dir: "dir/NAME.yaml", or "dir/NAME.yml" when only
+ * that one exists. The caller owns it.
+ */
+char *project_yaml_path(const char *dir, const char *name);
 
 /*
  * The path of list `id`: lists/ID.yaml when its id is ID, else the file

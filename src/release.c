@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "list.h"
+#include "project.h"
 #include "schema.h"
 #include "timefmt.h"
 
@@ -26,7 +27,7 @@ release_path(const char *dir, const char *arg)
 
 	if (strchr(arg, '/') != NULL || (stat(arg, &st) == 0 && S_ISREG(st.st_mode)))
 		return xstrdup(arg);
-	return xasprintf("%s/%s.yaml", dir, arg);
+	return project_yaml_path(dir, arg);
 }
 
 /* Ids name files, Message-IDs and List-Ids: keep them to a safe alphabet. */

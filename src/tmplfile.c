@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "project.h"
 #include "schema.h"
 
 static const char *const tmplfile_keys[] = { "subject", "text", "html", NULL };
@@ -104,7 +105,7 @@ found:
 int
 tmplfile_exists(const char *templates_dir, const char *name)
 {
-	char *file = xasprintf("%s/%s.yaml", templates_dir, name);
+	char *file = project_yaml_path(templates_dir, name);
 	int ok = access(file, F_OK) == 0;
 
 	free(file);
@@ -165,7 +166,7 @@ tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
 
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
-	t->file = xasprintf("%s/%s.yaml", templates_dir, name);
+	t->file = project_yaml_path(templates_dir, name);
 	if ((t->doc = ydoc_load_file(t->file, d)) == NULL)
 		return -1;
 	if (ydoc_root(t->doc) == NULL) {

@@ -231,26 +231,32 @@ util_strcaseeq(const char *a, const char *b)
 size_t
 util_edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, *row, prev, tmp, best;
+	size_t la = strlen(a), lb = strlen(b), i, j, best, *two, *one, *row, *t;
 
+	/* Three rows of the matrix: the one two back sees a transposition. */
+	two = xcalloc(lb + 1, sizeof(*two));
+	one = xmalloc((lb + 1) * sizeof(*one));
 	row = xmalloc((lb + 1) * sizeof(*row));
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		one[j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
+			best = one[j - 1] + (a[i - 1] != b[j - 1]);
+			if (one[j] + 1 < best)
+				best = one[j] + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    two[j - 2] + 1 < best)
+				best = two[j - 2] + 1;
 			row[j] = best;
-			prev = tmp;
 		}
+		t = two, two = one, one = row, row = t;
 	}
-	best = row[lb];
+	best = one[lb];
+	free(two);
+	free(one);
 	free(row);
 	return best;
 }

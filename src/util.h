@@ -76,7 +76,7 @@ int util_read_file(const char *path, char **data, size_t *len);
 /* Case-insensitive ASCII compare of n bytes / whole strings. */
 int util_strcaseeq(const char *a, const char *b);
 
-/* Levenshtein distance, for "did you mean" suggestions. */
+/* Edits from a to b, a swap of two neighbours counting as one: for "did you mean". */
 size_t util_edit_distance(const char *a, const char *b);
 
 /* The file name without directories and without its last extension. The caller owns it. */
