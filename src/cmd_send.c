@@ -78,9 +78,9 @@ send_dry_run(const struct config *cfg, const struct relsrc_args *a, struct diag 
 		relsrc_dry_run(cfg, a, &dry, &r, d);
 		if (r.end == DELIVERY_DONE)
 			printf("dry run: %s would go to %zu recipients (%zu KB rendered); %zu "
-			    "suppressed, %zu on more than one list, %zu by digest; nothing sent\n",
-			    dry.release_id, dry.would, (dry.bytes + 1023) / 1024, dry.suppressed,
-			    dry.dup, dry.digest);
+			    "suppressed, %zu on more than one list, %zu by digest, %zu have it "
+			    "already; nothing sent\n", dry.release_id, dry.would,
+			    (dry.bytes + 1023) / 1024, dry.suppressed, dry.dup, dry.digest, dry.had);
 	}
 	diag_print(d);
 	if (r.detail[0])

@@ -282,6 +282,7 @@ dmn_send(struct dmn *d, const char *id, long long now)
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
 	a.release_arg = id;
+	a.journal_lists = 1;
 	o.verbose = d->o->verbose;
 	o.stop = &stop_flag;
 	log_info("run", "release=%s: sending", id);

@@ -577,6 +577,18 @@ dv_result(struct dvrun *dv)
 	r->skipped = counts[DS_SKIPPED];
 	r->queued = counts[DS_QUEUED] + counts[DS_SENDING];
 	r->deferred = counts[DS_DEFERRED];
+	if (dv->pr.total == 0 && r->sent + r->failed + r->queued + r->deferred == 0 &&
+	    !dv->stopping) {
+		/* Sending to nobody is no success, and nothing went out to call done. */
+		if (r->skipped)
+			delivery_fail(r, DELIVERY_NOBODY, "release %s: nobody to send it to: all %zu "
+			    "recipients are suppressed; nothing sent", r->release_id, r->skipped);
+		else
+			delivery_fail(r, DELIVERY_NOBODY, "release %s: nobody to send it to: its "
+			    "lists have no subscriber who takes each release; nothing sent",
+			    r->release_id);
+		return;
+	}
 	if (r->queued + r->deferred == 0) {
 		memset(&cur, 0, sizeof(cur));
 		if (store_release_get(dv->st, r->release_id, &cur) == 0 &&
@@ -726,6 +738,7 @@ delivery_exit_status(const struct delivery_result *r, const struct diag *d)
 		return d && d->errors ? d->status : EXIT_DATAERR;
 	case DELIVERY_REFUSED:
 	case DELIVERY_EXPIRED:
+	case DELIVERY_NOBODY:
 		return EXIT_DATAERR;
 	case DELIVERY_USAGE:
 		return EXIT_USAGE;

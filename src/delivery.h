@@ -32,6 +32,7 @@ enum delivery_end {
 	DELIVERY_EXPIRED,	/* expired at `until`; the unsent failed as expired */
 	DELIVERY_UNREACHABLE,	/* the relay cannot be reached, or TLS with it failed */
 	DELIVERY_LOGIN_REFUSED,	/* the relay refused the login */
+	DELIVERY_NOBODY,	/* no recipient, and nobody ever got it: nothing marked done */
 	DELIVERY_INVALID,	/* invalid input: the errors are in the diag */
 	DELIVERY_REFUSED,	/* the journal says no: cancelled, unknown, already done */
 	DELIVERY_USAGE,		/* the request cannot be carried out as asked */
@@ -130,7 +131,7 @@ void delivery_run(const struct config *cfg, const struct delivery_source *src,
  * The exit status (sysexits) that r means for `herald send` and `herald
  * digest`: 0 done (or cancelled); 75 pending, interrupted, under embargo;
  * 69 unreachable; 78 login refused or configuration; 65 invalid, refused,
- * expired; 64 usage; 73 no journal; 70 a journal error. d gives the status
+ * expired, nobody to send to; 64 usage; 73 no journal; 70 a journal error. d gives the status
  * of input errors.
  */
 int delivery_exit_status(const struct delivery_result *r, const struct diag *d);

@@ -67,18 +67,23 @@ static const struct command commands[] = {
 	  "recipient through the relay, at the configured rates. Every outcome is\n"
 	  "recorded; running send again resumes where it stopped, and nobody gets\n"
 	  "the release twice (except the few messages in flight at a crash).\n"
+	  "Every send reaches each current recipient who has not had the release:\n"
+	  "a send to a test list first does not use it up, and a release that is\n"
+	  "done goes to a subscriber added since.\n"
 	  "\n"
 	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
 	  "  -n, --dry-run     expand and render everything, send nothing, write\n"
-	  "                    nothing; say how many would go\n"
+	  "                    nothing; say how many the send would mail now\n"
 	  "\n"
 	  "A progress bar is shown on a terminal, log lines otherwise. Ctrl-C (or\n"
 	  "SIGTERM) lets the messages in flight finish and leaves the rest queued.\n"
 	  "\n"
 	  "Exit status: 0 all delivered (or failed for good); 75 some deliveries\n"
 	  "wait for a retry, the release is under embargo, or send was interrupted;\n"
-	  "69 the relay cannot be reached (nothing lost); 65 invalid input or an\n"
-	  "expired release; 78 configuration error (a refused login among them).\n",
+	  "69 the relay cannot be reached (nothing lost); 65 invalid input, an\n"
+	  "expired release, or nobody to send it to (empty lists, everyone\n"
+	  "suppressed; the release is not marked done); 78 configuration error (a\n"
+	  "refused login among them).\n",
 	  cmd_send },
 	{ "schedule", "RELEASE --at TIME [--tz ZONE] [--list ID]...",
 	  "record when a release goes out; herald run sends it then",

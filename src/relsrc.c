@@ -144,8 +144,11 @@ rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release
 		return -1;
 	}
 	if (found == 0) {
-		/* A scheduled release that goes out now is being sent: no longer due. */
-		if (sr->state == RS_SCHEDULED &&
+		/*
+		 * A scheduled release that goes out now is being sent: no longer
+		 * due; a done one is being sent again to whoever has not had it.
+		 */
+		if ((sr->state == RS_SCHEDULED || sr->state == RS_DONE) &&
 		    store_release_set_state(ctx->st, sr->id, RS_SENDING, rs_now()) == -1)
 			goto journal;
 		if (sr->snapshot_len != len || memcmp(sr->snapshot, data, len) != 0)
@@ -237,6 +240,52 @@ rs_fresh(struct relsrc *rs, struct delivery_ctx *ctx, const char *path,
 	return release_load_mem(path, *data, *len, fresh, ctx->d);
 }
 
+/* 1 when the space-separated list of ids has id. */
+static int
+rs_has_word(const char *spaced, const char *id)
+{
+	size_t n = strlen(id);
+	const char *p;
+
+	for (p = spaced; (p = strstr(p, id)) != NULL; p += n)
+		if ((p == spaced || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/*
+ * The lists this send goes to (see relsrc.h), and the journal's record
+ * of every list the release went to, which digests read.
+ */
+static int
+rs_choose_lists(struct relsrc *rs, struct delivery_ctx *ctx, const struct store_release *sr)
+{
+	struct buf all = BUF_INIT;
+	char *now;
+	size_t i;
+	int rc = 0;
+
+	if (rs->a->journal_lists)
+		now = xstrdup(sr->lists ? sr->lists : "");
+	else if (rs->a->nlists == 0 && rs->rel.nlists == 0)
+		now = xstrdup(sr->lists ? sr->lists : "");
+	else
+		now = release_lists_joined(&rs->rel, rs->a->lists, rs->a->nlists);
+	rs_lists_from(rs, now);
+	buf_adds(&all, sr->lists ? sr->lists : "");
+	for (i = 0; i < rs->nlists; i++)
+		if (!rs_has_word(buf_str(&all), rs->lists[i].id))
+			buf_addf(&all, "%s%s", all.len ? " " : "", rs->lists[i].id);
+	if (strcmp(buf_str(&all), sr->lists ? sr->lists : "") != 0 &&
+	    store_release_set_lists(ctx->st, sr->id, buf_str(&all)) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+		rc = -1;
+	}
+	buf_free(&all);
+	free(now);
+	return rc;
+}
+
 static int
 rs_prepare(void *arg, struct delivery_ctx *ctx)
 {
@@ -265,7 +314,8 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
 	}
-	rs_lists_from(rs, sr.lists);
+	if (rs_choose_lists(rs, ctx, &sr) == -1)
+		goto out;
 	if (rs->rel.has_embargo && rs_now() < rs->rel.embargo) {
 		rs_not_yet(ctx, rs->rel.id, rs->rel.embargo);
 		goto out;
@@ -529,6 +579,7 @@ relsrc_send(const struct config *cfg, const struct relsrc_args *a,
 struct dry {
 	struct relsrc *rs;
 	struct store *st;		/* NULL: no journal yet */
+	long long relrow;		/* the release's row in it, 0: none yet */
 	struct rslist *list;
 	struct relsrc_dry *out;
 	struct buf msg;
@@ -582,6 +633,11 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 	}
 	if (dry_seen(x, s->email)) {
 		x->out->dup++;
+		return 0;
+	}
+	/* A send mails only who has no delivery of it yet: so does the count. */
+	if (x->relrow && store_delivery_has(x->st, x->relrow, s->email) == 1) {
+		x->out->had++;
 		return 0;
 	}
 	if (x->st && store_is_suppressed(x->st, s->email, x->list->id) == 1) {
@@ -646,6 +702,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 {
 	struct delivery_ctx ctx;
 	unsigned char secret[TOKEN_SECRET_LEN];
+	struct store_release sr;
 	struct list_info info;
 	struct relsrc rs;
 	struct dry x;
@@ -656,6 +713,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	memset(r, 0, sizeof(*r));
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&x, 0, sizeof(x));
+	memset(&sr, 0, sizeof(sr));
 	ctx.cfg = cfg;
 	ctx.r = r;
 	ctx.d = d;
@@ -670,6 +728,9 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 		delivery_fail(ctx.r, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;
 	}
+	if (x.st && store_release_get(x.st, rs.rel.id, &sr) == 0)
+		x.relrow = sr.id;
+	store_release_clear(&sr);
 	rs_render_env(&rs, secret);
 	for (i = 0; i < rs.nlists && !x.failed; i++) {
 		x.list = &rs.lists[i];

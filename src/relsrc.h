@@ -19,10 +19,17 @@ struct diag;
 struct release;
 struct store;
 
+/*
+ * Which lists a send goes to: each --list when given; else, for the daemon
+ * (journal_lists), the lists the journal recorded when it was scheduled;
+ * else the release's own. Every current recipient of those lists who has
+ * no delivery of the release yet gets it, also after the release is done.
+ */
 struct relsrc_args {
 	const char *release_arg;	/* an id (releases/ID.yaml) or a path */
 	char **lists;			/* --list; NULL/0: the release's own */
 	size_t nlists;
+	int journal_lists;
 };
 
 /* Sends (or resumes) the release; as delivery_run. */
@@ -33,6 +40,7 @@ void relsrc_send(const struct config *cfg, const struct relsrc_args *a,
 struct relsrc_dry {
 	char release_id[256];
 	size_t would, suppressed, dup, digest;
+	size_t had;			/* have a delivery of it already */
 	size_t bytes;			/* of every message rendered */
 };
 

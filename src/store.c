@@ -198,7 +198,7 @@ static int (*const migrations[])(struct store *) = {
 
 enum sid {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
-	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_DUE, S_REL_LIST,
+	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_LISTS, S_REL_DUE, S_REL_LIST, S_DELIVERY_HAS,
 	S_ADD, S_CLAIM, S_DONE, S_RELEASE, S_BOUNCED, S_STATE_OF, S_FAIL_PENDING,
 	S_SKIP_SUPPRESSED,
 	S_OWNERS, S_RECLAIM, S_COUNTS, S_NEXT, S_TOP,
@@ -239,6 +239,9 @@ static const char *const sql[S__COUNT] = {
 	    " RETURNING id",
 	[S_REL_GET] = "SELECT " REL_COLS " FROM releases WHERE release_id = ?1",
 	[S_REL_STATE] = "UPDATE releases SET state = ?2, updated = ?3 WHERE id = ?1",
+	[S_REL_LISTS] = "UPDATE releases SET lists = ?2 WHERE id = ?1",
+	[S_DELIVERY_HAS] =
+	    "SELECT EXISTS (SELECT 1 FROM deliveries WHERE release = ?1 AND address = ?2)",
 	[S_REL_DUE] =
 	    "SELECT id FROM releases WHERE state = 'scheduled' AND scheduled_at <= ?1"
 	    " ORDER BY scheduled_at, id",
@@ -933,6 +936,36 @@ store_release_set_state(struct store *st, long long rowid, enum rstate s, long l
 	if (store_run(st, q, "release state") < 0)
 		return -1;
 	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+int
+store_release_set_lists(struct store *st, long long rowid, const char *lists)
+{
+	sqlite3_stmt *q = store_stmt(st, S_REL_LISTS);
+
+	if (q == NULL)
+		return -1;
+	bind_int(q, 1, rowid);
+	bind_text(q, 2, lists);
+	return store_run(st, q, "release lists") < 0 ? -1 : 0;
+}
+
+int
+store_delivery_has(struct store *st, long long rel, const char *address)
+{
+	sqlite3_stmt *s = store_stmt(st, S_DELIVERY_HAS);
+	int yes = -1;
+
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_text(s, 2, address);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		yes = sqlite3_column_int(s, 0) != 0;
+	else
+		store_fail(st, "delivery has");
+	sqlite3_reset(s);
+	return yes;
 }
 
 int

@@ -78,6 +78,10 @@ int store_release_put(struct store *st, const struct store_release *r, long long
 int store_release_get(struct store *st, const char *release_id, struct store_release *out);
 int store_release_set_state(struct store *st, long long rowid, enum rstate s,
     long long now);
+/* The lists (space-separated) a release has been sent to: digests read them. */
+int store_release_set_lists(struct store *st, long long rowid, const char *lists);
+/* 1 when release row rel has a delivery row for address, 0 when not, -1 on error. */
+int store_delivery_has(struct store *st, long long rel, const char *address);
 /* Scheduled releases due at `now` (scheduled_at <= now, state scheduled), oldest first. */
 int store_release_due(struct store *st, long long now, long long **rowids, size_t *n);
 /* Every release, newest first (for status). */

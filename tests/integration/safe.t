@@ -2,7 +2,9 @@
 # Safe for the director: the mistakes a tired director makes are refused,
 # loudly, before anything goes out. A schedule in the past (a typo in the
 # year) is refused; a misspelt subscriber key is an error, not a template
-# field; .yml files are read like .yaml.
+# field; .yml files are read like .yaml. A test send to one list does not
+# use the release up: the next send reaches everyone else, and the dry run
+# says exactly how many; sending to nobody is no success.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/send-lib.sh"
 
@@ -77,5 +79,69 @@ cp "$P/lists/a.yml" "$P/lists/a.yaml"
 ok "$(test $? -eq 65 && grep -q 'lists/a.yml: both a.yaml and a.yml: keep one' "$SCRATCH/both.out"; echo $?)" \
 	"a.yaml beside a.yml: which one is meant? an error"
 diag <"$SCRATCH/both.out"
+
+# ---- a send to a test list does not use the release up ----
+if ! "$PY" -c 'import aiosmtpd' 2>/dev/null; then
+	for c in test-send dry-run send once new-subscriber done empty suppressed; do
+		skip "release reuse: $c" "needs aiosmtpd"
+	done
+	done_testing
+	exit $?
+fi
+S="$SCRATCH/sink"
+start_sink "$S"
+R="$SCRATCH/r"
+project "$R" "$PORT" "connections: 2" "timeout: 10"
+gen_list "$R/lists/a.yaml" 1 8
+gen_list "$R/lists/test.yaml" 1 1 "director%d"
+"$HERALD" -C "$R" send news --list test >"$SCRATCH/t1.out" 2>&1
+ok "$(test $? -eq 0 && test "$(received "$S")" -eq 1; echo $?)" "a test send to the director's list: 1 message"
+"$HERALD" -C "$R" send news --dry-run >"$SCRATCH/t2.out" 2>&1
+ok "$(grep -q 'would go to 8 recipients' "$SCRATCH/t2.out"; echo $?)" \
+	"then the dry run counts the release's own list: 8"
+diag <"$SCRATCH/t2.out"
+"$HERALD" -C "$R" send news >"$SCRATCH/t3.out" 2>&1
+st=$?
+ok "$(test $st -eq 0 && test "$(received "$S")" -eq 9; echo $?)" \
+	"and the send delivers those 8 (exit $st, $(received "$S") received in all)"
+diag <"$SCRATCH/t3.out"
+ok "$(test "$(cut -f3 "$S/log.tsv" | sort | uniq -d | wc -l)" -eq 0; echo $?)" "nobody twice"
+gen_list "$R/lists/a.yaml" 1 9
+"$HERALD" -C "$R" send news --dry-run >"$SCRATCH/t4.out" 2>&1
+"$HERALD" -C "$R" send news >"$SCRATCH/t5.out" 2>&1
+ok "$(grep -q 'would go to 1 recipients' "$SCRATCH/t4.out" && test "$(received "$S")" -eq 10; echo $?)" \
+	"a subscriber added after it was done: the dry run says 1, the send mails them alone"
+diag <"$SCRATCH/t4.out"
+ok "$("$HERALD" -C "$R" status news --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["state"] == "done" and j["sent"] == 10))'; echo $?)" \
+	"status: done, 10 sent"
+
+# ---- sending to nobody ----
+cat >"$R/lists/empty.yaml" <<'LIST'
+name: Nobody yet
+template: card
+subscribers: []
+LIST
+cat >"$R/releases/lonely.yaml" <<'REL'
+title: Lonely news
+lists: [empty]
+body: |
+  Nobody reads this.
+REL
+"$HERALD" -C "$R" send lonely >"$SCRATCH/e1.out" 2>"$SCRATCH/e1.err"
+st=$?
+ok "$(test $st -eq 65 && grep -q 'nobody to send it to' "$SCRATCH/e1.err"; echo $?)" \
+	"an empty list: exit 65, and it says nobody was sent it (got $st)"
+diag <"$SCRATCH/e1.err"
+ok "$("$HERALD" -C "$R" status lonely --json | "$PY" -c 'import json,sys; sys.exit(json.load(sys.stdin)["state"] == "done")'; echo $?)" \
+	"and the release is not marked done"
+gen_list "$R/lists/quiet.yaml" 1 2 "quiet%d"
+for i in 1 2; do "$HERALD" -C "$R" suppress "quiet$i@example.org" >/dev/null; done
+sed -i 's/lists: \[empty\]/lists: [quiet]/' "$R/releases/lonely.yaml"
+sed 's/lonely/hushed/' "$R/releases/lonely.yaml" >"$R/releases/hushed.yaml"
+"$HERALD" -C "$R" send hushed >/dev/null 2>"$SCRATCH/e2.err"
+st=$?
+ok "$(test $st -eq 65 && grep -q 'all 2 recipients are suppressed' "$SCRATCH/e2.err"; echo $?)" \
+	"everyone suppressed: exit 65, said (got $st)"
+diag <"$SCRATCH/e2.err"
 
 done_testing
