@@ -141,6 +141,19 @@ preview_to(struct preview *p)
 }
 
 /* Loads and validates everything the message depends on. */
+/* A name the template uses that this list's data cannot supply would print nothing. */
+static int
+preview_check_names(struct preview *p)
+{
+	struct ydoc *doc = ydoc_new("model");
+	int rc;
+
+	rc = tmplfile_check_names(&p->tmpl, render_model(doc, p->info.fields, p->info.nfields),
+	    &p->partials, &p->d);
+	ydoc_free(doc);
+	return rc;
+}
+
 static int
 preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 {
@@ -173,7 +186,8 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 		return EXIT_DATAERR;
 	}
 	partials_init(&p->partials, p->cfg.templates_dir);
-	if (tmplfile_load(p->cfg.templates_dir, tname, &p->partials, &p->tmpl, &p->d) == -1)
+	if (tmplfile_load(p->cfg.templates_dir, tname, &p->partials, &p->tmpl, &p->d) == -1 ||
+	    preview_check_names(p) == -1)
 		return EXIT_DATAERR;
 	if (token_secret_load(p->cfg.secret, p->secret, err, sizeof(err)) == -1) {
 		fprintf(stderr, "herald: %s\n", err);

@@ -485,6 +485,22 @@ list_email_typo(const struct ynode *map)
  * the subscriber would get what they did not ask for: an error, with the
  * key meant. One edit for the short keys, two for the long ones.
  */
+/* A template field some subscriber has, noted once: checks of templates ask which exist. */
+static void
+list_note_field(struct list_info *info, const char *key)
+{
+	size_t i;
+
+	for (i = info->nfields; i > 0; i--)
+		if (strcmp(info->fields[i - 1], key) == 0)
+			return;
+	if (info->nfields >= 256)
+		return;		/* a list of that many kinds of field is no list of people */
+	info->fields = xgrow(info->fields, &info->capfields, info->nfields + 1,
+	    sizeof(*info->fields));
+	info->fields[info->nfields++] = xstrdup(key);
+}
+
 static const char *
 list_key_typo(struct lctx *c, const struct ynode *k, const struct ynode *map)
 {
@@ -533,6 +549,7 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 			continue;
 		else if (list_is_scalar(c, v, k->str)) {
 			char what[LIST_SHOW_MAX + 16];
+			list_note_field(c->info, k->str);
 			snprintf(what, sizeof(what), "field '%s'", list_show(c, k->str, k->len));
 			list_check_text(c, v, what, 0);
 		}
@@ -1028,5 +1045,8 @@ list_info_free(struct list_info *info)
 	free(info->template_name);
 	free(info->digest_template);
 	free(info->digest_schedule);
+	while (info->nfields > 0)
+		free(info->fields[--info->nfields]);
+	free(info->fields);
 	memset(info, 0, sizeof(*info));
 }

@@ -51,6 +51,8 @@ struct list_info {
 	unsigned digest_template_line, digest_template_col;	/* of digest's `template:` value */
 	size_t n_subscribers;		/* valid subscribers handed to the callback */
 	size_t n_digest;		/* of which delivery: digest */
+	char **fields;			/* every template field some subscriber has, once */
+	size_t nfields, capfields;
 };
 
 /*

@@ -212,6 +212,55 @@ render_ids_free(struct render_ids *ids)
 	free(ids->list_id);
 }
 
+struct ynode *
+render_model(struct ydoc *doc, char *const *fields, size_t nfields)
+{
+	static const char *const release_more[] = { "id", "embargo", "expires", NULL };
+	static const char *const list_keys[] = { "id", "name", "description", NULL };
+	static const char *const unsub_keys[] = { "address", "mailto", "url", NULL };
+	struct ynode *ctx = ynode_map(doc), *rel = ynode_map(doc), *m, *seq;
+	char *key;
+	size_t i;
+
+	for (i = 0; release_text_fields[i]; i++) {
+		ynode_map_set(doc, rel, release_text_fields[i], ynode_str(doc, "x"));
+		key = xasprintf("%s_html", release_text_fields[i]);
+		ynode_map_set(doc, rel, key, ynode_str(doc, "x"));
+		free(key);
+	}
+	for (i = 0; release_more[i]; i++)
+		ynode_map_set(doc, rel, release_more[i], ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "release", rel);
+	/* A digest's releases: each as a release, and the day it went out. */
+	m = ynode_map(doc);
+	for (i = 0; i < rel->n; i++)
+		ynode_map_set(doc, m, ynode_key(rel, i)->str, ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "date", ynode_str(doc, "x"));
+	seq = ynode_seq(doc);
+	ynode_seq_push(seq, m);
+	ynode_map_set(doc, ctx, "releases", seq);
+	m = ynode_map(doc);
+	ynode_map_set(doc, m, "from", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "to", ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "period", m);
+	m = ynode_map(doc);
+	for (i = 0; list_keys[i]; i++)
+		ynode_map_set(doc, m, list_keys[i], ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "list", m);
+	m = ynode_map(doc);
+	ynode_map_set(doc, m, "email", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "name", ynode_str(doc, "x"));
+	for (i = 0; i < nfields; i++)
+		ynode_map_set(doc, m, fields[i], ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "subscriber", m);
+	m = ynode_map(doc);
+	for (i = 0; unsub_keys[i]; i++)
+		ynode_map_set(doc, m, unsub_keys[i], ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "unsubscribe", m);
+	ynode_map_set(doc, ctx, "now", ynode_str(doc, "x"));
+	return ctx;
+}
+
 /* What every message's context holds; the caller adds release, or releases and period. */
 static struct ynode *
 render_context(const struct render_env *env, const struct list_info *l,

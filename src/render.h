@@ -67,4 +67,12 @@ char *render_verp(const struct render_env *env, unsigned long long rowid, const 
 void render_fields_pack(const struct ynode *fields, struct buf *out);
 struct ynode *render_fields_unpack(struct ydoc *doc, const void *blob, size_t len);
 
+/*
+ * A context with every name a message's data can supply (release.*, the
+ * digest's releases and period, list.*, subscriber.* with email, name and
+ * fields, unsubscribe.*, now), each a non-empty string, in doc: what
+ * tmplfile_check_names renders against.
+ */
+struct ynode *render_model(struct ydoc *doc, char *const *fields, size_t nfields);
+
 #endif

@@ -799,6 +799,67 @@ tmpl_push(struct tmpl_render *r, const struct ynode *v)
 	r->stack[r->depth++] = v;
 }
 
+/* The key of map nearest to want (a slip: a third of the word at most), or NULL. */
+static const char *
+tmpl_nearest(const struct ynode *map, const char *want, size_t *best)
+{
+	const char *near = NULL, *key;
+	size_t i, dist, limit = strlen(want) / 3 + 1;
+
+	if (map == NULL || map->kind != YNODE_MAP)
+		return NULL;
+	for (i = 0; i < map->n; i++) {
+		key = ynode_key(map, i)->str;
+		dist = util_edit_distance(want, key);
+		/* "firstname" for "name": a key inside the name, said when nothing is nearer. */
+		if (dist > limit && strlen(key) >= 3 && strstr(want, key) != NULL)
+			dist = limit;
+		if (dist <= limit && dist < *best) {
+			*best = dist;
+			near = ynode_key(map, i)->str;
+		}
+	}
+	return near;
+}
+
+/*
+ * strict_names: the name k resolves to nothing. Said at the tag, with the
+ * name it may have meant: the nearest key of the map where the path
+ * stopped (for its first part, of any map on the stack).
+ */
+static void
+tmpl_unknown_name(struct tmpl_render *r, const struct tmpl *t, const struct tmpl_tok *k)
+{
+	const char *seg = t->names.data + k->name, *near = NULL, *n;
+	const struct ynode *v = NULL, *at = NULL;
+	struct buf meant = BUF_INIT;
+	size_t i, best = (size_t)-1;
+	unsigned s;
+
+	for (i = r->depth; i > 0 && v == NULL; i--)
+		v = ynode_get(r->stack[i - 1], seg);
+	if (v == NULL) {
+		for (i = r->depth; i > 0; i--)
+			if ((n = tmpl_nearest(r->stack[i - 1], seg, &best)) != NULL)
+				near = n;
+	}
+	for (s = 1; s < k->nseg && v != NULL; s++) {
+		buf_adds(&meant, seg);
+		buf_addc(&meant, '.');
+		seg += strlen(seg) + 1;
+		at = v;
+		v = ynode_get(v, seg);
+		if (v == NULL)
+			near = tmpl_nearest(at, seg, &best);
+	}
+	if (near)
+		tmpl_rerror(r, "unknown name '%.*s' (did you mean '%s%s'?)", (int)k->len, k->text,
+		    buf_str(&meant), near);
+	else
+		tmpl_rerror(r, "unknown name '%.*s'", (int)k->len, k->text);
+	buf_free(&meant);
+}
+
 /* The spec's resolution: the first part up the stack, the rest inside it. */
 static const struct ynode *
 tmpl_lookup(struct tmpl_render *r, const struct tmpl *t,
@@ -820,6 +881,8 @@ tmpl_lookup(struct tmpl_render *r, const struct tmpl *t,
 		seg += strlen(seg) + 1;
 		v = ynode_get(v, seg);
 	}
+	if (v == NULL && r->o->strict_names)
+		tmpl_unknown_name(r, t, k);
 	return v;
 }
 

@@ -56,6 +56,13 @@ struct tmpl_opts {
 	tmpl_partial_fn partial;	/* NULL: no partials exist */
 	void *partial_arg;
 	int strict_partials;		/* 1: an unknown partial is an error; 0: it renders empty (the spec) */
+	/*
+	 * 1: a name that resolves to nothing is an error ("unknown name
+	 * 'subscriber.firstname' (did you mean 'subscriber.name'?)"), for a
+	 * check against a context that has every name data could supply;
+	 * 0: it is falsey and renders empty (the spec).
+	 */
+	int strict_names;
 	struct tmpl_pos pos;		/* where src[0] is in its file */
 };
 

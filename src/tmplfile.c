@@ -194,6 +194,30 @@ tmplfile_free(struct tmplfile *t)
 }
 
 int
+tmplfile_check_names(const struct tmplfile *t, const struct ynode *model,
+    struct partials *p, struct diag *d)
+{
+	static const enum tmplfile_part parts[] = { TMPLFILE_SUBJECT, TMPLFILE_TEXT,
+		TMPLFILE_HTML };
+	struct tmpl_opts o;
+	struct buf out = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_LEN(parts); i++) {
+		const struct ynode *n = tmplfile_part_node(t, parts[i]);
+
+		tmplfile_opts(n, parts[i], p, &o);
+		o.strict_names = 1;
+		if (tmpl_render(n->str, n->len, model, &o, &out, d) == -1)
+			rc = -1;
+		buf_reset(&out);
+	}
+	buf_free(&out);
+	return rc;
+}
+
+int
 tmplfile_render(const struct tmplfile *t, enum tmplfile_part part,
     const struct ynode *ctx, struct partials *p, struct buf *out, struct diag *d)
 {

@@ -47,6 +47,13 @@ int tmplfile_load(const char *templates_dir, const char *name, struct partials *
     struct tmplfile *t, struct diag *d);
 void tmplfile_free(struct tmplfile *t);
 /* Renders one part against ctx (HTML escaping for the html part). */
+/*
+ * Renders every part of t against model, a context that holds every name
+ * data could supply, and reports each name it uses that none supplies
+ * (see tmpl_opts.strict_names). 0, or -1 with the errors in d.
+ */
+int tmplfile_check_names(const struct tmplfile *t, const struct ynode *model,
+    struct partials *p, struct diag *d);
 int tmplfile_render(const struct tmplfile *t, enum tmplfile_part part,
     const struct ynode *ctx, struct partials *p, struct buf *out, struct diag *d);
 

@@ -9,6 +9,7 @@
 
 #include "list.h"
 #include "project.h"
+#include "render.h"
 #include "release.h"
 #include "schema.h"
 #include "tmplfile.h"
@@ -21,6 +22,8 @@ struct check {
 	size_t nlists, cap;
 	struct validate_summary *sum;
 	const char *keep;		/* a release file to keep in sum, or NULL */
+	char **fields;			/* every subscriber field of every list, once */
+	size_t nfields, capfields;
 };
 
 static void
@@ -67,6 +70,59 @@ check_list_templates(struct check *k, const struct list_info *info)
 		    info->digest_template, k->cfg->templates_dir, info->digest_template);
 }
 
+/* The fields of the list's subscribers join those of the others. */
+static void
+check_note_fields(struct check *k, const struct list_info *info)
+{
+	size_t i, j;
+
+	for (i = 0; i < info->nfields; i++) {
+		for (j = 0; j < k->nfields; j++)
+			if (strcmp(k->fields[j], info->fields[i]) == 0)
+				break;
+		if (j < k->nfields)
+			continue;
+		k->fields = xgrow(k->fields, &k->capfields, k->nfields + 1, sizeof(*k->fields));
+		k->fields[k->nfields++] = xstrdup(info->fields[i]);
+	}
+}
+
+/*
+ * Every name each template uses must be one that some release, list or
+ * subscriber can supply: {{subscriber.firstname}} would print nothing in
+ * every message. The templates that do not load are said already.
+ */
+static void
+check_template_names(struct check *k)
+{
+	struct tmplfile t;
+	struct ydoc *doc;
+	struct diag quiet;
+	char **files, *name;
+	size_t i, n;
+
+	diag_init(&quiet, EXIT_DATAERR);
+	if (project_files(k->cfg->templates_dir, &files, &n, &quiet) == -1) {
+		diag_free(&quiet);
+		return;
+	}
+	diag_free(&quiet);
+	doc = ydoc_new("model");
+	for (i = 0; i < n; i++) {
+		name = util_file_stem(files[i]);
+		diag_init(&quiet, EXIT_DATAERR);
+		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, &quiet) == 0)
+			tmplfile_check_names(&t, render_model(doc, k->fields, k->nfields),
+			    &k->partials, k->d);
+		diag_free(&quiet);
+		tmplfile_free(&t);
+		free(name);
+		ydoc_clear(doc);
+	}
+	ydoc_free(doc);
+	project_files_free(files, n);
+}
+
 static void
 check_lists(struct check *k)
 {
@@ -86,6 +142,7 @@ check_lists(struct check *k)
 		}
 		k->sum->subscribers += info.n_subscribers;
 		check_list_templates(k, &info);
+		check_note_fields(k, &info);
 		if ((other = check_find_list(k, info.id)) != NULL) {
 			diag_error(k->d, files[i], 0, 0, "list id '%s' is already the id of %s",
 			    info.id, other->file);
@@ -178,6 +235,9 @@ check_releases(struct check *k)
 static void
 check_free(struct check *k)
 {
+	while (k->nfields > 0)
+		free(k->fields[--k->nfields]);
+	free(k->fields);
 	partials_free(&k->partials);
 }
 
@@ -203,6 +263,7 @@ validate_project_keep(const struct config *cfg, struct diag *d,
 	partials_init(&k.partials, cfg->templates_dir);
 	check_templates(&k);
 	check_lists(&k);
+	check_template_names(&k);
 	check_releases(&k);
 	k.sum->lists = k.nlists;
 	k.sum->index = k.lists;

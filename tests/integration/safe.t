@@ -2,7 +2,8 @@
 # Safe for the director: the mistakes a tired director makes are refused,
 # loudly, before anything goes out. A schedule in the past (a typo in the
 # year) is refused; a misspelt subscriber key is an error, not a template
-# field; .yml files are read like .yaml. A test send to one list does not
+# field; a template name that no data supplies is an error with the name
+# meant; .yml files are read like .yaml. A test send to one list does not
 # use the release up: the next send reaches everyone else, and the dry run
 # says exactly how many; sending to nobody is no success.
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +62,29 @@ diag <"$SCRATCH/typo.out"
 "$HERALD" -C "$P" send news --dry-run >/dev/null 2>&1
 ok "$(test $? -eq 65; echo $?)" "and nothing can be sent until it is fixed"
 gen_list "$P/lists/a.yaml" 1 3
+
+# ---- a name no data can supply ----
+cp "$P/templates/card.yaml" "$SCRATCH/card.keep"
+sed -i 's/Dear {{subscriber.name}},/Dear {{subscriber.firstname}},/' "$P/templates/card.yaml"
+sed -i 's|{{{release.body_html}}}|{{{release.bdoy_html}}} {{#release}}{{contcat}}{{/release}}|' \
+	"$P/templates/card.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/names.out" 2>&1
+st=$?
+ok "$(test $st -eq 65; echo $?)" "check: a template name nothing supplies is an error (exit $st)"
+ok "$(grep -q "^templates/card.yaml:[0-9]*:[0-9]*: unknown name 'subscriber.firstname' (did you mean 'subscriber.name'?)" "$SCRATCH/names.out"; echo $?)" \
+	"'subscriber.firstname': did you mean 'subscriber.name', at its line and column"
+ok "$(grep -q "unknown name 'release.bdoy_html' (did you mean 'release.body_html'?)" "$SCRATCH/names.out" &&
+	grep -q "unknown name 'contcat' (did you mean 'contact'?)" "$SCRATCH/names.out"; echo $?)" \
+	"in the HTML part too, and inside a section"
+ok "$(grep -q "subscriber.org" "$SCRATCH/names.out"; test $? -ne 0; echo $?)" \
+	"a field the list's subscribers have (subscriber.org) is no error"
+diag <"$SCRATCH/names.out"
+"$HERALD" -C "$P" preview news >/dev/null 2>"$SCRATCH/names.err"
+ok "$(test $? -eq 65 && grep -q "unknown name 'subscriber.firstname'" "$SCRATCH/names.err"; echo $?)" \
+	"preview refuses to show 'Dear ,': exit 65"
+"$HERALD" -C "$P" send news --dry-run >/dev/null 2>&1
+ok "$(test $? -eq 65; echo $?)" "and nothing can be sent"
+cp "$SCRATCH/card.keep" "$P/templates/card.yaml"
 
 # ---- .yml files ----
 mv "$P/lists/a.yaml" "$P/lists/a.yml"

@@ -427,10 +427,51 @@ test_limits(void)
 	free(data);
 }
 
+/* strict_names: what no data supplies is an error at its tag, with the name meant. */
+static const struct {
+	const char *name, *tmpl, *data, *want;
+} strict_cases[] = {
+	{ "a known name renders", "{{s.name}}", "s: {name: Ana}", "Ana" },
+	{ "a misspelt key of a map", "{{s.nmae}}", "s: {name: Ana}",
+	  "ERR: t.yaml:3:10: unknown name 's.nmae' (did you mean 's.name'?)" },
+	{ "a key inside the name", "{{s.firstname}}", "s: {name: Ana}",
+	  "ERR: t.yaml:3:10: unknown name 's.firstname' (did you mean 's.name'?)" },
+	{ "a first part up the stack", "{{#s}}{{tilte}}{{/s}}", "s: {title: T}\nn: 1",
+	  "ERR: t.yaml:3:16: unknown name 'tilte' (did you mean 'title'?)" },
+	{ "nothing near", "{{zzzz}}", "s: 1",
+	  "ERR: t.yaml:3:10: unknown name 'zzzz'" },
+	{ "a section on an unknown name", "{{#cnotact}}x{{/cnotact}}", "contact: c",
+	  "ERR: t.yaml:3:10: unknown name 'cnotact' (did you mean 'contact'?)" },
+	{ "past a scalar", "{{s.name.x}}", "s: {name: Ana}",
+	  "ERR: t.yaml:3:10: unknown name 's.name.x'" },
+	{ "the implicit iterator", "{{#l}}{{.}}{{/l}}", "l: [a, b]", "ab" },
+};
+
+static void
+test_strict_names(void)
+{
+	struct tmpl_opts o;
+	char *got;
+	size_t i;
+
+	test_opts(&o, TMPL_ESCAPE_NONE, 1);
+	o.strict_names = 1;
+	for (i = 0; i < ARRAY_LEN(strict_cases); i++) {
+		got = test_render(strict_cases[i].tmpl, strict_cases[i].data, &o);
+		is_str(got, strict_cases[i].want, strict_cases[i].name);
+		free(got);
+	}
+	test_opts(&o, TMPL_ESCAPE_NONE, 1);
+	got = test_render("[{{s.nmae}}]", "s: {name: Ana}", &o);
+	is_str(got, "[]", "without strict_names a missing name renders empty (the spec)");
+	free(got);
+}
+
 int
 main(void)
 {
 	test_render_cases();
+	test_strict_names();
 	test_error_cases();
 	test_whole_file();
 	test_output_buffer();
