@@ -102,7 +102,7 @@ rs_check(void *arg, struct delivery_ctx *ctx)
 	char *path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
 
 	/* The release file is read and parsed here, once, when it is one of the project's. */
-	validate_project_keep(rs->cfg, ctx->d, &rs->vsum, path);
+	validate_project_keep(rs->cfg, ctx->d, &rs->vsum, path, rs->a->lists, rs->a->nlists);
 	free(path);
 	if (ctx->d->errors) {
 		ctx->r->end = DELIVERY_INVALID;

@@ -22,6 +22,10 @@ struct check {
 	size_t nlists, cap;
 	struct validate_summary *sum;
 	const char *keep;		/* a release file to keep in sum, or NULL */
+	char *const *used;		/* the lists a send goes to; NULL: all matter */
+	size_t nused;
+	int sending;			/* a send's check: used, else the kept release's lists */
+	int kept_seen;			/* the kept release is one of the project's */
 	char **fields;			/* every subscriber field of every list, once */
 	size_t nfields, capfields;
 };
@@ -123,6 +127,85 @@ check_template_names(struct check *k)
 	project_files_free(files, n);
 }
 
+/* 1 when the send goes to list id (or when there is no send: a check). */
+static int
+check_used(const struct check *k, const char *id)
+{
+	size_t i;
+
+	if (k->used == NULL)
+		return 1;
+	for (i = 0; i < k->nused; i++)
+		if (strcmp(k->used[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The release a send sends: read, checked and kept with its bytes when valid. */
+static void
+check_kept_release(struct check *k, const char *path)
+{
+	struct validate_summary *sum = k->sum;
+	size_t errors = k->d->errors;
+
+	sum->release_data = NULL;
+	if (util_read_file(path, &sum->release_data, &sum->release_len) == -1) {
+		/* Said as every other unreadable file is. */
+		struct release r;
+
+		release_load(path, &r, k->d);
+		release_free(&r);
+		return;
+	}
+	if (release_load_mem(path, sum->release_data, sum->release_len, &sum->release,
+	    k->d) == 0)
+		sum->releases++;
+	sum->kept = k->d->errors == errors;
+}
+
+/*
+ * A send's lists: the ones asked for, else those of the release kept,
+ * parsed now (before the lists, which it names).
+ */
+static void
+check_keep_first(struct check *k)
+{
+	const char *keep = k->keep;
+
+	if (keep == NULL || !k->sending)
+		return;
+	check_kept_release(k, keep);
+	if (k->used == NULL && k->sum->kept) {
+		k->used = k->sum->release.lists;
+		k->nused = k->sum->release.nlists;
+	}
+}
+
+/* A list's errors, as warnings when the send at hand does not go to it. */
+static void
+check_list_load(struct check *k, const char *path, struct list_info *info)
+{
+	struct diag own;
+	size_t i;
+
+	if (k->used == NULL || !k->sending) {
+		list_load(path, info, NULL, NULL, k->d);
+		return;
+	}
+	diag_init(&own, EXIT_DATAERR);
+	list_load(path, info, NULL, NULL, &own);
+	if (info->id == NULL || check_used(k, info->id) || own.errors == 0) {
+		diag_move(k->d, &own);
+	} else {
+		for (i = 0; i < own.n; i++)
+			diag_warn(k->d, NULL, 0, 0, "%s (list '%s' is not sent to now; herald check "
+			    "shows it as an error)", own.items[i].text, info->id);
+		if (own.dropped)
+			diag_warn(k->d, NULL, 0, 0, "%zu more in list '%s'", own.dropped, info->id);
+	}
+	diag_free(&own);
+}
+
 static void
 check_lists(struct check *k)
 {
@@ -135,7 +218,7 @@ check_lists(struct check *k)
 	if (project_files(k->cfg->lists_dir, &files, &n, k->d) == -1)
 		return;
 	for (i = 0; i < n; i++) {
-		list_load(files[i], &info, NULL, NULL, k->d);
+		check_list_load(k, files[i], &info);
 		if (info.id == NULL) {
 			list_info_free(&info);
 			continue;
@@ -184,30 +267,6 @@ check_release_refs(struct check *k, const struct release *r)
 	}
 }
 
-/* The release to keep: checked as any other, and kept with its bytes when valid. */
-static void
-check_kept_release(struct check *k, const char *path)
-{
-	struct validate_summary *sum = k->sum;
-	size_t errors = k->d->errors;
-
-	sum->release_data = NULL;
-	if (util_read_file(path, &sum->release_data, &sum->release_len) == -1) {
-		/* Said as every other unreadable file is. */
-		struct release r;
-
-		release_load(path, &r, k->d);
-		release_free(&r);
-		return;
-	}
-	if (release_load_mem(path, sum->release_data, sum->release_len, &sum->release,
-	    k->d) == 0)
-		sum->releases++;
-	if (sum->release.root != NULL && sum->release.root->kind == YNODE_MAP)
-		check_release_refs(k, &sum->release);
-	sum->kept = k->d->errors == errors;
-}
-
 static void
 check_releases(struct check *k)
 {
@@ -219,7 +278,9 @@ check_releases(struct check *k)
 		return;
 	for (i = 0; i < n; i++) {
 		if (k->keep && strcmp(files[i], k->keep) == 0) {
-			check_kept_release(k, files[i]);
+			if (k->sum->release.root != NULL && k->sum->release.root->kind == YNODE_MAP)
+				check_release_refs(k, &k->sum->release);
+			k->kept_seen = 1;
 			continue;
 		}
 		if (release_load(files[i], &r, k->d) == 0)
@@ -244,12 +305,12 @@ check_free(struct check *k)
 void
 validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum)
 {
-	validate_project_keep(cfg, d, sum, NULL);
+	validate_project_keep(cfg, d, sum, NULL, NULL, 0);
 }
 
 void
 validate_project_keep(const struct config *cfg, struct diag *d,
-    struct validate_summary *sum, const char *keep)
+    struct validate_summary *sum, const char *keep, char *const *lists, size_t n)
 {
 	struct validate_summary ignored;
 	struct check k;
@@ -257,14 +318,22 @@ validate_project_keep(const struct config *cfg, struct diag *d,
 	memset(&k, 0, sizeof(k));
 	k.cfg = cfg;
 	k.keep = sum ? keep : NULL;
+	k.used = n ? lists : NULL;
+	k.nused = n;
+	k.sending = k.keep != NULL;
 	k.d = d;
 	k.sum = sum ? sum : &ignored;
 	memset(k.sum, 0, sizeof(*k.sum));
 	partials_init(&k.partials, cfg->templates_dir);
+	check_keep_first(&k);
 	check_templates(&k);
 	check_lists(&k);
 	check_template_names(&k);
 	check_releases(&k);
+	/* A release file outside the project: kept all the same, its references checked. */
+	if (k.keep && !k.kept_seen && k.sum->release.root != NULL &&
+	    k.sum->release.root->kind == YNODE_MAP)
+		check_release_refs(&k, &k.sum->release);
 	k.sum->lists = k.nlists;
 	k.sum->index = k.lists;
 	k.sum->nindex = k.nlists;

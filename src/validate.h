@@ -35,12 +35,14 @@ struct validate_summary {
 /* sum may be NULL; otherwise free it with validate_summary_free. */
 void validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum);
 /*
- * As validate_project, and when the release file keep is one of the
- * project's and valid, sum keeps it (kept = 1), so that a send reads and
- * parses it once.
+ * As validate_project, for a send of the release file keep to lists (n
+ * ids; none: the release's own). When keep is one of the project's and
+ * valid, sum keeps it (kept = 1), so that the send reads and parses it
+ * once. An error in a list the send does not go to is a warning for it:
+ * one bad address in an unrelated list must not hold up every release.
  */
 void validate_project_keep(const struct config *cfg, struct diag *d,
-    struct validate_summary *sum, const char *keep);
+    struct validate_summary *sum, const char *keep, char *const *lists, size_t n);
 void validate_summary_free(struct validate_summary *sum);
 /* The list with that id, or NULL. */
 const struct validate_list *validate_find_list(const struct validate_summary *sum,

@@ -139,6 +139,32 @@ diag <"$SCRATCH/t4.out"
 ok "$("$HERALD" -C "$R" status news --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["state"] == "done" and j["sent"] == 10))'; echo $?)" \
 	"status: done, 10 sent"
 
+# ---- a bad address in a list the release does not go to ----
+cat >"$R/lists/other.yaml" <<'LIST'
+name: Other
+template: card
+subscribers:
+  - email: fine@example.org
+  - email: broken@@example
+LIST
+"$HERALD" -C "$R" check >"$SCRATCH/o1.out" 2>&1
+ok "$(test $? -eq 65 && grep -q "^lists/other.yaml:5:" "$SCRATCH/o1.out"; echo $?)" \
+	"check still calls a bad address an error, wherever it is"
+gen_list "$R/lists/a.yaml" 1 10
+before=$(received "$S")
+"$HERALD" -C "$R" send news >"$SCRATCH/o2.out" 2>"$SCRATCH/o2.err"
+st=$?
+ok "$(test $st -eq 0 && test "$(received "$S")" -eq $((before + 1)); echo $?)" \
+	"a release that does not go to that list is sent all the same (exit $st)"
+ok "$(grep -q "^herald: warning: lists/other.yaml:5:.*(list 'other' is not sent to now" "$SCRATCH/o2.err" ||
+	grep -q "warning: lists/other.yaml:5:.*(list 'other' is not sent to now" "$SCRATCH/o2.err"; echo $?)" \
+	"and the error is said, as a warning"
+diag <"$SCRATCH/o2.err"
+"$HERALD" -C "$R" send news --list other >/dev/null 2>"$SCRATCH/o3.err"
+ok "$(test $? -eq 65 && grep -q "^lists/other.yaml:5:" "$SCRATCH/o3.err"; echo $?)" \
+	"a send to that list is stopped by it (exit 65)"
+rm "$R/lists/other.yaml"
+
 # ---- sending to nobody ----
 cat >"$R/lists/empty.yaml" <<'LIST'
 name: Nobody yet
