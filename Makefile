@@ -97,10 +97,11 @@ deps-build:
 
 # Unit tests (one binary per pure module) and integration tests (shell, real
 # programs), all TAP under prove. HERALD and HERALD_BUILD tell the scripts
-# which build to test.
+# which build to test. No terminal on standard input: herald send asks
+# before it sends when it has one.
 test: programs
 	HERALD=$(CURDIR)/$(O)/herald HERALD_BUILD=$(CURDIR)/$(O) SHARED=$(CURDIR)/../shared \
-	  prove -f $(UNIT_BINS) tests/integration/*.t
+	  prove -f $(UNIT_BINS) tests/integration/*.t </dev/null
 
 # Fuzzing first, so that prove's summary is the last thing printed.
 check: deps

@@ -88,12 +88,47 @@ send_dry_run(const struct config *cfg, const struct relsrc_args *a, struct diag 
 	return delivery_exit_status(&r, d);
 }
 
+/*
+ * On a terminal, a send asks first: how many, on which lists. 0 go on;
+ * else the exit status (nothing was sent, or the count failed).
+ */
+static int
+send_confirm(const struct config *cfg, const struct relsrc_args *a, struct diag *d)
+{
+	struct delivery_result r;
+	struct relsrc_dry dry;
+	char answer[64];
+
+	memset(&dry, 0, sizeof(dry));
+	dry.count_only = 1;
+	relsrc_dry_run(cfg, a, &dry, &r, d);
+	if (r.end != DELIVERY_DONE) {
+		diag_print(d);
+		if (r.detail[0])
+			fprintf(stderr, "herald: %s\n", r.detail);
+		return delivery_exit_status(&r, d);
+	}
+	/* Nobody: the send itself says so. */
+	if (dry.would == 0)
+		return 0;
+	fprintf(stderr, "send %s to %zu recipient%s on %s? [y/N] ", dry.release_id, dry.would,
+	    dry.would == 1 ? "" : "s", dry.lists);
+	fflush(stderr);
+	if (fgets(answer, sizeof(answer), stdin) != NULL &&
+	    (strcmp(answer, "y\n") == 0 || strcmp(answer, "yes\n") == 0 ||
+	    strcmp(answer, "Y\n") == 0))
+		return 0;
+	fprintf(stderr, "herald: not sent\n");
+	return EXIT_TEMPFAIL;
+}
+
 int
 cmd_send(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "list", required_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,11 +137,11 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 	struct relsrc_args a;
 	struct config cfg;
 	struct diag d;
-	int c, dry_run = 0, status;
+	int c, dry_run = 0, yes = 0, status;
 
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, "l:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:nyh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			a.lists = xrealloc(a.lists, (a.nlists + 1) * sizeof(*a.lists));
@@ -114,6 +149,9 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 			break;
 		case 'n':
 			dry_run = 1;
+			break;
+		case 'y':
+			yes = 1;
 			break;
 		case 'h':
 			cmd_usage(cmd_current, stdout);
@@ -126,7 +164,7 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--dry-run]\n");
+		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--dry-run] [--yes]\n");
 		free(a.lists);
 		return EXIT_USAGE;
 	}
@@ -145,6 +183,11 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		status = send_dry_run(&cfg, &a, &d);
 		goto out;
 	}
+	if (!yes && isatty(STDIN_FILENO) && !digest_is_id(a.release_arg) &&
+	    (status = send_confirm(&cfg, &a, &d)) != 0)
+		goto out;
+	diag_free(&d);
+	diag_init(&d, EXIT_DATAERR);
 	send_signals();
 	outgoing_send(&cfg, &a, &o, &r, &d);
 	diag_print(&d);

@@ -60,7 +60,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 printed; 64 bad usage; 65 invalid input; 78 invalid\n"
 	  "configuration.\n",
 	  cmd_preview },
-	{ "send", "RELEASE [--list ID]... [--dry-run]",
+	{ "send", "RELEASE [--list ID]... [--dry-run] [--yes]",
 	  "deliver a release now, in the foreground",
 	  "Expands the release's lists (or each --list) into the journal, minus\n"
 	  "suppressed addresses, then sends one personalised message to each\n"
@@ -74,12 +74,16 @@ static const struct command commands[] = {
 	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
 	  "  -n, --dry-run     expand and render everything, send nothing, write\n"
 	  "                    nothing; say how many the send would mail now\n"
+	  "  -y, --yes         do not ask first; on a terminal, send asks \"send\n"
+	  "                    RELEASE to N recipients on LISTS? [y/N]\" and sends\n"
+	  "                    only on y (without a terminal it never asks)\n"
 	  "\n"
 	  "A progress bar is shown on a terminal, log lines otherwise. Ctrl-C (or\n"
 	  "SIGTERM) lets the messages in flight finish and leaves the rest queued.\n"
 	  "\n"
 	  "Exit status: 0 all delivered (or failed for good); 75 some deliveries\n"
-	  "wait for a retry, the release is under embargo, or send was interrupted;\n"
+	  "wait for a retry, the release is under embargo, send was interrupted,\n"
+	  "or the answer to its question was not y;\n"
 	  "69 the relay cannot be reached (nothing lost); 65 invalid input, an\n"
 	  "expired release, or nobody to send it to (empty lists, everyone\n"
 	  "suppressed; the release is not marked done); 78 configuration error (a\n"

@@ -644,6 +644,10 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		x->out->suppressed++;
 		return 0;
 	}
+	if (x->out->count_only) {
+		x->out->would++;
+		return 0;
+	}
 	buf_reset(&x->msg);
 	if (render_message(&rs->env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
 	    rs->d) == -1) {
@@ -708,8 +712,10 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	struct dry x;
 	char err[256];
 	size_t i;
+	int count_only = out->count_only;
 
 	memset(out, 0, sizeof(*out));
+	out->count_only = count_only;
 	memset(r, 0, sizeof(*r));
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&x, 0, sizeof(x));
@@ -741,6 +747,9 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	if (x.failed)
 		r->end = DELIVERY_INVALID;
 	snprintf(out->release_id, sizeof(out->release_id), "%s", rs.rel.id);
+	for (i = 0; i < rs.nlists; i++)
+		snprintf(out->lists + strlen(out->lists), sizeof(out->lists) - strlen(out->lists),
+		    "%s%s", i ? ", " : "", rs.lists[i].id);
 out:
 	buf_free(&x.msg);
 	free(x.seen);

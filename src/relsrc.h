@@ -38,7 +38,9 @@ void relsrc_send(const struct config *cfg, const struct relsrc_args *a,
 
 /* What a dry run found: the messages that would go, and why the others would not. */
 struct relsrc_dry {
+	int count_only;			/* in: count who would get it, render nothing */
 	char release_id[256];
+	char lists[256];		/* the lists it would go to, "a, b" */
 	size_t would, suppressed, dup, digest;
 	size_t had;			/* have a delivery of it already */
 	size_t bytes;			/* of every message rendered */
@@ -48,6 +50,7 @@ struct relsrc_dry {
  * Expands and renders everything, sends nothing, writes nothing (the
  * journal is read, when there is one, for suppressions). r->end is
  * DELIVERY_DONE when it went through, else as delivery_run says.
+ * out->count_only is read: set it to count without rendering.
  */
 void relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
     struct relsrc_dry *out, struct delivery_result *r, struct diag *d);

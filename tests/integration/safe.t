@@ -139,6 +139,35 @@ diag <"$SCRATCH/t4.out"
 ok "$("$HERALD" -C "$R" status news --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["state"] == "done" and j["sent"] == 10))'; echo $?)" \
 	"status: done, 10 sent"
 
+# ---- on a terminal, send asks first ----
+if command -v script >/dev/null; then
+	cat >"$R/releases/asked.yaml" <<'REL'
+title: Asked first
+lists: [a]
+body: |
+  Only on yes.
+REL
+	before=$(received "$S")
+	printf 'n\n' | script -qec "'$HERALD' -C '$R' send asked" /dev/null >"$SCRATCH/q1.out" 2>&1
+	st=$?
+	ok "$(grep -q 'send asked to 9 recipients on a? \[y/N\]' "$SCRATCH/q1.out"; echo $?)" \
+		"on a terminal: 'send asked to 9 recipients on a? [y/N]'"
+	ok "$(test $st -eq 75 && grep -q 'not sent' "$SCRATCH/q1.out" &&
+		test "$(received "$S")" -eq "$before"; echo $?)" "n: nothing sent, exit 75 (got $st)"
+	tr -d '\r' <"$SCRATCH/q1.out" | diag
+	printf 'y\n' | script -qec "'$HERALD' -C '$R' send asked" /dev/null >"$SCRATCH/q2.out" 2>&1
+	st=$?
+	ok "$(test $st -eq 0 && test "$(received "$S")" -eq $((before + 9)); echo $?)" \
+		"y: all 9 sent (exit $st)"
+	sed 's/Asked first/Not asked/; s/Only on yes/Sent at once/' "$R/releases/asked.yaml" \
+		>"$R/releases/unasked.yaml"
+	script -qec "'$HERALD' -C '$R' send unasked --yes" /dev/null </dev/null >"$SCRATCH/q3.out" 2>&1
+	ok "$(test $? -eq 0 && ! grep -q '\[y/N\]' "$SCRATCH/q3.out" &&
+		test "$(received "$S")" -eq $((before + 18)); echo $?)" "--yes: no question, sent"
+else
+	for c in asks n y yes; do skip "terminal: $c" "needs script(1)"; done
+fi
+
 # ---- a bad address in a list the release does not go to ----
 cat >"$R/lists/other.yaml" <<'LIST'
 name: Other
