@@ -18,7 +18,7 @@
 static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http",
 	"state", "lists", "templates", "releases", "bounces", "tz", NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
-	"unsubscribe_address", "unsubscribe_url", NULL };
+	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", NULL };
 static const char *const smtp_keys[] = { "url", "tls", "username", "password",
 	"password_env", "password_file", "ca_file", "connections", "rate", "burst",
 	"domain_rates", "retry", "give_up_after", "timeout", NULL };
@@ -297,6 +297,27 @@ config_addr(const struct ynode *map, const char *key, char **dst, char **name,
 	return 0;
 }
 
+/* Where replies go, when not to From: a bare address. */
+static void
+config_reply_to(struct config *c, const struct ynode *n, struct diag *d)
+{
+	const struct ynode *v = ynode_get(n, "reply_to");
+	struct addr a = { 0 };
+	char err[128];
+
+	if (v == NULL || ynode_is_null(v) || schema_string(n, "reply_to", 0, "'sender'", d) == NULL)
+		return;
+	if (addr_parse(v->str, v->len, &a, err, sizeof(err)) == -1)
+		schema_error(d, v, "bad address in 'reply_to': %s", err);
+	else if (a.name != NULL)
+		schema_error(d, v, "'reply_to' must be a bare address, without a display name");
+	else {
+		free(c->sender.reply_to);
+		c->sender.reply_to = xstrdup(a.email);
+	}
+	addr_clear(&a);
+}
+
 static void
 config_sender(struct config *c, const struct ynode *n, struct diag *d)
 {
@@ -322,6 +343,8 @@ config_sender(struct config *c, const struct ynode *n, struct diag *d)
 	else if (url && strpbrk(url, " <>\"") != NULL)
 		schema_error(d, ynode_get(n, "unsubscribe_url"),
 		    "'unsubscribe_url' must not contain spaces, quotes or angle brackets");
+	config_reply_to(c, n, d);
+	config_str(n, "postal_address", 0, "'sender'", &c->sender.postal_address, d);
 }
 
 /* The host part of scheme://[user@]host[:port][/path]. The caller owns it. */
@@ -615,6 +638,8 @@ config_free(struct config *c)
 	free(c->sender.bounce_address);
 	free(c->sender.unsubscribe_address);
 	free(c->sender.unsubscribe_url);
+	free(c->sender.reply_to);
+	free(c->sender.postal_address);
 	free(c->smtp.url);
 	free(c->smtp.host);
 	free(c->smtp.username);

@@ -27,6 +27,8 @@ struct config {
 	struct {
 		char *from, *from_name, *from_addr;
 		char *domain, *bounce_address, *unsubscribe_address, *unsubscribe_url;
+		char *reply_to;			/* a bare address, or NULL */
+		char *postal_address;		/* for the footers (bulk mail law), or NULL */
 	} sender;
 	struct {
 		char *url, *host;

@@ -258,7 +258,26 @@ render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 		ynode_map_set(doc, m, unsub_keys[i], ynode_str(doc, "x"));
 	ynode_map_set(doc, ctx, "unsubscribe", m);
 	ynode_map_set(doc, ctx, "now", ynode_str(doc, "x"));
+	m = ynode_map(doc);
+	ynode_map_set(doc, m, "name", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "address", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "postal_address", ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "sender", m);
 	return ctx;
+}
+
+/* `sender`: who sends, as the config says; postal_address only when given. */
+static struct ynode *
+render_sender_node(struct ydoc *doc, const struct config *cfg)
+{
+	struct ynode *m = ynode_map(doc);
+
+	ynode_map_set(doc, m, "name", ynode_str(doc, cfg->sender.from_name ?
+	    cfg->sender.from_name : cfg->sender.from_addr));
+	ynode_map_set(doc, m, "address", ynode_str(doc, cfg->sender.from_addr));
+	if (cfg->sender.postal_address)
+		ynode_map_set(doc, m, "postal_address", ynode_str(doc, cfg->sender.postal_address));
+	return m;
 }
 
 /* What every message's context holds; the caller adds release, or releases and period. */
@@ -279,6 +298,7 @@ render_context(const struct render_env *env, const struct list_info *l,
 	ynode_map_set(doc, ctx, "unsubscribe", unsub);
 	timefmt_iso_utc(env->now, iso, sizeof(iso));
 	ynode_map_set(doc, ctx, "now", ynode_str(doc, iso));
+	ynode_map_set(doc, ctx, "sender", render_sender_node(doc, env->cfg));
 	return ctx;
 }
 
@@ -333,6 +353,7 @@ render_build(const struct render_env *env, const struct list_info *l,
 	m.unsub_mailto = ids->unsub_address;
 	m.unsub_url = ids->unsub_url;
 	m.bulk = 1;
+	m.reply_to = env->cfg->sender.reply_to;
 	m.text = buf_str(&text);
 	m.html = buf_str(&html);
 	if (message_build(&m, out) == -1) {

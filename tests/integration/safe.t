@@ -86,6 +86,23 @@ ok "$(test $? -eq 65 && grep -q "unknown name 'subscriber.firstname'" "$SCRATCH/
 ok "$(test $? -eq 65; echo $?)" "and nothing can be sent"
 cp "$SCRATCH/card.keep" "$P/templates/card.yaml"
 
+# ---- a postal address and a Reply-To ----
+cp "$P/config/herald.yaml" "$SCRATCH/config.keep"
+sed -i 's|^  unsubscribe_address: .*|&\n  postal_address: "Test Desk, 1 Main Street, Springfield"\n  reply_to: newsdesk@news.example|' \
+	"$P/config/herald.yaml"
+echo '{{#sender.postal_address}}Postal: {{sender.postal_address}}{{/sender.postal_address}}' \
+	>>"$P/templates/partials/footer.mustache"
+"$HERALD" -C "$P" preview news >"$SCRATCH/postal.eml" 2>&1
+ok "$(grep -q '^Reply-To: newsdesk@news.example' "$SCRATCH/postal.eml" &&
+	grep -q 'Postal: Test Desk, 1 Main Street, Springfield' "$SCRATCH/postal.eml"; echo $?)" \
+	"sender.reply_to is the Reply-To header; sender.postal_address reaches the footer"
+sed -i 's|^  reply_to: .*|  reply_to: "Desk <desk@news.example>"|' "$P/config/herald.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/reply.out" 2>&1
+ok "$(test $? -eq 78 && grep -q "herald.yaml:[0-9]*:[0-9]*: 'reply_to' must be a bare address" "$SCRATCH/reply.out"; echo $?)" \
+	"a reply_to with a display name is a configuration error, at its line"
+diag <"$SCRATCH/reply.out"
+cp "$SCRATCH/config.keep" "$P/config/herald.yaml"
+
 # ---- .yml files ----
 mv "$P/lists/a.yaml" "$P/lists/a.yml"
 mv "$P/releases/news.yaml" "$P/releases/news.yml"
