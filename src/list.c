@@ -377,7 +377,7 @@ list_next(struct lctx *c, yaml_event_t *ev)
 {
 	if (yaml_parser_parse(&c->p, ev))
 		return 0;
-	ydoc_parser_error(c->path, &c->p, c->d);
+	ydoc_parser_error(c->path, &c->p, NULL, 0, c->d);
 	return -1;
 }
 

@@ -149,17 +149,79 @@ ydoc_root(const struct ydoc *doc)
 	return doc->root;
 }
 
+/* The offset of the first byte that does not start a valid UTF-8 character, or len. */
+static size_t
+ydoc_utf8_bad(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = s[i] >= 0xF0 && s[i] <= 0xF4 ? 4 : s[i] >= 0xE0 ? 3 : s[i] >= 0xC2 ? 2 : 0;
+		if (s[i] > 0xF4 || n == 0 || i + n > len)
+			return i;
+		for (k = 1; k < n; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return i;
+		i += n;
+	}
+	return len;
+}
+
+/*
+ * Where a file is not UTF-8: line and column (1-based; the column in
+ * characters) and the byte, from src, or from the file when src is NULL.
+ * 0 when neither can be read or nothing is wrong.
+ */
+static int
+ydoc_not_utf8(const char *file, const char *src, size_t len, unsigned *line, unsigned *col,
+    unsigned *byte)
+{
+	char *data = NULL;
+	size_t i, bad;
+
+	if (src == NULL) {
+		if (util_read_file(file, &data, &len) == -1)
+			return 0;
+		src = data;
+	}
+	bad = ydoc_utf8_bad((const unsigned char *)src, len);
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < bad; i++) {
+		if (src[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)src[i] & 0xC0) != 0x80) {
+			(*col)++;	/* a UTF-8 continuation byte is no new character */
+		}
+	}
+	*byte = bad < len ? (unsigned char)src[bad] : 0;
+	free(data);
+	return bad < len;
+}
+
 void
-ydoc_parser_error(const char *file, const yaml_parser_t *p, struct diag *d)
+ydoc_parser_error(const char *file, const yaml_parser_t *p, const char *src, size_t len,
+    struct diag *d)
 {
 	const char *problem = p->problem ? p->problem : "unknown problem";
+	unsigned line, col, byte;
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
 		fatalx("out of memory parsing %s", file);
 	case YAML_READER_ERROR:
-		diag_error(d, file, 0, 0, "bad YAML: %s at byte %zu", problem,
-		    p->problem_offset);
+		/* Not UTF-8 (a file saved as Latin-1): where, so that it can be found. */
+		if (ydoc_not_utf8(file, src, len, &line, &col, &byte))
+			diag_error(d, file, line, col, "not UTF-8 (byte 0x%02X): save the file as "
+			    "UTF-8", byte);
+		else
+			diag_error(d, file, 0, 0, "bad YAML: %s at byte %zu", problem,
+			    p->problem_offset);
 		return;
 	default:
 		break;
@@ -289,7 +351,7 @@ ydoc_next(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
 {
 	if (yaml_parser_parse(p, ev))
 		return 0;
-	ydoc_parser_error(doc->file, p, d);
+	ydoc_parser_error(doc->file, p, doc->src, doc->srclen, d);
 	return -1;
 }
 

@@ -83,7 +83,9 @@ struct ynode *ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first
  */
 int ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d);
 /* Reports libyaml's error for a failed yaml_parser_parse(). */
-void ydoc_parser_error(const char *file, const yaml_parser_t *p, struct diag *d);
+/* src (len bytes; NULL: read file) is the text parsed, for the place of a reader error. */
+void ydoc_parser_error(const char *file, const yaml_parser_t *p, const char *src, size_t len,
+    struct diag *d);
 
 /* Builders; the document owns what they return. */
 struct ynode *ynode_scalar(struct ydoc *doc, const char *s, size_t len);

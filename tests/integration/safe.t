@@ -103,6 +103,17 @@ ok "$(test $? -eq 78 && grep -q "herald.yaml:[0-9]*:[0-9]*: 'reply_to' must be a
 diag <"$SCRATCH/reply.out"
 cp "$SCRATCH/config.keep" "$P/config/herald.yaml"
 
+# ---- a file saved as Latin-1 ----
+printf 'title: Caf\351 news\nlists: [a]\nbody: |\n  Hello\n' >"$P/releases/latin.yaml"
+printf '  - email: jose@example.org\n    name: Jos\351\n' >>"$P/lists/a.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/latin.out" 2>&1
+ok "$(test $? -eq 65 && grep -q '^releases/latin.yaml:1:11: not UTF-8 (byte 0xE9): save the file as UTF-8$' "$SCRATCH/latin.out" &&
+	grep -q '^lists/a.yaml:[0-9]*:14: not UTF-8 (byte 0xE9)' "$SCRATCH/latin.out"; echo $?)" \
+	"a Latin-1 release and list: not UTF-8, at the line and column of the first such byte"
+diag <"$SCRATCH/latin.out"
+rm "$P/releases/latin.yaml"
+gen_list "$P/lists/a.yaml" 1 3
+
 # ---- .yml files ----
 mv "$P/lists/a.yaml" "$P/lists/a.yml"
 mv "$P/releases/news.yaml" "$P/releases/news.yml"
