@@ -15,7 +15,39 @@
 struct status_opts {
 	const char *release;
 	int json;
+	const char *tz;			/* the times' zone; NULL: UTC */
+	int idw, whenw;			/* the widths of the RELEASE and SCHEDULED columns */
 };
+
+/* When r is scheduled, in the zone status speaks in; "-" when it is not. */
+static void
+status_when(const struct store_release *r, const struct status_opts *o, char *out,
+    size_t size)
+{
+	snprintf(out, size, "-");
+	if (r->scheduled_at == 0)
+		return;
+	if (o->tz == NULL || timefmt_iso_zone(r->scheduled_at, o->tz, out, size) == -1)
+		timefmt_iso_utc(r->scheduled_at, out, size);
+}
+
+/* Columns as wide as their widest entry: any id fits. */
+static void
+status_widths(const struct store_release *all, size_t n, struct status_opts *o)
+{
+	char when[40];
+	size_t i;
+
+	o->idw = 24;
+	o->whenw = 20;
+	for (i = 0; i < n; i++) {
+		if ((int)strlen(all[i].release_id) > o->idw)
+			o->idw = (int)strlen(all[i].release_id);
+		status_when(&all[i], o, when, sizeof(when));
+		if ((int)strlen(when) > o->whenw)
+			o->whenw = (int)strlen(when);
+	}
+}
 
 /* "changed" when the file no longer matches the snapshot that is sent. */
 static int
@@ -62,15 +94,15 @@ status_json(struct buf *b, struct store *st, const struct store_release *r,
 }
 
 static void
-status_table_row(const struct store_release *r, const size_t counts[DS__COUNT],
-    const struct store_reply *rep, size_t nrep)
+status_table_row(const struct store_release *r, const struct status_opts *o,
+    const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep)
 {
-	char when[32] = "-";
+	char when[40];
 	size_t i;
 
-	if (r->scheduled_at)
-		timefmt_iso_utc(r->scheduled_at, when, sizeof(when));
-	printf("%-24s %-10s %-20s", r->release_id, store_rstate_name(r->state), when);
+	status_when(r, o, when, sizeof(when));
+	printf("%-*s %-10s %-*s", o->idw, r->release_id, store_rstate_name(r->state), o->whenw,
+	    when);
 	for (i = 0; i < DS__COUNT; i++)
 		printf(" %8zu", counts[i]);
 	putchar('\n');
@@ -81,11 +113,11 @@ status_table_row(const struct store_release *r, const size_t counts[DS__COUNT],
 }
 
 static void
-status_header(void)
+status_header(const struct status_opts *o)
 {
 	size_t i;
 
-	printf("%-24s %-10s %-20s", "RELEASE", "STATE", "SCHEDULED");
+	printf("%-*s %-10s %-*s", o->idw, "RELEASE", "STATE", o->whenw, "SCHEDULED");
 	for (i = 0; i < DS__COUNT; i++) {
 		char name[16];
 		size_t j;
@@ -113,13 +145,13 @@ status_one(struct store *st, const struct store_release *r, const struct status_
 	if (o->json)
 		status_json(json, st, r, counts, rep, nrep);
 	else
-		status_table_row(r, counts, rep, nrep);
+		status_table_row(r, o, counts, rep, nrep);
 	store_replies_free(rep, nrep);
 	return 0;
 }
 
 static int
-status_run(struct store *st, const struct status_opts *o)
+status_run(struct store *st, struct status_opts *o)
 {
 	struct store_release one, *all = NULL;
 	struct buf json = BUF_INIT;
@@ -140,8 +172,9 @@ status_run(struct store *st, const struct status_opts *o)
 		fprintf(stderr, "herald: journal: %s\n", store_error(st));
 		return EXIT_SOFTWARE;
 	}
+	status_widths(all, n, o);
 	if (!o->json && n)
-		status_header();
+		status_header(o);
 	if (o->json && !o->release)
 		buf_addc(&json, '[');
 	for (i = 0; i < n && rc == 0; i++) {
@@ -168,25 +201,26 @@ cmd_status(const struct global_opts *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "utc", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct status_opts o = { NULL, 0 };
+	struct status_opts o = { NULL, 0, NULL, 24, 20 };
 	struct store *st = NULL;
 	struct config cfg;
 	struct diag d;
-	int c, status, rc;
+	int c, status, rc, utc = 0;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			o.json = 1;
+	while ((c = getopt_long(argc, argv, "juh", opts, NULL)) != -1) {
+		if (c == 'j' || c == 'u') {
+			*(c == 'j' ? &o.json : &utc) = 1;
 			continue;
 		}
 		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
 		return c == 'h' ? 0 : EXIT_USAGE;
 	}
 	if (argc - optind > 1) {
-		fprintf(stderr, "usage: herald status [RELEASE] [--json]\n");
+		fprintf(stderr, "usage: herald status [RELEASE] [--json] [--utc]\n");
 		return EXIT_USAGE;
 	}
 	o.release = optind < argc ? argv[optind] : NULL;
@@ -196,6 +230,7 @@ cmd_status(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	o.tz = utc ? NULL : cfg.tz;
 	if ((rc = journal_open(&cfg, 1, &st)) == -1) {
 		status = EXIT_CANTCREAT;
 	} else if (rc == 1 && o.release) {

@@ -120,7 +120,7 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit status: 0 cancelled; 65 not in the journal, or already done.\n",
 	  cmd_cancel },
-	{ "status", "[RELEASE] [--json]",
+	{ "status", "[RELEASE] [--json] [--utc]",
 	  "where each release stands: counts by state, commonest SMTP replies",
 	  "  -j, --json        one JSON object per release (an array without\n"
 	  "                    RELEASE): \"release\", \"state\", \"scheduled_at\",\n"
@@ -129,6 +129,9 @@ static const struct command commands[] = {
 	  "                    \"failed\", \"skipped\", \"bounced\") and \"replies\":\n"
 	  "                    [{\"reply\": \"450 4.2.2 ...\", \"count\": N}], the\n"
 	  "                    commonest last replies of deferred and failed rows.\n"
+	  "                    Times in it are UTC.\n"
+	  "  -u, --utc         times in UTC; without it the table shows them in the\n"
+	  "                    config's tz, with their offset, when one is set\n"
 	  "\n"
 	  "Exit status: 0; 65 RELEASE is not in the journal.\n",
 	  cmd_status },

@@ -204,3 +204,26 @@ timefmt_parse_local(const char *s, const char *zone, long long *t)
 	*t = (long long)r;
 	return 0;
 }
+
+int
+timefmt_iso_zone(long long t, const char *zone, char *out, unsigned long size)
+{
+	char *saved = NULL;
+	struct tm tm;
+	time_t r = (time_t)t;
+	long off;
+	int ok;
+
+	if (!timefmt_zone_ok(zone))
+		return -1;
+	timefmt_set_tz(zone, &saved);
+	ok = localtime_r(&r, &tm) != NULL;
+	timefmt_set_tz(NULL, &saved);
+	if (!ok)
+		return -1;
+	off = tm.tm_gmtoff;
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+	    labs(off) / 3600, labs(off) / 60 % 60);
+	return 0;
+}

@@ -25,4 +25,10 @@ long long timefmt_days(long long y, unsigned m, unsigned d);
 /* "2017-06-22T12:00:00Z" into out (at least 21 bytes). */
 void timefmt_iso_utc(long long t, char *out, unsigned long size);
 
+/*
+ * t as ISO 8601 local time in zone, with its offset there
+ * ("2027-06-22T09:00:00-03:00"). 0, or -1 for an unknown zone.
+ */
+int timefmt_iso_zone(long long t, const char *zone, char *out, unsigned long size);
+
 #endif

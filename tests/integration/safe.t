@@ -35,6 +35,25 @@ ok "$(test $? -eq 64 && grep -q 'in the past' "$SCRATCH/re.err"; echo $?)" \
 	"reschedule to a time past is refused too"
 "$HERALD" -C "$P" cancel news >/dev/null 2>&1
 
+# ---- status speaks in the config's zone ----
+T="$SCRATCH/tz"
+project "$T" 9 "connections: 1"
+gen_list "$T/lists/a.yaml" 1 2
+echo "tz: America/Argentina/Buenos_Aires" >>"$T/config/herald.yaml"
+sed 's/Quarterly news/A release whose id is longer than the column was/' "$T/releases/news.yaml" \
+	>"$T/releases/a-release-with-a-very-long-identifier.yaml"
+"$HERALD" -C "$T" schedule a-release-with-a-very-long-identifier --at 2099-06-22T09:00 \
+	--tz America/Argentina/Buenos_Aires >/dev/null 2>&1
+"$HERALD" -C "$T" status >"$SCRATCH/st.out" 2>&1
+ok "$(grep -q '^a-release-with-a-very-long-identifier scheduled  2099-06-22T09:00:00-03:00 ' "$SCRATCH/st.out"; echo $?)" \
+	"status shows the time in the config's tz, with its offset, and a long id in its column"
+diag <"$SCRATCH/st.out"
+ok "$(test "$(head -1 "$SCRATCH/st.out" | awk '{ print index($0, "STATE") }')" = \
+	"$(tail -1 "$SCRATCH/st.out" | awk '{ print index($0, "scheduled") }')"; echo $?)" \
+	"its columns line up under their headings"
+"$HERALD" -C "$T" status --utc >"$SCRATCH/st2.out" 2>&1
+ok "$(grep -q ' 2099-06-22T12:00:00Z ' "$SCRATCH/st2.out"; echo $?)" "--utc: in UTC"
+
 # ---- a misspelt subscriber key ----
 cat >>"$P/lists/a.yaml" <<'LIST'
   - email: digest.reader@example.org
