@@ -79,23 +79,69 @@ digest_report(const struct config *cfg, const char *list, int verbose)
 	return status;
 }
 
+/* --dry-run: who the next digest would go to, and what it would carry; nothing recorded. */
+static int
+digest_dry_report(const struct config *cfg, const char *list)
+{
+	struct delivery_result r;
+	struct digest_dry dry;
+	struct diag d;
+	int status = 0;
+
+	diag_init(&d, EXIT_DATAERR);
+	digest_dry(cfg, list, NULL, &dry, NULL, &r, &d);
+	diag_print(&d);
+	if (r.end != DELIVERY_DONE) {
+		if (r.detail[0])
+			fprintf(stderr, "herald: %s\n", r.detail);
+		status = delivery_exit_status(&r, &d);
+	} else if (dry.subscribers == 0) {
+		printf("dry run: digest %s: no subscriber takes the digest; nothing would be sent\n",
+		    list);
+	} else if (dry.rows == 0) {
+		printf("dry run: digest %s: nothing new since the last digest; nothing would be "
+		    "sent\n", list);
+	} else {
+		printf("dry run: digest %s would go to %zu of %zu digest subscribers, carrying %zu "
+		    "release%s; nothing sent\n", list, dry.rows, dry.subscribers, dry.releases,
+		    dry.releases == 1 ? "" : "s");
+	}
+	diag_free(&d);
+	return status;
+}
+
 int
 cmd_digest(const struct global_opts *g, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct config cfg;
 	struct diag d;
-	int c, status;
+	int c, status, dry_run = 0;
 
-	if ((c = cmd_help_only(argc, argv)) >= 0)
-		return c;
+	while ((c = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
+		if (c == 'n') {
+			dry_run = 1;
+			continue;
+		}
+		cmd_usage(cmd_current, c == 'h' ? stdout : stderr);
+		return c == 'h' ? 0 : EXIT_USAGE;
+	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "usage: herald digest LIST\n");
+		fprintf(stderr, "usage: herald digest LIST [--dry-run]\n");
 		return EXIT_USAGE;
 	}
 	diag_init(&d, EXIT_DATAERR);
 	if (config_load(config_path(g->config), &cfg, &d) == -1) {
 		diag_print(&d);
 		status = EXIT_CONFIG;
+		goto out;
+	}
+	if (dry_run) {
+		status = digest_dry_report(&cfg, argv[optind]);
 		goto out;
 	}
 	digest_signals();

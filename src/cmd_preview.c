@@ -9,6 +9,8 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "delivery.h"
+#include "digest.h"
 #include "config.h"
 #include "dkim.h"
 #include "list.h"
@@ -19,7 +21,7 @@
 #include "tmplfile.h"
 
 struct preview {
-	const char *release_arg, *list_id, *to;
+	const char *release_arg, *list_id, *to, *digest;
 	char *to_canon;
 	struct config cfg;
 	struct release rel;
@@ -40,13 +42,17 @@ preview_args(struct preview *p, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "list", required_argument, NULL, 'l' },
 		{ "to", required_argument, NULL, 't' },
+		{ "digest", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:d:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'd':
+			p->digest = optarg;
+			break;
 		case 'l':
 			p->list_id = optarg;
 			break;
@@ -61,11 +67,12 @@ preview_args(struct preview *p, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL]\n");
+	if (p->digest ? argc != optind || p->list_id : argc - optind != 1) {
+		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] | "
+		    "herald preview --digest LIST [--to EMAIL]\n");
 		return EXIT_USAGE;
 	}
-	p->release_arg = argv[optind];
+	p->release_arg = p->digest ? NULL : argv[optind];
 	return -1;
 }
 
@@ -249,6 +256,34 @@ out:
 	return status;
 }
 
+/* --digest LIST: the message the list's next digest would be for one subscriber. */
+static int
+preview_digest(struct preview *p, const struct global_opts *g)
+{
+	struct delivery_result r;
+	struct digest_dry dry;
+
+	if (config_load(config_path(g->config), &p->cfg, &p->d) == -1)
+		return EXIT_CONFIG;
+	if (p->to && preview_to(p) == -1)
+		return EXIT_USAGE;
+	if (preview_now(&p->env.now) == -1)
+		return EXIT_USAGE;
+	digest_dry(&p->cfg, p->digest, p->to_canon, &dry, &p->out, &r, &p->d);
+	if (r.end != DELIVERY_DONE) {
+		if (r.detail[0])
+			fprintf(stderr, "herald: %s\n", r.detail);
+		return delivery_exit_status(&r, &p->d);
+	}
+	if (dry.owed == 0) {
+		fprintf(stderr, "herald: digest %s: %s\n", p->digest, dry.rows == 0 ?
+		    "nothing new since the last digest; it would carry nothing" :
+		    "this subscriber is owed nothing; the next digest has nothing for them");
+		return EXIT_DATAERR;
+	}
+	return preview_write(p);
+}
+
 int
 cmd_preview(const struct global_opts *g, int argc, char **argv)
 {
@@ -259,7 +294,7 @@ cmd_preview(const struct global_opts *g, int argc, char **argv)
 	if ((status = preview_args(&p, argc, argv)) != -1)
 		return status;
 	diag_init(&p.d, EXIT_DATAERR);
-	status = preview_run(&p, g);
+	status = p.digest ? preview_digest(&p, g) : preview_run(&p, g);
 	diag_print(&p.d);
 	if (status == 0 && p.d.errors)
 		status = p.d.status;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "list.h"
@@ -461,6 +462,7 @@ struct dgtake {
 	struct store *st;
 	const char *list;
 	long long rel, since, now;
+	const struct dgsub *first;	/* the first subscriber owed something */
 	size_t rows;
 };
 
@@ -482,7 +484,8 @@ dg_take_one(struct dgtake *t, const struct dgsub *s)
 	if (store_delivery_add(t->st, t->rel, s->email, t->list, s->fields, s->fields_len,
 	    DS_QUEUED, NULL, t->now) == -1)
 		return -1;
-	t->rows++;
+	if (t->rows++ == 0)
+		t->first = s;
 	return 0;
 }
 
@@ -526,7 +529,7 @@ dg_new_row(struct dgtake *t, char **id)
  * 1 nobody is owed anything (nothing recorded); -1 on errors.
  */
 static int
-dg_create(struct digest *dg, struct store *st, struct dgtake *t, char **id)
+dg_create_in(struct digest *dg, struct store *st, struct dgtake *t, char **id)
 {
 	size_t i, skipped = 0;
 	int rc = -1;
@@ -545,12 +548,31 @@ dg_create(struct digest *dg, struct store *st, struct dgtake *t, char **id)
 	if (store_skip_suppressed(st, t->rel, t->now, &skipped) == 0)
 		rc = t->rows ? 0 : 1;
 out:
-	if (rc != 0) {
+	if (rc == -1) {
 		store_rollback(st);
 		free(*id);
 		*id = NULL;
-		return rc;
 	}
+	return rc;
+}
+
+/*
+ * Records a new digest of the list: its row, and each digest subscriber's
+ * delivery row with the releases it carries. 0 made (*id the caller's);
+ * 1 nobody is owed anything (nothing recorded); -1 on errors.
+ */
+static int
+dg_create(struct digest *dg, struct store *st, struct dgtake *t, char **id)
+{
+	int rc = dg_create_in(dg, st, t, id);
+
+	if (rc == 1) {
+		store_rollback(st);
+		free(*id);
+		*id = NULL;
+	}
+	if (rc != 0)
+		return rc;
 	return store_commit(st);
 }
 
@@ -790,4 +812,109 @@ digest_resume(const struct config *cfg, const char *id, const struct delivery_op
 out:
 	free(list);
 	store_close(st);
+}
+
+/* ---- what the next digest would be, recording nothing ---- */
+
+/* The digest subscriber with that address (canonical), or NULL. */
+static const struct dgsub *
+dg_sub(const struct digest *dg, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < dg->nsubs; i++)
+		if (strcmp(dg->subs[i].email, address) == 0)
+			return &dg->subs[i];
+	return NULL;
+}
+
+/* One subscriber's message of the digest loaded, as the sending threads make it. */
+static int
+dg_preview_one(struct digest *dg, const struct dgsub *s, struct buf *msg)
+{
+	struct store_row row;
+	void *w = dg_worker_make(dg);
+	char *out = NULL, *mid = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(&row, 0, sizeof(row));
+	row.address = s->email;
+	row.list = dg->info.id;
+	row.fields = s->fields;
+	row.fields_len = s->fields_len;
+	if ((rc = dg_render(w, &row, &out, &len, &mid, dg->d)) == 0)
+		buf_add(msg, out, len);
+	free(out);
+	free(mid);
+	dg_worker_free(w);
+	return rc;
+}
+
+void
+digest_dry(const struct config *cfg, const char *list_id, const char *to,
+    struct digest_dry *out, struct buf *msg, struct delivery_result *r, struct diag *d)
+{
+	struct validate_summary vsum;
+	struct digest dg;
+	struct dgtake t;
+	struct store *st = NULL;
+	const struct dgsub *who = NULL;
+	char err[512], *id = NULL;
+	int status, rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(r, 0, sizeof(*r));
+	memset(&dg, 0, sizeof(dg));
+	memset(&vsum, 0, sizeof(vsum));
+	memset(&t, 0, sizeof(t));
+	err[0] = '\0';
+	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, err, sizeof(err))) != 0) {
+		delivery_fail(r, dg_setup_end(status), "%s", err);
+		goto out;
+	}
+	out->subscribers = dg.nsubs;
+	if (to != NULL && (who = dg_sub(&dg, to)) == NULL) {
+		delivery_fail(r, DELIVERY_USAGE, "%s takes no digest of list '%s'", to, list_id);
+		goto out;
+	}
+	/* Nothing was ever sent without a journal; a dry run never makes one. */
+	if (access(cfg->state, F_OK) != 0)
+		goto out;
+	if (store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+		delivery_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
+		goto out;
+	}
+	/* The very transaction a digest would commit, rolled back. */
+	if ((rc = dg_create_in(&dg, st, &t, &id)) == -1) {
+		if (!d->errors)
+			delivery_fail(r, DELIVERY_JOURNAL, "journal: %s", store_error(st));
+		else
+			r->end = DELIVERY_INVALID;
+	} else if (rc == 0) {
+		out->rows = t.rows;
+		if (dg_load(&dg, st, id) != 0) {
+			if (!d->errors)
+				delivery_fail(r, DELIVERY_JOURNAL, "journal: %s", store_error(st));
+		} else {
+			out->releases = dg.nrels;
+			if (who == NULL)
+				who = t.first;
+			if (msg != NULL && digest_find(dg.items, dg.nitems, who->email,
+			    &out->owed) < dg.nitems && out->owed > 0 &&
+			    dg_preview_one(&dg, who, msg) == -1)
+				r->end = DELIVERY_INVALID;
+			if (msg == NULL)
+				digest_find(dg.items, dg.nitems, who->email, &out->owed);
+			snprintf(out->to, sizeof(out->to), "%s", who->email);
+		}
+		dg_unload(&dg);
+	}
+	if (rc != -1)
+		store_rollback(st);
+	free(id);
+out:
+	store_close(st);
+	dg_free(&dg);
+	validate_summary_free(&vsum);
 }

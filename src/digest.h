@@ -67,6 +67,25 @@ void digest_run(const struct config *cfg, const char *list_id, const struct deli
     struct digest_result *r, struct diag *d);
 void digest_result_free(struct digest_result *r);
 
+/* What the list's next digest would be (digest_dry). */
+struct digest_dry {
+	size_t subscribers;		/* the list's digest subscribers */
+	size_t rows;			/* of them owed something: who would get one */
+	size_t releases;		/* the releases it would carry, in all */
+	char to[256];			/* the subscriber previewed (or counted for owed) */
+	size_t owed;			/* the releases that subscriber's digest carries */
+};
+
+/*
+ * The list's next digest, worked out in the very transaction herald digest
+ * would commit, then rolled back: nothing is recorded, nothing sent, no
+ * journal made. With msg, the message of subscriber to (canonical; NULL:
+ * the first one owed) is appended to it. r->end is DELIVERY_DONE when it
+ * went through.
+ */
+void digest_dry(const struct config *cfg, const char *list_id, const char *to,
+    struct digest_dry *out, struct buf *msg, struct delivery_result *r, struct diag *d);
+
 /* 1 when arg (a RELEASE argument) names a digest, "digest.LIST.TIME". */
 int digest_is_id(const char *arg);
 

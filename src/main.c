@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 all valid; 65 a list, template or release is invalid;\n"
 	  "78 the configuration itself is invalid.\n",
 	  cmd_check },
-	{ "preview", "RELEASE [--list ID] [--to EMAIL]",
+	{ "preview", "RELEASE [--list ID] [--to EMAIL] | --digest LIST [--to EMAIL]",
 	  "print the exact message one subscriber would get",
 	  "RELEASE is a release id (releases/ID.yaml) or the path of a release file.\n"
 	  "\n"
@@ -51,6 +51,9 @@ static const struct command commands[] = {
 	  "  -t, --to EMAIL    the subscriber (default: the list's first subscriber\n"
 	  "                    who receives each release); an address not on the list\n"
 	  "                    is rendered with no subscriber fields but the address\n"
+	  "  -d, --digest LIST the message the list's next digest would be, for --to\n"
+	  "                    (a digest subscriber; default: the first one it would\n"
+	  "                    go to); 65 when it would carry nothing for them\n"
 	  "\n"
 	  "The whole RFC 5322 message, CRLF line ends, goes to standard output.\n"
 	  "Nothing is sent and nothing is recorded. Message-ID and tokens are\n"
@@ -187,7 +190,7 @@ static const struct command commands[] = {
 	  "be written; 78 no imap section, or the server's certificate or the login\n"
 	  "was refused.\n",
 	  cmd_poll },
-	{ "digest", "LIST",
+	{ "digest", "LIST [--dry-run]",
 	  "send the list's due digest now (for cron); nothing due: no mail",
 	  "Subscribers with delivery: digest get no message per release. This\n"
 	  "sends each of them one message, from the list's digest template,\n"
@@ -198,6 +201,10 @@ static const struct command commands[] = {
 	  "list's digests still being sent (deferred deliveries, a crash) are\n"
 	  "resumed first. A digest is in the journal as digest.LIST.TIME:\n"
 	  "herald status shows it, herald send resumes it.\n"
+	  "\n"
+	  "  -n, --dry-run     say who the next digest would go to and how many\n"
+	  "                    releases it would carry; record and send nothing\n"
+	  "                    (herald preview --digest LIST shows one message)\n"
 	  "\n"
 	  "Exit status: 0 sent, or nothing due (no mail); 75 some deliveries wait\n"
 	  "for a retry, or interrupted; 69 the relay cannot be reached; 65 an\n"

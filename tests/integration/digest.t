@@ -153,6 +153,21 @@ ok $? "three releases sent to the list"
 [ "$(received "$S")" -eq 6 ]
 ok $? "only the two each subscribers got them: 6 messages (got $(received "$S"))"
 
+# The dry run and the preview say what the digest will be, and record nothing.
+"$HERALD" -C "$P" digest a --dry-run >"$SCRATCH/dry.out" 2>&1; st=$?
+ok "$(test $st -eq 0 && grep -q '^dry run: digest a would go to 2 of 2 digest subscribers, carrying 3 releases; nothing sent$' "$SCRATCH/dry.out"; echo $?)" \
+	"digest --dry-run: to 2 of 2, carrying 3 releases (exit $st)"
+diag <"$SCRATCH/dry.out"
+"$HERALD" -C "$P" preview --digest a --to D2@Example.org >"$SCRATCH/dprev.eml" 2>"$SCRATCH/dprev.err"; st=$?
+ok "$(test $st -eq 0 && grep -q '^To: .*d2@example.org' "$SCRATCH/dprev.eml" &&
+	test "$(grep -c 'Release number [123]' "$SCRATCH/dprev.eml")" -ge 3; echo $?)" \
+	"preview --digest a --to d2: the digest message, with the three releases (exit $st)"
+diag <"$SCRATCH/dprev.err"
+"$HERALD" -C "$P" preview --digest a --to nobody@example.org >/dev/null 2>"$SCRATCH/dprev2.err"
+ok "$(test $? -eq 64 && grep -q 'takes no digest' "$SCRATCH/dprev2.err"; echo $?)" \
+	"preview --digest for someone who takes no digest: said, exit 64"
+ok "$(test "$(received "$S")" -eq 6; echo $?)" "the dry run and the preview sent nothing"
+
 first=$(next_msg)
 "$HERALD" -C "$P" digest a >"$SCRATCH/d1.out" 2>"$SCRATCH/d1.err"; st=$?
 ok $st "herald digest a: exit 0 (got $st)"
