@@ -38,6 +38,15 @@ int cmd_digest(const struct global_opts *g, int argc, char **argv);
 int cmd_dkim_record(const struct global_opts *g, int argc, char **argv);
 
 /*
+ * herald send RELEASE --test EMAIL... [--as SUBSCRIBER]: the message that
+ * SUBSCRIBER (default: the first of the release's first list) would get,
+ * "[TEST] " before its subject, to each EMAIL; not a delivery. In
+ * cmd_preview.c, which renders it. Returns an exit status.
+ */
+int cmd_send_test(const struct global_opts *g, const char *release_arg, const char *as,
+    char **tests, size_t ntests);
+
+/*
  * Parses a command's options with getopt_long (argv[0] is the command);
  * handles -h/--help itself. Returns the option character, -1 at the end,
  * or '?' after printing a usage error.

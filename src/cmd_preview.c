@@ -9,6 +9,8 @@
 
 #include "addr.h"
 #include "cmd.h"
+#include "outbox.h"
+#include "smtp.h"
 #include "delivery.h"
 #include "digest.h"
 #include "config.h"
@@ -22,6 +24,8 @@
 
 struct preview {
 	const char *release_arg, *list_id, *to, *digest;
+	char **tests;			/* send --test: where the message goes instead */
+	size_t ntests;
 	char *to_canon;
 	struct config cfg;
 	struct release rel;
@@ -34,6 +38,7 @@ struct preview {
 	struct diag d;
 	struct buf out;
 	int found;
+	char *found_email;		/* the subscriber rendered for */
 };
 
 static int
@@ -96,8 +101,11 @@ static int
 preview_render(struct preview *p, const struct list_info *info,
     const struct subscriber *s)
 {
-	if (render_message(&p->env, &p->rr, info, s, &p->tmpl, 0, &p->out, NULL, &p->d) == 0)
+	if (render_message(&p->env, &p->rr, info, s, &p->tmpl, 0, &p->out, NULL, &p->d) == 0) {
 		p->found = 1;
+		free(p->found_email);
+		p->found_email = xstrdup(s->email);
+	}
 	return 1;
 }
 
@@ -227,6 +235,41 @@ preview_write(struct preview *p)
 	return status;
 }
 
+/*
+ * send --test: the message, as rendered, to each test address. Not a
+ * delivery: nothing is recorded, and its tokens (of row 0) name nobody,
+ * so a bounce, an unsubscribe or a click on it changes nothing.
+ */
+static int
+preview_test_send(struct preview *p)
+{
+	struct smtp_reply r;
+	char err[512];
+	size_t i;
+	int status = 0, one;
+
+	for (i = 0; i < p->ntests; i++) {
+		if (outbox_send_one(&p->cfg, p->cfg.sender.bounce_address, p->tests[i],
+		    p->out.data, p->out.len, &r, err, sizeof(err)) == -1) {
+			fprintf(stderr, "herald: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		if (r.result == SMTP_OK) {
+			printf("test: %s sent to %s, as %s would get it\n", p->rel.id, p->tests[i],
+			    p->found_email);
+			continue;
+		}
+		fprintf(stderr, "herald: test to %s: %d%s%s %s\n", p->tests[i], r.code,
+		    r.enhanced[0] ? " " : "", r.enhanced, r.text);
+		one = r.result == SMTP_PERMFAIL ? EXIT_DATAERR : r.cause == SMTP_CAUSE_REPLY ||
+		    r.cause == SMTP_CAUSE_LOST ? EXIT_TEMPFAIL : r.cause == SMTP_CAUSE_AUTH ?
+		    EXIT_CONFIG : EXIT_UNAVAILABLE;
+		status = status ? status : one;
+	}
+	fflush(stdout);
+	return status;
+}
+
 static int
 preview_run(struct preview *p, const struct global_opts *g)
 {
@@ -250,7 +293,7 @@ preview_run(struct preview *p, const struct global_opts *g)
 		status = EXIT_DATAERR;
 		goto out;
 	}
-	status = preview_write(p);
+	status = p->ntests ? preview_test_send(p) : preview_write(p);
 out:
 	free(list_path);
 	return status;
@@ -284,6 +327,43 @@ preview_digest(struct preview *p, const struct global_opts *g)
 	return preview_write(p);
 }
 
+static void
+preview_free(struct preview *p)
+{
+	buf_free(&p->out);
+	free(p->to_canon);
+	free(p->found_email);
+	list_info_free(&p->info);
+	tmplfile_free(&p->tmpl);
+	partials_free(&p->partials);
+	render_release_free(&p->rr);
+	release_free(&p->rel);
+	config_free(&p->cfg);
+	diag_free(&p->d);
+}
+
+int
+cmd_send_test(const struct global_opts *g, const char *release_arg, const char *as,
+    char **tests, size_t ntests)
+{
+	struct preview p;
+	int status;
+
+	memset(&p, 0, sizeof(p));
+	p.release_arg = release_arg;
+	p.to = as;
+	p.tests = tests;
+	p.ntests = ntests;
+	p.env.subject_prefix = "[TEST] ";
+	diag_init(&p.d, EXIT_DATAERR);
+	status = preview_run(&p, g);
+	diag_print(&p.d);
+	if (status == 0 && p.d.errors)
+		status = p.d.status;
+	preview_free(&p);
+	return status;
+}
+
 int
 cmd_preview(const struct global_opts *g, int argc, char **argv)
 {
@@ -298,14 +378,6 @@ cmd_preview(const struct global_opts *g, int argc, char **argv)
 	diag_print(&p.d);
 	if (status == 0 && p.d.errors)
 		status = p.d.status;
-	buf_free(&p.out);
-	free(p.to_canon);
-	list_info_free(&p.info);
-	tmplfile_free(&p.tmpl);
-	partials_free(&p.partials);
-	render_release_free(&p.rr);
-	release_free(&p.rel);
-	config_free(&p.cfg);
-	diag_free(&p.d);
+	preview_free(&p);
 	return status;
 }

@@ -129,6 +129,8 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		{ "list", required_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "test", required_argument, NULL, 't' },
+		{ "as", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,10 +140,13 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 	struct config cfg;
 	struct diag d;
 	int c, dry_run = 0, yes = 0, status;
+	char **tests = NULL;
+	size_t ntests = 0;
+	const char *as = NULL;
 
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, "l:nyh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:nyt:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			a.lists = xrealloc(a.lists, (a.nlists + 1) * sizeof(*a.lists));
@@ -153,20 +158,36 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		case 'y':
 			yes = 1;
 			break;
+		case 't':
+			tests = xrealloc(tests, (ntests + 1) * sizeof(*tests));
+			tests[ntests++] = optarg;
+			break;
+		case 'a':
+			as = optarg;
+			break;
 		case 'h':
 			cmd_usage(cmd_current, stdout);
 			free(a.lists);
+			free(tests);
 			return 0;
 		default:
 			cmd_usage(cmd_current, stderr);
 			free(a.lists);
+			free(tests);
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--dry-run] [--yes]\n");
+	if (argc - optind != 1 || (as && !ntests) || (ntests && (dry_run || a.nlists))) {
+		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--dry-run] [--yes] | "
+		    "herald send RELEASE --test EMAIL... [--as SUBSCRIBER]\n");
 		free(a.lists);
+		free(tests);
 		return EXIT_USAGE;
+	}
+	if (ntests) {
+		status = cmd_send_test(g, argv[optind], as, tests, ntests);
+		free(tests);
+		return status;
 	}
 	a.release_arg = argv[optind];
 	if (isatty(STDERR_FILENO))

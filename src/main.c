@@ -63,7 +63,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 printed; 64 bad usage; 65 invalid input; 78 invalid\n"
 	  "configuration.\n",
 	  cmd_preview },
-	{ "send", "RELEASE [--list ID]... [--dry-run] [--yes]",
+	{ "send", "RELEASE [--list ID]... [--dry-run] [--yes] | RELEASE --test EMAIL... [--as SUBSCRIBER]",
 	  "deliver a release now, in the foreground",
 	  "Expands the release's lists (or each --list) into the journal, minus\n"
 	  "suppressed addresses, then sends one personalised message to each\n"
@@ -77,6 +77,13 @@ static const struct command commands[] = {
 	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
 	  "  -n, --dry-run     expand and render everything, send nothing, write\n"
 	  "                    nothing; say how many the send would mail now\n"
+	  "  -t, --test EMAIL  a test: the message --as SUBSCRIBER (default: the\n"
+	  "                    first subscriber of the release's first list) would\n"
+	  "                    get, \"[TEST] \" before its subject, to EMAIL\n"
+	  "                    (repeatable). Not a delivery: nothing is recorded,\n"
+	  "                    embargo and expiry are not checked, and its tokens\n"
+	  "                    act on nobody\n"
+	  "  -a, --as SUBSCRIBER  whose message a test is\n"
 	  "  -y, --yes         do not ask first; on a terminal, send asks \"send\n"
 	  "                    RELEASE to N recipients on LISTS? [y/N]\" and sends\n"
 	  "                    only on y (without a terminal it never asks)\n"

@@ -185,3 +185,35 @@ outbox_send(const struct config *c, struct store *st, long long now,
 	}
 	return rc < 0 ? -1 : 0;
 }
+
+int
+outbox_send_one(const struct config *c, const char *mail_from, const char *rcpt,
+    const char *msg, size_t len, struct smtp_reply *r, char *err, size_t errlen)
+{
+	struct store_outmsg m;
+	struct dkim_signer *dk = NULL;
+	struct smtp *s;
+	char *password = NULL;
+
+	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file, &password,
+	    err, errlen) == -1)
+		return -1;
+	if (c->dkim.enabled && (dk = dkim_signer_new(c, err, errlen)) == NULL) {
+		free(password);
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	m.mail_from = (char *)mail_from;
+	m.rcpt = (char *)rcpt;
+	m.msg = (char *)msg;
+	m.len = len;
+	s = outbox_smtp(c, password);
+	outbox_one(s, dk, &m, r);
+	smtp_free(s);
+	dkim_signer_free(dk);
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	return 0;
+}

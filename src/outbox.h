@@ -21,4 +21,15 @@ struct outbox_stats {
 int outbox_send(const struct config *c, struct store *st, long long now,
     struct outbox_stats *stats);
 
+struct smtp_reply;
+
+/*
+ * Sends msg (len bytes) now to rcpt, from the envelope sender mail_from,
+ * through smtp.url (signed when dkim is configured), and waits for the
+ * relay's reply in *r. Nothing is recorded: for a test send. Returns 0,
+ * or -1 with why in err when the password or the DKIM key cannot be used.
+ */
+int outbox_send_one(const struct config *c, const char *mail_from, const char *rcpt,
+    const char *msg, size_t len, struct smtp_reply *r, char *err, size_t errlen);
+
 #endif

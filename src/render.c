@@ -339,6 +339,14 @@ render_build(const struct render_env *env, const struct list_info *l,
 	    tmplfile_render(t, TMPLFILE_TEXT, ctx, env->partials, &text, d) == -1 ||
 	    tmplfile_render(t, TMPLFILE_HTML, ctx, env->partials, &html, d) == -1)
 		goto out;
+	if (env->subject_prefix) {
+		struct buf pre = BUF_INIT;
+
+		buf_adds(&pre, env->subject_prefix);
+		buf_adds(&pre, buf_str(&subject));
+		buf_free(&subject);
+		subject = pre;
+	}
 	render_one_line(subject.data ? subject.data : (char *)"");
 	memset(&m, 0, sizeof(m));
 	m.from_name = env->cfg->sender.from_name;

@@ -28,6 +28,7 @@ struct render_env {
 	struct partials *partials;
 	const unsigned char *secret;	/* TOKEN_SECRET_LEN bytes */
 	long long now;
+	const char *subject_prefix;	/* before the subject ("[TEST] "), or NULL */
 };
 
 void render_release_init(struct render_release *rr, const struct release *r);

@@ -186,6 +186,31 @@ diag <"$SCRATCH/t4.out"
 ok "$("$HERALD" -C "$R" status news --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["state"] == "done" and j["sent"] == 10))'; echo $?)" \
 	"status: done, 10 sent"
 
+# ---- a test send is not a delivery ----
+cat >"$R/releases/tested.yaml" <<'REL'
+title: Tested first
+lists: [a]
+embargo: 2099-01-01T00:00:00Z
+body: |
+  Checked by the director.
+REL
+before=$(received "$S")
+"$HERALD" -C "$R" send tested --test director@news.example --test deputy@news.example \
+	--as user0002@example.org >"$SCRATCH/test.out" 2>"$SCRATCH/test.err"
+st=$?
+ok "$(test $st -eq 0 && test "$(received "$S")" -eq $((before + 2)); echo $?)" \
+	"send --test to two addresses, under embargo: two messages (exit $st)"
+diag <"$SCRATCH/test.err"
+ok "$(tail -2 "$S/log.tsv" | cut -f3 | sort | tr '\n' ' ' | grep -q '^deputy@news.example director@news.example $'; echo $?)" \
+	"to the test addresses, by the envelope"
+last=$(ls "$S"/*.eml | sort | tail -1)
+ok "$(grep -q '^Subject: \[TEST\] Tested first' "$last" && grep -qi '^To: .*user0002@example.org' "$last"; echo $?)" \
+	"the exact message --as user0002 would get, '[TEST] ' before its subject"
+"$HERALD" -C "$R" status tested >/dev/null 2>&1
+ok "$(test $? -eq 65; echo $?)" "nothing recorded: the release is not in the journal"
+grep -q '^test: tested sent to director@news.example, as user0002@example.org would get it$' "$SCRATCH/test.out"
+ok $? "it says so"
+
 # ---- on a terminal, send asks first ----
 if command -v script >/dev/null; then
 	cat >"$R/releases/asked.yaml" <<'REL'
