@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "message.h"
-#include "textwrap.h"
+#include "plaintext.h"
 #include "timefmt.h"
 
 #define RENDER_WIDTH 72
@@ -48,16 +48,20 @@ render_html(const char *text)
 	return inl;
 }
 
+/*
+ * A field as the text part shows it: Markdown made plain text, the long
+ * fields re-flowed at RENDER_WIDTH, ending as the field ends (a block
+ * scalar's newline): templates lay out around it.
+ */
 static char *
-render_wrap(const char *text)
+render_plain(const char *field, const char *text)
 {
 	struct buf b = BUF_INIT;
 	size_t len = strlen(text);
 
-	textwrap_markdown(text, len, RENDER_WIDTH, &b);
-	/* Keep the field's own ending: templates lay out around it. */
-	if (len > 0 && text[len - 1] != '\n' && b.len > 0 && b.data[b.len - 1] == '\n')
-		b.data[--b.len] = '\0';
+	plaintext_markdown(text, len, render_in(field, render_wrapped) ? RENDER_WIDTH : 0, &b);
+	if (len > 0 && text[len - 1] == '\n')
+		buf_addc(&b, '\n');
 	return buf_detach(&b);
 }
 
@@ -75,11 +79,13 @@ render_release_init(struct render_release *rr, const struct release *r)
 	for (i = 0; release_text_fields[i]; i++) {
 		if ((text = release_field(r, release_text_fields[i])) == NULL)
 			continue;
-		v = render_in(release_text_fields[i], render_wrapped) ?
-		    render_wrap(text) : xstrdup(text);
+		v = render_plain(release_text_fields[i], text);
 		ynode_map_set(rr->doc, rr->fields, release_text_fields[i],
 		    ynode_str(rr->doc, v));
 		free(v);
+		key = xasprintf("%s_source", release_text_fields[i]);
+		ynode_map_set(rr->doc, rr->fields, key, ynode_str(rr->doc, text));
+		free(key);
 		key = xasprintf("%s_html", release_text_fields[i]);
 		v = render_html(text);
 		ynode_map_set(rr->doc, rr->fields, key, ynode_str(rr->doc, v));
@@ -225,6 +231,9 @@ render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 	for (i = 0; release_text_fields[i]; i++) {
 		ynode_map_set(doc, rel, release_text_fields[i], ynode_str(doc, "x"));
 		key = xasprintf("%s_html", release_text_fields[i]);
+		ynode_map_set(doc, rel, key, ynode_str(doc, "x"));
+		free(key);
+		key = xasprintf("%s_source", release_text_fields[i]);
 		ynode_map_set(doc, rel, key, ynode_str(doc, "x"));
 		free(key);
 	}

@@ -114,10 +114,13 @@ for j in sorted(glob.glob(sink + "/[0-9]*.json")):
     nums = sorted(int(n) for n in set(re.findall(r"Release number (\d+)", text)))
     for n in nums:
         for want in ("Release number %d" % n, "By Desk %d" % n, "CITY, day %d" % n,
-                     "The summary of release %d." % n, "The body of release %d, with *emphasis*." % n,
+                     "The summary of release %d." % n, "The body of release %d, with emphasis." % n,
                      "A second paragraph of release %d." % n):
             if want not in text:
                 bad.append("text lacks %r" % want)
+        # The text part is plain text: Markdown's marks are not shown.
+        if "*emphasis*" in text:
+            bad.append("text shows Markdown's *emphasis*")
         for want in ("Release number %d" % n, "<em>emphasis</em>", "The summary of release %d." % n):
             if want not in html:
                 bad.append("html lacks %r" % want)
