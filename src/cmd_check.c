@@ -10,6 +10,18 @@
 #include "dkim.h"
 #include "validate.h"
 
+/* What is valid but will hurt: said, not refused. */
+static void
+check_warnings(const struct config *c, struct diag *d)
+{
+	if (!c->imap.enabled && !c->http.enabled)
+		diag_warn(d, c->file, 0, 0, "nothing reads unsubscribe requests: without 'imap' "
+		    "no reply or bounce is read, and without 'http' no one-click link is served");
+	if (c->sender.postal_address == NULL)
+		diag_warn(d, c->file, 0, 0, "no 'sender.postal_address': bulk mail must carry "
+		    "the sender's postal address (the sample footers show it)");
+}
+
 int
 cmd_check(const struct global_opts *g, int argc, char **argv)
 {
@@ -26,7 +38,8 @@ cmd_check(const struct global_opts *g, int argc, char **argv)
 	}
 	diag_init(&d, EXIT_DATAERR);
 	/* A broken configuration still has usable defaults: check the rest too. */
-	config_load(config_path(g->config), &cfg, &d);
+	if (config_load(config_path(g->config), &cfg, &d) == 0)
+		check_warnings(&cfg, &d);
 	dkim_check_config(&cfg, &d);
 	validate_project(&cfg, &d, &sum);
 	diag_print(&d);

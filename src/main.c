@@ -38,7 +38,9 @@ static const struct command commands[] = {
 	  "validate the configuration, lists, templates and releases",
 	  "Reads config/herald.yaml and every list, template and release it\n"
 	  "points to. Prints \"configuration OK\", or every problem found, one per\n"
-	  "line as FILE:LINE:COL: message. Nothing is sent.\n"
+	  "line as FILE:LINE:COL: message. Nothing is sent. It warns (exit 0) of\n"
+	  "what is valid but will hurt: nothing reads unsubscribe requests (no\n"
+	  "imap and no http section), no sender.postal_address.\n"
 	  "\n"
 	  "Exit status: 0 all valid; 65 a list, template or release is invalid;\n"
 	  "78 the configuration itself is invalid.\n",

@@ -15,6 +15,16 @@ P="$SCRATCH/p"
 project "$P" 9 "connections: 1"
 gen_list "$P/lists/a.yaml" 1 3
 
+# ---- what check says of a project that is valid but will hurt ----
+"$HERALD" -C "$P" check >"$SCRATCH/warn.out" 2>"$SCRATCH/warn.err"
+st=$?
+ok "$(test $st -eq 0 && grep -qx 'configuration OK' "$SCRATCH/warn.out"; echo $?)" \
+	"a project without a mailbox or a postal address is valid (exit $st)"
+ok "$(grep -q "^config/herald.yaml: warning: nothing reads unsubscribe requests" "$SCRATCH/warn.err" &&
+	grep -q "^config/herald.yaml: warning: no 'sender.postal_address'" "$SCRATCH/warn.err"; echo $?)" \
+	"but check warns that nothing reads unsubscribe requests, and of the missing postal address"
+diag <"$SCRATCH/warn.err"
+
 # ---- a schedule in the past ----
 "$HERALD" -C "$P" schedule news --at "$(iso_ago 3600)" >"$SCRATCH/past.out" 2>"$SCRATCH/past.err"
 st=$?
