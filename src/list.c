@@ -28,12 +28,12 @@
 #define LIST_SHOW_MAX 60	/* bytes of a bad value quoted in a message */
 
 enum list_key {
-	KEY_ID, KEY_NAME, KEY_DESCRIPTION, KEY_TEMPLATE, KEY_DIGEST, KEY_TZ,
+	KEY_ID, KEY_NAME, KEY_DESCRIPTION, KEY_TEMPLATE, KEY_DIGEST, KEY_TZ, KEY_FIELDS,
 	KEY_SUBSCRIBERS, KEY_N
 };
 
 static const char *const list_keys[] = {
-	"id", "name", "description", "template", "digest", "tz", "subscribers", NULL
+	"id", "name", "description", "template", "digest", "tz", "fields", "subscribers", NULL
 };
 static const char *const list_digest_keys[] = { "template", "schedule", NULL };
 static const char *const list_sub_keys[] = {
@@ -92,6 +92,10 @@ struct lctx {
 	unsigned digest_line, digest_col;	/* first subscriber asking for a digest */
 	int stopped;		/* fn returned nonzero */
 	char show[LIST_SHOW_MAX + 8];
+	/* `fields:`: the subscribers' own keys, when the list names them. */
+	int has_fields;
+	char **fields;
+	size_t nfields;
 };
 
 /* ---- the set of hashes ---- */
@@ -501,6 +505,69 @@ list_note_field(struct list_info *info, const char *key)
 	info->fields[info->nfields++] = xstrdup(key);
 }
 
+/* A list that names its fields: any other key of a subscriber is an error. */
+static int
+list_undeclared(struct lctx *c, const struct ynode *k)
+{
+	struct buf names = BUF_INIT;
+	const char *near = NULL;
+	size_t i, best = (size_t)-1, dist;
+
+	for (i = 0; i < c->nfields; i++) {
+		if (strcmp(c->fields[i], k->str) == 0)
+			return 0;
+		buf_addf(&names, "%s%s", i ? ", " : "", c->fields[i]);
+		if ((dist = util_edit_distance(k->str, c->fields[i])) < best) {
+			best = dist;
+			near = c->fields[i];
+		}
+	}
+	if (near && best <= strlen(k->str) / 3 + 1)
+		schema_error(c->d, k, "unknown key '%s' in subscriber; did you mean '%s'? (the "
+		    "list's fields: %s)", list_show(c, k->str, k->len), near, buf_str(&names));
+	else
+		schema_error(c->d, k, "unknown key '%s' in subscriber: the list's fields are %s",
+		    list_show(c, k->str, k->len), c->nfields ? buf_str(&names) : "none");
+	buf_free(&names);
+	return 1;
+}
+
+/* `fields: [beat, org]`: before the subscribers, names that are not herald's. */
+static void
+list_declare_fields(struct lctx *c, const struct ynode *v)
+{
+	static const char *const herald[] = { "email", "name", "delivery", "tz", "lang", NULL };
+	const struct ynode *item;
+	size_t i, j;
+
+	if (c->key_line[KEY_SUBSCRIBERS] != 0) {
+		schema_error(c->d, v, "'fields' must come before 'subscribers'");
+		return;
+	}
+	if (v->kind != YNODE_SEQ) {
+		schema_error(c->d, v, "expected a sequence of field names in 'fields', got %s",
+		    ynode_kind_name(v));
+		return;
+	}
+	c->has_fields = 1;
+	for (i = 0; i < v->n; i++) {
+		item = v->items[i];
+		if (item->kind != YNODE_SCALAR || item->len == 0 || util_has_ctl(item->str, item->len)) {
+			schema_error(c->d, item, "expected a field name in 'fields'");
+			continue;
+		}
+		for (j = 0; herald[j] && strcmp(herald[j], item->str) != 0; j++)
+			;
+		if (herald[j]) {
+			schema_error(c->d, item, "'%s' is herald's own key, not a field", herald[j]);
+			continue;
+		}
+		c->fields = xrealloc(c->fields, (c->nfields + 1) * sizeof(*c->fields));
+		c->fields[c->nfields++] = xstrdup(item->str);
+		list_note_field(c->info, item->str);
+	}
+}
+
 static const char *
 list_key_typo(struct lctx *c, const struct ynode *k, const struct ynode *map)
 {
@@ -545,7 +612,7 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 			list_sub_delivery(c, e, v);
 		else if (strcmp(k->str, "tz") == 0)
 			list_sub_tz(c, e, v);
-		else if (list_key_typo(c, k, map) != NULL)
+		else if (c->has_fields ? list_undeclared(c, k) : list_key_typo(c, k, map) != NULL)
 			continue;
 		else if (list_is_scalar(c, v, k->str)) {
 			char what[LIST_SHOW_MAX + 16];
@@ -781,6 +848,9 @@ list_top_value(struct lctx *c, enum list_key key, const struct ynode *v)
 	case KEY_DIGEST:
 		list_digest(c, v);
 		break;
+	case KEY_FIELDS:
+		list_declare_fields(c, v);
+		break;
 	case KEY_TZ:
 		if (ynode_is_null(v) || !list_is_scalar(c, v, "tz"))
 			break;
@@ -989,6 +1059,9 @@ list_ctx_free(struct lctx *c)
 
 	for (i = 0; i < LIST_TZ_SLOTS; i++)
 		free(c->tz[i].name);
+	for (i = 0; i < c->nfields; i++)
+		free(c->fields[i]);
+	free(c->fields);
 	hset_free(&c->seen);
 	hset_free(&c->dups);
 	addr_clear(&c->a);

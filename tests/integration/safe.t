@@ -92,6 +92,35 @@ diag <"$SCRATCH/typo.out"
 ok "$(test $? -eq 65; echo $?)" "and nothing can be sent until it is fixed"
 gen_list "$P/lists/a.yaml" 1 3
 
+# ---- a list that names its fields ----
+cat >"$P/lists/beats.yaml" <<'LIST'
+name: Beats
+template: card
+fields: [beat, dept]
+subscribers:
+  - email: one@example.org
+    beat: politics
+  - email: two@example.org
+    org: Reuters
+  - email: three@example.org
+    beta: economy
+LIST
+"$HERALD" -C "$P" check >"$SCRATCH/fields.out" 2>&1
+ok "$(test $? -eq 65 && grep -q "beats.yaml:8:5: unknown key 'org' in subscriber: the list's fields are beat, dept" "$SCRATCH/fields.out" &&
+	grep -q "beats.yaml:10:5: unknown key 'beta' in subscriber; did you mean 'beat'?" "$SCRATCH/fields.out"; echo $?)" \
+	"fields: [beat, dept]: any other key of a subscriber is an error, with the field meant"
+diag <"$SCRATCH/fields.out"
+printf 'name: Late\nsubscribers:\n  - a@example.org\nfields: [beat]\n' >"$P/lists/beats.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/fields2.out" 2>&1
+ok "$(grep -q "beats.yaml:4:9: 'fields' must come before 'subscribers'" "$SCRATCH/fields2.out"; echo $?)" \
+	"'fields' after the subscribers is said"
+printf 'name: Own\nfields: [nmae]\nsubscribers:\n  - email: a@example.org\n    nmae: kept\n' >"$P/lists/beats.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/fields3.out" 2>&1
+ok "$(! grep -q "beats.yaml" "$SCRATCH/fields3.out"; echo $?)" \
+	"a field the list declares is no typo, whatever it looks like"
+diag <"$SCRATCH/fields3.out"
+rm "$P/lists/beats.yaml"
+
 # ---- a name no data can supply ----
 cp "$P/templates/card.yaml" "$SCRATCH/card.keep"
 sed -i 's/Dear {{subscriber.name}},/Dear {{subscriber.firstname}},/' "$P/templates/card.yaml"
