@@ -40,7 +40,8 @@ static const struct command commands[] = {
 	  "points to. Prints \"configuration OK\", or every problem found, one per\n"
 	  "line as FILE:LINE:COL: message. Nothing is sent. It warns (exit 0) of\n"
 	  "what is valid but will hurt: nothing reads unsubscribe requests (no\n"
-	  "imap and no http section), no sender.postal_address.\n"
+	  "imap and no http section), no sender.postal_address, a release whose\n"
+	  "message is over 100 KB (Gmail clips it, and the footer with it).\n"
 	  "\n"
 	  "Exit status: 0 all valid; 65 a list, template or release is invalid;\n"
 	  "78 the configuration itself is invalid.\n",

@@ -25,6 +25,16 @@ ok "$(grep -q "^config/herald.yaml: warning: nothing reads unsubscribe requests"
 	"but check warns that nothing reads unsubscribe requests, and of the missing postal address"
 diag <"$SCRATCH/warn.err"
 
+# A release heavier than Gmail shows whole.
+awk 'BEGIN { print "title: A long report"; print "lists: [a]"; print "body: |";
+	for (i = 0; i < 1500; i++) printf "  Paragraph %d of a report that goes on and on, as reports do.\n\n", i }' \
+	>"$P/releases/heavy.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/heavy.out" 2>&1
+ok "$(test $? -eq 0 && grep -q "^releases/heavy.yaml: warning: its message is [0-9]* KB: Gmail clips a message over 102 KB" "$SCRATCH/heavy.out"; echo $?)" \
+	"a release whose message is over 100 KB: check warns that Gmail clips it"
+grep heavy "$SCRATCH/heavy.out" | diag
+rm "$P/releases/heavy.yaml"
+
 # ---- a schedule in the past ----
 "$HERALD" -C "$P" schedule news --at "$(iso_ago 3600)" >"$SCRATCH/past.out" 2>"$SCRATCH/past.err"
 st=$?
