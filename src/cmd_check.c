@@ -144,7 +144,7 @@ cmd_check(const struct global_opts *g, int argc, char **argv)
 	if (config_load(config_path(g->config), &cfg, &d) == 0)
 		check_warnings(&cfg, &d);
 	dkim_check_config(&cfg, &d);
-	validate_project(&cfg, &d, &sum);
+	validate_project_warn(&cfg, &d, &sum);
 	if (d.errors == 0)
 		check_weigh_all(&cfg, &sum, &d);
 	diag_print(&d);

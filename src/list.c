@@ -489,19 +489,30 @@ list_email_typo(const struct ynode *map)
  * the subscriber would get what they did not ask for: an error, with the
  * key meant. One edit for the short keys, two for the long ones.
  */
-/* A template field some subscriber has, noted once: checks of templates ask which exist. */
+/*
+ * A template field, noted once with how many subscribers have it (n: 1
+ * for a subscriber's key, 0 for a declaration): checks of templates ask
+ * which exist, and which only some subscribers have.
+ */
 static void
-list_note_field(struct list_info *info, const char *key)
+list_note_field(struct list_info *info, const char *key, size_t n)
 {
-	size_t i;
+	size_t i, cap;
 
-	for (i = info->nfields; i > 0; i--)
-		if (strcmp(info->fields[i - 1], key) == 0)
+	for (i = info->nfields; i > 0; i--) {
+		if (strcmp(info->fields[i - 1], key) == 0) {
+			info->field_counts[i - 1] += n;
 			return;
+		}
+	}
 	if (info->nfields >= 256)
 		return;		/* a list of that many kinds of field is no list of people */
+	cap = info->capfields;
 	info->fields = xgrow(info->fields, &info->capfields, info->nfields + 1,
 	    sizeof(*info->fields));
+	info->field_counts = xgrow(info->field_counts, &cap, info->nfields + 1,
+	    sizeof(*info->field_counts));
+	info->field_counts[info->nfields] = n;
 	info->fields[info->nfields++] = xstrdup(key);
 }
 
@@ -564,7 +575,7 @@ list_declare_fields(struct lctx *c, const struct ynode *v)
 		}
 		c->fields = xrealloc(c->fields, (c->nfields + 1) * sizeof(*c->fields));
 		c->fields[c->nfields++] = xstrdup(item->str);
-		list_note_field(c->info, item->str);
+		list_note_field(c->info, item->str, 0);
 	}
 }
 
@@ -616,7 +627,8 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 			continue;
 		else if (list_is_scalar(c, v, k->str)) {
 			char what[LIST_SHOW_MAX + 16];
-			list_note_field(c->info, k->str);
+			if (c->pass == 1)
+				list_note_field(c->info, k->str, 1);
 			snprintf(what, sizeof(what), "field '%s'", list_show(c, k->str, k->len));
 			list_check_text(c, v, what, 0);
 		}
@@ -1121,5 +1133,6 @@ list_info_free(struct list_info *info)
 	while (info->nfields > 0)
 		free(info->fields[--info->nfields]);
 	free(info->fields);
+	free(info->field_counts);
 	memset(info, 0, sizeof(*info));
 }

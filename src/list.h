@@ -52,6 +52,7 @@ struct list_info {
 	size_t n_subscribers;		/* valid subscribers handed to the callback */
 	size_t n_digest;		/* of which delivery: digest */
 	char **fields;			/* every template field some subscriber has, once */
+	size_t *field_counts;		/* how many subscribers have each */
 	size_t nfields, capfields;
 };
 

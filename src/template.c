@@ -883,6 +883,10 @@ tmpl_lookup(struct tmpl_render *r, const struct tmpl *t,
 	}
 	if (v == NULL && r->o->strict_names)
 		tmpl_unknown_name(r, t, k);
+	if (v == NULL && r->o->on_missing && (k->kind == TMPL_VAR || k->kind == TMPL_RAW) &&
+	    r->at != NULL)
+		r->o->on_missing(r->o->missing_arg, r->at_t->file, r->at->line, r->at->col,
+		    k->text, k->len);
 	return v;
 }
 

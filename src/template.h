@@ -63,6 +63,14 @@ struct tmpl_opts {
 	 * 0: it is falsey and renders empty (the spec).
 	 */
 	int strict_names;
+	/*
+	 * Called, when set, for each interpolation ({{x}}, {{{x}}}) whose name
+	 * resolves to nothing, with where it is; sections are not reported:
+	 * a name used only inside a section on it is guarded.
+	 */
+	void (*on_missing)(void *arg, const char *file, unsigned line, unsigned col,
+	    const char *name, size_t len);
+	void *missing_arg;
 	struct tmpl_pos pos;		/* where src[0] is in its file */
 };
 

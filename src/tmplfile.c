@@ -217,6 +217,32 @@ tmplfile_check_names(const struct tmplfile *t, const struct ynode *model,
 	return rc;
 }
 
+void
+tmplfile_find_missing(const struct tmplfile *t, const struct ynode *model,
+    struct partials *p, void (*fn)(void *, const char *, unsigned, unsigned, const char *,
+    size_t), void *arg)
+{
+	static const enum tmplfile_part parts[] = { TMPLFILE_SUBJECT, TMPLFILE_TEXT,
+		TMPLFILE_HTML };
+	struct tmpl_opts o;
+	struct buf out = BUF_INIT;
+	struct diag quiet;
+	size_t i;
+
+	diag_init(&quiet, EXIT_DATAERR);
+	for (i = 0; i < ARRAY_LEN(parts); i++) {
+		const struct ynode *n = tmplfile_part_node(t, parts[i]);
+
+		tmplfile_opts(n, parts[i], p, &o);
+		o.on_missing = fn;
+		o.missing_arg = arg;
+		tmpl_render(n->str, n->len, model, &o, &out, &quiet);
+		buf_reset(&out);
+	}
+	buf_free(&out);
+	diag_free(&quiet);
+}
+
 int
 tmplfile_render(const struct tmplfile *t, enum tmplfile_part part,
     const struct ynode *ctx, struct partials *p, struct buf *out, struct diag *d)

@@ -54,6 +54,14 @@ void tmplfile_free(struct tmplfile *t);
  */
 int tmplfile_check_names(const struct tmplfile *t, const struct ynode *model,
     struct partials *p, struct diag *d);
+/*
+ * Renders every part of t against model and calls fn for each
+ * interpolation whose name model lacks, with where it is (see
+ * tmpl_opts.on_missing). Errors are not reported: checked elsewhere.
+ */
+void tmplfile_find_missing(const struct tmplfile *t, const struct ynode *model,
+    struct partials *p, void (*fn)(void *, const char *, unsigned, unsigned, const char *,
+    size_t), void *arg);
 int tmplfile_render(const struct tmplfile *t, enum tmplfile_part part,
     const struct ynode *ctx, struct partials *p, struct buf *out, struct diag *d);
 

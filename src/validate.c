@@ -26,8 +26,19 @@ struct check {
 	size_t nused;
 	int sending;			/* a send's check: used, else the kept release's lists */
 	int kept_seen;			/* the kept release is one of the project's */
+	int warn;			/* herald check: the warnings of a whole check too */
 	char **fields;			/* every subscriber field of every list, once */
 	size_t nfields, capfields;
+	struct check_partial *partial;	/* fields only some subscribers of a list have */
+	size_t npartial, cappartial;
+};
+
+/* A field that only some subscribers of a list have: printed bare, it prints nothing for the others. */
+struct check_partial {
+	char *list, *template_name, *field;
+	char **fields;			/* all of that list's fields */
+	size_t nfields;
+	size_t missing, total;		/* subscribers without it, of all */
 };
 
 static void
@@ -78,7 +89,25 @@ check_list_templates(struct check *k, const struct list_info *info)
 static void
 check_note_fields(struct check *k, const struct list_info *info)
 {
+	struct check_partial *cp;
 	size_t i, j;
+
+	for (i = 0; i < info->nfields && info->template_name; i++) {
+		if (info->field_counts[i] >= info->n_subscribers)
+			continue;
+		k->partial = xgrow(k->partial, &k->cappartial, k->npartial + 1, sizeof(*k->partial));
+		cp = &k->partial[k->npartial++];
+		cp->list = xstrdup(info->id);
+		cp->template_name = xstrdup(info->template_name);
+		cp->field = xstrdup(info->fields[i]);
+		cp->fields = xcalloc(info->nfields, sizeof(*cp->fields));
+		cp->nfields = 0;
+		for (j = 0; j < info->nfields; j++)
+			if (j != i)
+				cp->fields[cp->nfields++] = xstrdup(info->fields[j]);
+		cp->missing = info->n_subscribers - info->field_counts[i];
+		cp->total = info->n_subscribers;
+	}
 
 	for (i = 0; i < info->nfields; i++) {
 		for (j = 0; j < k->nfields; j++)
@@ -88,6 +117,47 @@ check_note_fields(struct check *k, const struct list_info *info)
 			continue;
 		k->fields = xgrow(k->fields, &k->capfields, k->nfields + 1, sizeof(*k->fields));
 		k->fields[k->nfields++] = xstrdup(info->fields[i]);
+	}
+}
+
+struct check_missing {
+	struct check *k;
+	const struct check_partial *cp;
+	char *want;			/* "subscriber.FIELD" */
+};
+
+static void
+check_missing_one(void *arg, const char *file, unsigned line, unsigned col, const char *name,
+    size_t len)
+{
+	struct check_missing *m = arg;
+	const struct check_partial *cp = m->cp;
+
+	if (len != strlen(m->want) || memcmp(name, m->want, len) != 0)
+		return;
+	diag_warn(m->k->d, file, line, col, "'%s' is printed outside a section on it, and %zu "
+	    "of the %zu subscribers of list '%s' have no '%s': they get nothing there",
+	    m->want, cp->missing, cp->total, cp->list, cp->field);
+}
+
+/* Each field only some subscribers of a list have, printed bare by the list's template. */
+static void
+check_partial_fields(struct check *k, const struct tmplfile *t, const char *name,
+    struct ydoc *doc)
+{
+	struct check_missing m;
+	size_t i;
+
+	for (i = 0; i < k->npartial; i++) {
+		if (strcmp(k->partial[i].template_name, name) != 0)
+			continue;
+		m.k = k;
+		m.cp = &k->partial[i];
+		m.want = xasprintf("subscriber.%s", k->partial[i].field);
+		tmplfile_find_missing(t, render_model(doc, k->partial[i].fields,
+		    k->partial[i].nfields), &k->partials, check_missing_one, &m);
+		free(m.want);
+		ydoc_clear(doc);
 	}
 }
 
@@ -115,9 +185,13 @@ check_template_names(struct check *k)
 	for (i = 0; i < n; i++) {
 		name = util_file_stem(files[i]);
 		diag_init(&quiet, EXIT_DATAERR);
-		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, &quiet) == 0)
-			tmplfile_check_names(&t, render_model(doc, k->fields, k->nfields),
-			    &k->partials, k->d);
+		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, &quiet) == 0 &&
+		    tmplfile_check_names(&t, render_model(doc, k->fields, k->nfields),
+		    &k->partials, k->d) == 0) {
+			ydoc_clear(doc);
+			if (k->warn)
+				check_partial_fields(k, &t, name, doc);
+		}
 		diag_free(&quiet);
 		tmplfile_free(&t);
 		free(name);
@@ -299,6 +373,17 @@ check_free(struct check *k)
 	while (k->nfields > 0)
 		free(k->fields[--k->nfields]);
 	free(k->fields);
+	while (k->npartial > 0) {
+		struct check_partial *cp = &k->partial[--k->npartial];
+
+		free(cp->list);
+		free(cp->template_name);
+		free(cp->field);
+		while (cp->nfields > 0)
+			free(cp->fields[--cp->nfields]);
+		free(cp->fields);
+	}
+	free(k->partial);
 	partials_free(&k->partials);
 }
 
@@ -308,14 +393,31 @@ validate_project(const struct config *cfg, struct diag *d, struct validate_summa
 	validate_project_keep(cfg, d, sum, NULL, NULL, 0);
 }
 
+static void validate_run(const struct config *cfg, struct diag *d, struct validate_summary *sum,
+    const char *keep, char *const *lists, size_t n, int warn);
+
+void
+validate_project_warn(const struct config *cfg, struct diag *d, struct validate_summary *sum)
+{
+	validate_run(cfg, d, sum, NULL, NULL, 0, 1);
+}
+
 void
 validate_project_keep(const struct config *cfg, struct diag *d,
     struct validate_summary *sum, const char *keep, char *const *lists, size_t n)
+{
+	validate_run(cfg, d, sum, keep, lists, n, 0);
+}
+
+static void
+validate_run(const struct config *cfg, struct diag *d, struct validate_summary *sum,
+    const char *keep, char *const *lists, size_t n, int warn)
 {
 	struct validate_summary ignored;
 	struct check k;
 
 	memset(&k, 0, sizeof(k));
+	k.warn = warn;
 	k.cfg = cfg;
 	k.keep = sum ? keep : NULL;
 	k.used = n ? lists : NULL;

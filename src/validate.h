@@ -35,6 +35,13 @@ struct validate_summary {
 /* sum may be NULL; otherwise free it with validate_summary_free. */
 void validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum);
 /*
+ * As validate_project, with the warnings only herald check gives: a
+ * subscriber field that only some of a list's subscribers have, printed by
+ * its template outside a section on it.
+ */
+void validate_project_warn(const struct config *cfg, struct diag *d,
+    struct validate_summary *sum);
+/*
  * As validate_project, for a send of the release file keep to lists (n
  * ids; none: the release's own). When keep is one of the project's and
  * valid, sum keeps it (kept = 1), so that the send reads and parses it

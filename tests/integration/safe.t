@@ -102,6 +102,22 @@ diag <"$SCRATCH/typo.out"
 ok "$(test $? -eq 65; echo $?)" "and nothing can be sent until it is fixed"
 gen_list "$P/lists/a.yaml" 1 3
 
+# ---- a field only some subscribers have, printed bare ----
+printf '  - email: no.org@example.org\n    name: Nobody Inc\n' >>"$P/lists/a.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/partial.out" 2>&1
+ok "$(test $? -eq 0 && grep -q "^templates/card.yaml:[0-9]*:[0-9]*: warning: 'subscriber.org' is printed outside a section on it, and 1 of the 4 subscribers of list 'a' have no 'org'" "$SCRATCH/partial.out"; echo $?)" \
+	"a field 1 of 4 subscribers lack, printed bare: check warns, at the tag, how many lack it"
+grep "subscriber.org" "$SCRATCH/partial.out" | diag
+cp "$P/templates/card.yaml" "$SCRATCH/card.keep2"
+sed -i -e 's/  Org: {{subscriber.org}}/  {{#subscriber.org}}Org: {{subscriber.org}}{{\/subscriber.org}}/' \
+	-e 's/ ({{subscriber.org}})/{{#subscriber.org}} ({{subscriber.org}}){{\/subscriber.org}}/' \
+	"$P/templates/card.yaml"
+"$HERALD" -C "$P" check >"$SCRATCH/partial2.out" 2>&1
+ok "$(! grep -q "subscriber.org" "$SCRATCH/partial2.out"; echo $?)" \
+	"inside a section on it, no warning"
+cp "$SCRATCH/card.keep2" "$P/templates/card.yaml"
+gen_list "$P/lists/a.yaml" 1 3
+
 # ---- a list that names its fields ----
 cat >"$P/lists/beats.yaml" <<'LIST'
 name: Beats
