@@ -305,3 +305,33 @@ buf_add_json(struct buf *b, const char *s)
 	}
 	buf_addc(b, '"');
 }
+
+size_t
+util_utf8_bad(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, n, k;
+	unsigned long cp;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = s[i] >= 0xF0 ? 4 : s[i] >= 0xE0 ? 3 : s[i] >= 0xC2 ? 2 : 0;
+		if (s[i] > 0xF4 || n == 0 || i + n > len)
+			return i;
+		cp = s[i] & (0x7F >> n);
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		}
+		/* Shortest forms only, no surrogates, nothing past U+10FFFF. */
+		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return i;
+		i += n;
+	}
+	return len;
+}

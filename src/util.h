@@ -73,6 +73,13 @@ const char *buf_str(const struct buf *b);
  */
 int util_read_file(const char *path, char **data, size_t *len);
 
+/*
+ * The offset of the first byte of str (len bytes) that does not start a
+ * valid UTF-8 character (shortest form, no surrogate, at most U+10FFFF),
+ * or len when all of it is valid.
+ */
+size_t util_utf8_bad(const char *str, size_t len);
+
 /* Case-insensitive ASCII compare of n bytes / whole strings. */
 int util_strcaseeq(const char *a, const char *b);
 

@@ -149,28 +149,6 @@ ydoc_root(const struct ydoc *doc)
 	return doc->root;
 }
 
-/* The offset of the first byte that does not start a valid UTF-8 character, or len. */
-static size_t
-ydoc_utf8_bad(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n, k;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = s[i] >= 0xF0 && s[i] <= 0xF4 ? 4 : s[i] >= 0xE0 ? 3 : s[i] >= 0xC2 ? 2 : 0;
-		if (s[i] > 0xF4 || n == 0 || i + n > len)
-			return i;
-		for (k = 1; k < n; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return i;
-		i += n;
-	}
-	return len;
-}
-
 /*
  * Where a file is not UTF-8: line and column (1-based; the column in
  * characters) and the byte, from src, or from the file when src is NULL.
@@ -188,7 +166,7 @@ ydoc_not_utf8(const char *file, const char *src, size_t len, unsigned *line, uns
 			return 0;
 		src = data;
 	}
-	bad = ydoc_utf8_bad((const unsigned char *)src, len);
+	bad = util_utf8_bad(src, len);
 	*line = 1;
 	*col = 1;
 	for (i = 0; i < bad; i++) {
