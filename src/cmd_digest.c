@@ -40,7 +40,6 @@ digest_signals(void)
 static int
 digest_report(const struct config *cfg, const char *list, int verbose)
 {
-	struct delivery_result why;
 	struct digest_result r;
 	struct delivery_opts o;
 	struct diag d;
@@ -63,12 +62,10 @@ digest_report(const struct config *cfg, const char *list, int verbose)
 		status = report_worse(status, delivery_exit_status(&e->r, &d));
 	}
 	diag_print(&d);
-	if (r.end != DELIVERY_DONE) {
-		memset(&why, 0, sizeof(why));
-		why.end = r.end;
-		if (r.detail[0])
-			fprintf(stderr, "herald: %s\n", r.detail);
-		status = report_worse(status, delivery_exit_status(&why, &d));
+	if (r.why.end != DELIVERY_DONE) {
+		if (r.why.detail[0])
+			fprintf(stderr, "herald: %s\n", r.why.detail);
+		status = report_worse(status, delivery_exit_status(&r.why, &d));
 	} else if (r.subscribers == 0) {
 		printf("digest %s: no subscriber takes the digest; nothing sent\n", list);
 	} else if (r.nothing_new) {

@@ -85,6 +85,13 @@ static void
 dv_stop(struct dvrun *dv, enum delivery_end end, const char *fmt, ...) HERALD_PRINTF(3, 4);
 
 static void
+dv_vfail(struct delivery_result *r, enum delivery_end end, const char *fmt, va_list ap)
+{
+	r->end = end;
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+}
+
+static void
 dv_stop(struct dvrun *dv, enum delivery_end end, const char *fmt, ...)
 {
 	va_list ap;
@@ -92,9 +99,8 @@ dv_stop(struct dvrun *dv, enum delivery_end end, const char *fmt, ...)
 	if (dv->stopping)
 		return;
 	dv->stopping = 1;
-	dv->r->end = end;
 	va_start(ap, fmt);
-	vsnprintf(dv->r->detail, sizeof(dv->r->detail), fmt, ap);
+	dv_vfail(dv->r, end, fmt, ap);
 	va_end(ap);
 }
 
@@ -103,9 +109,8 @@ delivery_fail(struct delivery_result *r, enum delivery_end end, const char *fmt,
 {
 	va_list ap;
 
-	r->end = end;
 	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	dv_vfail(r, end, fmt, ap);
 	va_end(ap);
 }
 

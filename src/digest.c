@@ -60,12 +60,10 @@ struct digest {
 	size_t nitems;
 };
 
-/* A sending thread's own: partials are filled lazily, documents are reused. */
+/* A sending thread's own. */
 struct dgworker {
 	const struct digest *dg;
-	struct partials partials;
-	struct render_env env;
-	struct ydoc *doc;
+	struct render_worker rw;
 };
 
 /* ---- pure helpers ---- */
@@ -332,14 +330,14 @@ dg_worker_make(void *arg)
 {
 	const struct digest *dg = arg;
 	struct dgworker *w = xcalloc(1, sizeof(*w));
+	struct render_env env;
 
+	memset(&env, 0, sizeof(env));
+	env.cfg = dg->cfg;
+	env.secret = dg->secret;
+	env.now = (long long)time(NULL);
 	w->dg = dg;
-	partials_copy(&w->partials, &dg->partials);
-	w->env.cfg = dg->cfg;
-	w->env.partials = &w->partials;
-	w->env.secret = dg->secret;
-	w->env.now = (long long)time(NULL);
-	w->doc = ydoc_new("journal");
+	render_worker_init(&w->rw, &env, &dg->partials);
 	return w;
 }
 
@@ -350,8 +348,7 @@ dg_worker_free(void *state)
 
 	if (w == NULL)
 		return;
-	ydoc_free(w->doc);
-	partials_free(&w->partials);
+	render_worker_free(&w->rw);
 	free(w);
 }
 
@@ -385,27 +382,23 @@ dg_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	struct dgworker *w = state;
 	const struct digest *dg = w->dg;
 	const struct dgrel *oldest = NULL;
-	struct ynode *releases, *period, *name;
+	struct ydoc *doc = w->rw.doc;
+	struct ynode *releases, *period;
 	struct buf out = BUF_INIT;
 	struct subscriber s;
 
-	ydoc_clear(w->doc);
-	if ((releases = dg_releases(dg, w->doc, row->address, &oldest)) == NULL) {
+	ydoc_clear(doc);
+	if ((releases = dg_releases(dg, doc, row->address, &oldest)) == NULL) {
 		diag_error(d, NULL, 0, 0, "digest %s: no releases recorded for %s", dg->id,
 		    row->address);
 		return -1;
 	}
-	period = ynode_map(w->doc);
-	ynode_map_set(w->doc, period, "from", ynode_str(w->doc, oldest->date));
-	ynode_map_set(w->doc, period, "to", ynode_str(w->doc, dg->to));
-	memset(&s, 0, sizeof(s));
-	s.email = row->address;
+	period = ynode_map(doc);
+	ynode_map_set(doc, period, "from", ynode_str(doc, oldest->date));
+	ynode_map_set(doc, period, "to", ynode_str(doc, dg->to));
+	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
 	s.delivery = DELIVERY_DIGEST;
-	s.doc = w->doc;
-	s.fields = render_fields_unpack(w->doc, row->fields, row->fields_len);
-	if ((name = ynode_get(s.fields, "name")) != NULL)
-		s.name = name->str;
-	if (render_digest(&w->env, dg->id, releases, period, &dg->info, &s, &dg->tmpl,
+	if (render_digest(&w->rw.env, dg->id, releases, period, &dg->info, &s, &dg->tmpl,
 	    (unsigned long long)row->id, &out, message_id, d) == -1) {
 		buf_free(&out);
 		return -1;
@@ -578,20 +571,6 @@ dg_create(struct digest *dg, struct store *st, struct dgtake *t, char **id)
 
 /* ---- the commands' side ---- */
 
-static void
-dg_fail(struct digest_result *r, enum delivery_end end, const char *fmt, ...)
-    HERALD_PRINTF(3, 4);
-
-static void
-dg_fail(struct digest_result *r, enum delivery_end end, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->end = end;
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-}
 
 /* The status a failed setup means, by the errors in d. */
 static enum delivery_end
@@ -647,7 +626,7 @@ dg_resume_open(struct digest *dg, struct store *st, const struct delivery_opts *
 	size_t n, i;
 
 	if (store_digest_open(st, dg->info.id, &ids, &n) == -1) {
-		dg_fail(res, DELIVERY_JOURNAL, "journal: %s", store_error(st));
+		delivery_fail(&res->why, DELIVERY_JOURNAL, "journal: %s", store_error(st));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -673,9 +652,9 @@ dg_new(struct digest *dg, struct store *st, const struct delivery_opts *o,
 	memset(&t, 0, sizeof(t));
 	if ((rc = dg_create(dg, st, &t, &id)) == -1) {
 		if (dg->d->errors)
-			res->end = DELIVERY_INVALID;
+			res->why.end = DELIVERY_INVALID;
 		else
-			dg_fail(res, DELIVERY_JOURNAL, "journal: %s", store_error(st));
+			delivery_fail(&res->why, DELIVERY_JOURNAL, "journal: %s", store_error(st));
 		return;
 	}
 	if (rc == 1) {
@@ -701,17 +680,17 @@ digest_run(const struct config *cfg, const char *list_id, const struct delivery_
 	memset(&vsum, 0, sizeof(vsum));
 	err[0] = '\0';
 	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, err, sizeof(err))) != 0) {
-		dg_fail(r, dg_setup_end(status), "%s", err);
+		delivery_fail(&r->why, dg_setup_end(status), "%s", err);
 		goto out;
 	}
 	r->subscribers = dg.nsubs;
 	if (store_open(cfg->state, &st, err, sizeof(err)) == -1) {
-		dg_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
+		delivery_fail(&r->why, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;
 	}
 	if (dg_resume_open(&dg, st, o, r) == 0) {
 		if (o->stop && *o->stop)
-			r->end = DELIVERY_INTERRUPTED;
+			r->why.end = DELIVERY_INTERRUPTED;
 		else
 			dg_new(&dg, st, o, r);
 	}
@@ -744,8 +723,7 @@ dg_list_of(const struct config *cfg, const char *id, struct store **st, char **l
 	snprintf(r->release_id, sizeof(r->release_id), "%s", id);
 	*list = NULL;
 	if (store_open(cfg->state, st, err, sizeof(err)) == -1) {
-		r->end = DELIVERY_NO_JOURNAL;
-		snprintf(r->detail, sizeof(r->detail), "%s", err);
+		delivery_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
 		return -1;
 	}
 	if ((rc = store_digest_list(*st, id, list)) != 0) {
@@ -768,8 +746,7 @@ digest_pending(const struct config *cfg, const char *id, struct delivery_result 
 
 	if (dg_list_of(cfg, id, &st, &list, r) == 0) {
 		if (store_release_get(st, id, &sr) != 0 || store_counts(st, sr.id, counts) == -1) {
-			r->end = DELIVERY_JOURNAL;
-			snprintf(r->detail, sizeof(r->detail), "journal: %s", store_error(st));
+			delivery_fail(r, DELIVERY_JOURNAL, "journal: %s", store_error(st));
 		} else {
 			r->counted = 1;
 			r->queued = counts[DS_QUEUED];
@@ -800,8 +777,7 @@ digest_resume(const struct config *cfg, const char *id, const struct delivery_op
 	memset(&res, 0, sizeof(res));
 	err[0] = '\0';
 	if ((status = dg_setup(&dg, cfg, d, &vsum, list, err, sizeof(err))) != 0) {
-		r->end = dg_setup_end(status);
-		snprintf(r->detail, sizeof(r->detail), "%s", err);
+		delivery_fail(r, dg_setup_end(status), "%s", err);
 	} else {
 		dg_load_send(&dg, st, id, 0, o, &res);
 		*r = res.sent[0].r;

@@ -48,9 +48,8 @@ struct digest_sent {
 };
 
 struct digest_result {
-	/* Why nothing more could be done, when the setup failed (DELIVERY_DONE: it did not). */
-	enum delivery_end end;
-	char detail[600];
+	/* Why nothing more could be done, when the setup failed (end DELIVERY_DONE: it did not). */
+	struct delivery_result why;
 	struct digest_sent *sent;	/* the list's digests still being sent, then a new one */
 	size_t nsent;
 	size_t subscribers;		/* the list's digest subscribers */

@@ -132,14 +132,52 @@ outbox_smtp(const struct config *c, const char *password)
 	return s;
 }
 
+/* The relay with its signer and login: what every message herald sends itself goes through. */
+struct outbox_relay {
+	struct smtp *s;
+	struct dkim_signer *dk;		/* NULL: no dkim section */
+	char *password;
+};
+
+/*
+ * Opens the relay: 0, or -1 with why in err when the DKIM key or the
+ * password cannot be used (nothing goes out unsigned).
+ */
+static int
+outbox_relay_open(const struct config *c, struct outbox_relay *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	if (c->dkim.enabled && (r->dk = dkim_signer_new(c, err, errlen)) == NULL)
+		return -1;
+	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
+	    &r->password, err, errlen) == -1) {
+		dkim_signer_free(r->dk);
+		r->dk = NULL;
+		return -1;
+	}
+	r->s = outbox_smtp(c, r->password);
+	return 0;
+}
+
+static void
+outbox_relay_close(struct outbox_relay *r)
+{
+	smtp_free(r->s);
+	dkim_signer_free(r->dk);
+	if (r->password) {
+		memset(r->password, 0, strlen(r->password));
+		free(r->password);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
 int
 outbox_send(const struct config *c, struct store *st, long long now,
     struct outbox_stats *stats)
 {
 	struct store_outmsg *m = NULL;
-	struct smtp *s = NULL;
-	struct dkim_signer *dk = NULL;
-	char *password = NULL, err[512];
+	struct outbox_relay relay = { NULL, NULL, NULL };
+	char err[512];
 	long long last = 0;
 	size_t n = 0;
 	int rc = 0;
@@ -154,35 +192,20 @@ outbox_send(const struct config *c, struct store *st, long long now,
 		}
 		if (n == 0)
 			break;
-		if (s == NULL) {
-			/* Nothing goes out unsigned: a key that cannot be used leaves it queued. */
-			if (c->dkim.enabled && (dk = dkim_signer_new(c, err, sizeof(err))) == NULL)
-				log_error("outbox", "outbox: %s", err);
-			if (config_password("smtp", c->smtp.password_env, c->smtp.password_file,
-			    &password, err, sizeof(err)) == -1) {
-				log_error("outbox", "outbox: %s", err);
-				stats->waiting = n;
-				break;
-			}
-			if (c->dkim.enabled && dk == NULL) {
-				stats->waiting = n;
-				break;
-			}
-			s = outbox_smtp(c, password);
+		/* A key or a password that cannot be used leaves what is queued queued. */
+		if (relay.s == NULL && outbox_relay_open(c, &relay, err, sizeof(err)) == -1) {
+			log_error("outbox", "outbox: %s", err);
+			stats->waiting = n;
+			break;
 		}
-		rc = outbox_batch(c, st, s, dk, m, n, now, stats);
+		rc = outbox_batch(c, st, relay.s, relay.dk, m, n, now, stats);
 		last = m[n - 1].id;
 		store_outmsg_free(m, n);
 		m = NULL;
 		n = 0;
 	}
 	store_outmsg_free(m, n);
-	smtp_free(s);
-	dkim_signer_free(dk);
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	outbox_relay_close(&relay);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -190,30 +213,17 @@ int
 outbox_send_one(const struct config *c, const char *mail_from, const char *rcpt,
     const char *msg, size_t len, struct smtp_reply *r, char *err, size_t errlen)
 {
+	struct outbox_relay relay;
 	struct store_outmsg m;
-	struct dkim_signer *dk = NULL;
-	struct smtp *s;
-	char *password = NULL;
 
-	if (config_password("smtp", c->smtp.password_env, c->smtp.password_file, &password,
-	    err, errlen) == -1)
+	if (outbox_relay_open(c, &relay, err, errlen) == -1)
 		return -1;
-	if (c->dkim.enabled && (dk = dkim_signer_new(c, err, errlen)) == NULL) {
-		free(password);
-		return -1;
-	}
 	memset(&m, 0, sizeof(m));
 	m.mail_from = (char *)mail_from;
 	m.rcpt = (char *)rcpt;
 	m.msg = (char *)msg;
 	m.len = len;
-	s = outbox_smtp(c, password);
-	outbox_one(s, dk, &m, r);
-	smtp_free(s);
-	dkim_signer_free(dk);
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	outbox_one(relay.s, relay.dk, &m, r);
+	outbox_relay_close(&relay);
 	return 0;
 }

@@ -107,6 +107,17 @@ pt_eol(struct buf *out, size_t line_start)
 	buf_addc(out, '\n');
 }
 
+/* Ends the line that starts at line and begins the next with rest: its start, *col its width. */
+static size_t
+pt_newline(struct buf *out, size_t line, const char *rest, size_t *col)
+{
+	pt_eol(out, line);
+	line = out->len;
+	buf_adds(out, rest);
+	*col = pt_chars(rest, strlen(rest));
+	return line;
+}
+
 /*
  * Words of text (a '\n' forces a new line) laid out after first, then
  * rest on each following line, re-flowed to width (0: not re-flowed).
@@ -123,10 +134,7 @@ pt_flow(struct pt *p, const char *text, const char *first, const char *rest)
 	col = pt_chars(first, strlen(first));
 	while (*s) {
 		if (*s == '\n') {
-			pt_eol(out, line);
-			line = out->len;
-			buf_adds(out, rest);
-			col = pt_chars(rest, strlen(rest));
+			line = pt_newline(out, line, rest, &col);
 			words = 0;
 			s++;
 			continue;
@@ -140,10 +148,7 @@ pt_flow(struct pt *p, const char *text, const char *first, const char *rest)
 		n = (size_t)(s - w);
 		if (words && ((p->width && col + 1 + pt_chars(w, n) > p->width) ||
 		    out->len - line + 1 + n > PT_MAX_LINE)) {
-			pt_eol(out, line);
-			line = out->len;
-			buf_adds(out, rest);
-			col = pt_chars(rest, strlen(rest));
+			line = pt_newline(out, line, rest, &col);
 			words = 0;
 		}
 		if (words) {
@@ -160,9 +165,7 @@ pt_flow(struct pt *p, const char *text, const char *first, const char *rest)
 				w += k;
 				n -= k;
 			}
-			pt_eol(out, line);
-			line = out->len;
-			buf_adds(out, rest);
+			line = pt_newline(out, line, rest, &col);
 		}
 		buf_add(out, w, n);
 		col += pt_chars(w, n);

@@ -47,12 +47,10 @@ struct relsrc {
 	size_t nlists;
 };
 
-/* A sending thread's own: partials are filled lazily, documents are reused. */
+/* A sending thread's own. */
 struct rsworker {
 	const struct relsrc *rs;
-	struct partials partials;
-	struct render_env env;
-	struct ydoc *doc;
+	struct render_worker rw;
 };
 
 static long long
@@ -470,10 +468,7 @@ rs_worker_make(void *arg)
 	struct rsworker *w = xcalloc(1, sizeof(*w));
 
 	w->rs = rs;
-	partials_copy(&w->partials, &rs->partials);
-	w->env = rs->env;
-	w->env.partials = &w->partials;
-	w->doc = ydoc_new("journal");
+	render_worker_init(&w->rw, &rs->env, &rs->partials);
 	return w;
 }
 
@@ -484,8 +479,7 @@ rs_worker_free(void *state)
 
 	if (w == NULL)
 		return;
-	ydoc_free(w->doc);
-	partials_free(&w->partials);
+	render_worker_free(&w->rw);
 	free(w);
 }
 
@@ -498,21 +492,15 @@ rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	struct rslist *l = rs_list(w->rs, row->list);
 	struct subscriber s;
 	struct buf out = BUF_INIT;
-	const struct ynode *name;
 
 	if (l == NULL) {
 		diag_error(d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
 		    row->id, row->list);
 		return -1;
 	}
-	ydoc_clear(w->doc);
-	memset(&s, 0, sizeof(s));
-	s.email = row->address;
-	s.doc = w->doc;
-	s.fields = render_fields_unpack(w->doc, row->fields, row->fields_len);
-	if ((name = ynode_get(s.fields, "name")) != NULL)
-		s.name = name->str;
-	if (render_message(&w->env, &w->rs->rr, &l->info, &s, &l->tmpl,
+	ydoc_clear(w->rw.doc);
+	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
+	if (render_message(&w->rw.env, &w->rs->rr, &l->info, &s, &l->tmpl,
 	    (unsigned long long)row->id, &out, message_id, d) == -1) {
 		buf_free(&out);
 		return -1;

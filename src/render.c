@@ -174,6 +174,37 @@ render_fields_unpack(struct ydoc *doc, const void *blob, size_t len)
 	return map;
 }
 
+void
+render_worker_init(struct render_worker *w, const struct render_env *env,
+    const struct partials *p)
+{
+	partials_copy(&w->partials, p);
+	w->env = *env;
+	w->env.partials = &w->partials;
+	w->doc = ydoc_new("journal");
+}
+
+void
+render_worker_free(struct render_worker *w)
+{
+	ydoc_free(w->doc);
+	partials_free(&w->partials);
+}
+
+void
+render_worker_subscriber(struct render_worker *w, const char *address, const void *fields,
+    size_t len, struct subscriber *s)
+{
+	const struct ynode *name;
+
+	memset(s, 0, sizeof(*s));
+	s->email = address;
+	s->doc = w->doc;
+	s->fields = render_fields_unpack(w->doc, fields, len);
+	if ((name = ynode_get(s->fields, "name")) != NULL)
+		s->name = name->str;
+}
+
 static struct ynode *
 render_list_node(struct ydoc *doc, const struct list_info *l)
 {

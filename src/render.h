@@ -69,6 +69,26 @@ void render_fields_pack(const struct ynode *fields, struct buf *out);
 struct ynode *render_fields_unpack(struct ydoc *doc, const void *blob, size_t len);
 
 /*
+ * What a sending thread renders with, whatever the source: its own copy
+ * of the partials (filled lazily), the environment pointing at them, and a
+ * document reused for every row. render_worker_free releases what init made.
+ */
+struct render_worker {
+	struct partials partials;
+	struct render_env env;
+	struct ydoc *doc;
+};
+void render_worker_init(struct render_worker *w, const struct render_env *env,
+    const struct partials *p);
+void render_worker_free(struct render_worker *w);
+/*
+ * The subscriber a journal row holds (its address and render_fields_pack's
+ * blob), in w's document, which the caller cleared for the row.
+ */
+void render_worker_subscriber(struct render_worker *w, const char *address, const void *fields,
+    size_t len, struct subscriber *s);
+
+/*
  * A context with every name a message's data can supply (release.*, the
  * digest's releases and period, list.*, subscriber.* with email, name and
  * fields, unsubscribe.*, now), each a non-empty string, in doc: what

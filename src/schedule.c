@@ -126,10 +126,10 @@ schedule_digest(const struct config *c, const char *list, int verbose,
 			    r.sent[i].releases == 1 ? "" : "s", r.sent[i].rows, r.subscribers);
 		report_delivery_log("digest", &r.sent[i].r);
 	}
-	if (r.end != DELIVERY_DONE && r.end != DELIVERY_INTERRUPTED)
-		log_warn("digest", "list=%s: no digest sent%s%s", list, r.detail[0] ? ": " : "",
-		    r.detail);
-	else if (r.end == DELIVERY_DONE && r.subscribers == 0)
+	if (r.why.end != DELIVERY_DONE && r.why.end != DELIVERY_INTERRUPTED)
+		log_warn("digest", "list=%s: no digest sent%s%s", list, r.why.detail[0] ? ": " : "",
+		    r.why.detail);
+	else if (r.why.end == DELIVERY_DONE && r.subscribers == 0)
 		log_info("digest", "list=%s: no subscriber takes the digest", list);
 	else if (r.nothing_new)
 		log_info("digest", "list=%s: nothing new since the last digest", list);
