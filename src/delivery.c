@@ -596,7 +596,7 @@ dv_result(struct dvrun *dv)
 	}
 	if (dv->pr.total == 0 && !dv->stopping)
 		delivery_fail(r, DELIVERY_DONE, "release %s: every recipient has had it already; "
-		    "nothing new to send", r->release_id);
+		    "nothing to send", r->release_id);
 	if (r->queued + r->deferred == 0) {
 		memset(&cur, 0, sizeof(cur));
 		if (store_release_get(dv->st, r->release_id, &cur) == 0 &&

@@ -251,7 +251,7 @@ diag <"$SCRATCH/t4.out"
 ok "$("$HERALD" -C "$R" status news --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(not (j["state"] == "done" and j["sent"] == 10))'; echo $?)" \
 	"status: done, 10 sent"
 "$HERALD" -C "$R" send news >/dev/null 2>"$SCRATCH/t6.err"
-ok "$(test $? -eq 0 && grep -q 'every recipient has had it already; nothing new to send' "$SCRATCH/t6.err" &&
+ok "$(test $? -eq 0 && grep -q 'every recipient has had it already; nothing to send' "$SCRATCH/t6.err" &&
 	test "$(received "$S")" -eq 10; echo $?)" "once more: it says everyone has it, and sends nothing"
 
 # ---- a test send is not a delivery ----
