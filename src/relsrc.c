@@ -18,6 +18,7 @@
 #include "log.h"
 #include "release.h"
 #include "render.h"
+#include "spool.h"
 #include "store.h"
 #include "timefmt.h"
 #include "tmplfile.h"
@@ -32,12 +33,24 @@ struct rslist {
 	int loaded;
 };
 
+/* A list file as the check read it: its info and its subscribers, spooled. */
+struct rsheld {
+	struct list_info info;		/* file is set from the first subscriber on */
+	struct spool *sp;
+	size_t digest;			/* subscribers by digest: not spooled */
+};
+
 /* A release being sent: read by the sending threads once the rows are in. */
 struct relsrc {
 	const struct config *cfg;
 	const struct relsrc_args *a;
 	struct diag *d;
 	struct validate_summary vsum;	/* where each list is, from the check */
+	int hold;			/* the check keeps the lists' subscribers */
+	struct rsheld *held;		/* every list file the check read */
+	size_t nheld;
+	int held_errno;			/* a spool could not be written: why */
+	struct buf pack;
 	struct release rel;		/* the journal's snapshot of it */
 	struct render_release rr;
 	int rr_ready;
@@ -93,15 +106,75 @@ relsrc_record(struct store *st, const struct release *rel, const char *path,
 
 /* ---- before the journal: nothing is sent when any input is invalid ---- */
 
+/* The list the check reads now (the last one it began), begun at file when new. */
+static struct rsheld *
+rs_held_at(struct relsrc *rs, const char *file)
+{
+	struct rsheld *h;
+
+	if (rs->nheld > 0 && strcmp(rs->held[rs->nheld - 1].info.file, file) == 0)
+		return &rs->held[rs->nheld - 1];
+	rs->held = xrealloc(rs->held, (rs->nheld + 1) * sizeof(*rs->held));
+	h = &rs->held[rs->nheld++];
+	memset(h, 0, sizeof(*h));
+	h->info.file = xstrdup(file);
+	return h;
+}
+
+static int
+rs_hold_one(void *arg, const struct list_info *info, const struct subscriber *s)
+{
+	struct relsrc *rs = arg;
+	struct rsheld *h = rs_held_at(rs, info->file);
+
+	if (s->delivery == DELIVERY_DIGEST) {
+		h->digest++;	/* digests carry it (herald digest) */
+		return 0;
+	}
+	if (h->sp == NULL && (h->sp = spool_new()) == NULL) {
+		rs->held_errno = errno;
+		return 1;
+	}
+	buf_reset(&rs->pack);
+	render_fields_pack(s->fields, &rs->pack);
+	if (spool_add(h->sp, s->email, rs->pack.data, rs->pack.len) == -1) {
+		rs->held_errno = errno;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+rs_hold_list(void *arg, struct list_info *info)
+{
+	struct relsrc *rs = arg;
+	struct rsheld *h = rs_held_at(rs, info->file);
+
+	list_info_free(&h->info);
+	h->info = *info;
+	memset(info, 0, sizeof(*info));
+}
+
 static int
 rs_check(void *arg, struct delivery_ctx *ctx)
 {
 	struct relsrc *rs = arg;
 	char *path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
+	struct validate_sink sink = { rs_hold_one, rs_hold_list, rs };
 
-	/* The release file is read and parsed here, once, when it is one of the project's. */
-	validate_project_keep(rs->cfg, ctx->d, &rs->vsum, path, rs->a->lists, rs->a->nlists);
+	/*
+	 * The release file is read and parsed here, once, when it is one of
+	 * the project's; so is each list, its subscribers held for rs_expand.
+	 */
+	validate_project_keep(rs->cfg, ctx->d, &rs->vsum, path, rs->a->lists, rs->a->nlists,
+	    rs->hold ? &sink : NULL);
 	free(path);
+	buf_free(&rs->pack);
+	if (rs->held_errno) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "cannot keep the lists' subscribers in a "
+		    "temporary file (TMPDIR): %s", strerror(rs->held_errno));
+		return -1;
+	}
 	if (ctx->d->errors) {
 		ctx->r->end = DELIVERY_INVALID;
 		return -1;
@@ -334,39 +407,66 @@ out:
 
 /* ---- expansion ---- */
 
+/* What the check held of the list at path, or NULL. */
+static struct rsheld *
+rs_held(struct relsrc *rs, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nheld; i++)
+		if (strcmp(rs->held[i].info.file, path) == 0)
+			return &rs->held[i];
+	return NULL;
+}
+
 struct expand {
-	struct delivery_ctx *ctx;
-	struct rslist *list;
-	struct buf fields;
 	size_t added, skipped, digest, dup;
-	int failed;
 };
 
+/* One list's held subscribers into the journal, in the order of its file. */
 static int
-rs_expand_one(void *arg, const struct list_info *info, const struct subscriber *s)
+rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, struct expand *x)
 {
-	struct expand *x = arg;
+	struct rsheld *h = rs_held(rs, l->path);
+	const char *email;
+	const void *fields;
+	size_t len;
 	int rc;
 
-	(void)info;
-	if (s->delivery == DELIVERY_DIGEST) {
-		x->digest++;	/* digests carry it (herald digest) */
+	if (h == NULL) {
+		delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s' (%s) was not read by the check",
+		    l->id, l->path);
+		return -1;
+	}
+	/* The list's name and description, for the messages. */
+	list_info_free(&l->info);
+	l->info = h->info;
+	memset(&h->info, 0, sizeof(h->info));
+	h->info.file = xstrdup(l->path);
+	x->digest += h->digest;
+	if (h->sp == NULL)
 		return 0;
+	if (spool_rewind(h->sp) == -1)
+		goto spool;
+	while ((rc = spool_next(h->sp, &email, &fields, &len)) == 1) {
+		/* Suppressed addresses too: one statement for all of them makes them skipped. */
+		rc = store_delivery_add(ctx->st, ctx->relrow, email, l->id, fields, len,
+		    DS_QUEUED, NULL, rs_now());
+		if (rc == -1) {
+			delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+			return -1;
+		}
+		if (rc == 1)
+			x->dup++;
+		else
+			x->added++;
 	}
-	/* Suppressed addresses too: one statement for all of them makes them skipped. */
-	buf_reset(&x->fields);
-	render_fields_pack(s->fields, &x->fields);
-	rc = store_delivery_add(x->ctx->st, x->ctx->relrow, s->email, x->list->id,
-	    x->fields.data, x->fields.len, DS_QUEUED, NULL, rs_now());
-	if (rc == -1) {
-		x->failed = 1;
-		return 1;
-	}
-	if (rc == 1)
-		x->dup++;
-	else
-		x->added++;
-	return 0;
+	if (rc == 0)
+		return 0;
+spool:
+	delivery_fail(ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list '%s' "
+	    "from a temporary file: %s", l->id, strerror(errno));
+	return -1;
 }
 
 /* What every message of the release shares, once the templates and secret are loaded. */
@@ -382,9 +482,10 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 }
 
 /*
- * The lists' current subscribers into the journal, in one transaction:
- * an address on two lists once (the first list wins), suppressed ones as
- * skipped, rows already there left as they are (a resumed send).
+ * The lists' subscribers, as the check read them, into the journal in one
+ * transaction: an address on two lists once (the first list wins),
+ * suppressed ones as skipped, rows already there left as they are (a
+ * resumed send).
  */
 static int
 rs_expand(void *arg, struct delivery_ctx *ctx)
@@ -392,30 +493,18 @@ rs_expand(void *arg, struct delivery_ctx *ctx)
 	struct relsrc *rs = arg;
 	struct expand x;
 	size_t i;
-	int rc = 0;
 
 	rs_render_env(rs, ctx->secret);
 	memset(&x, 0, sizeof(x));
-	x.ctx = ctx;
 	if (store_begin(ctx->st) == -1)
 		goto journal;
-	for (i = 0; i < rs->nlists && rc == 0; i++) {
-		/* This pass also gives the list's name and description to the messages. */
-		x.list = &rs->lists[i];
-		list_info_free(&x.list->info);
-		if (list_load(x.list->path, &x.list->info, rs_expand_one, &x, ctx->d) == -1 ||
-		    x.failed)
-			rc = -1;
-	}
-	buf_free(&x.fields);
-	if (rc == 0 && store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &x.skipped) == -1)
-		rc = -1;
-	if (rc == -1) {
-		store_rollback(ctx->st);
-		if (ctx->d->errors) {
-			ctx->r->end = DELIVERY_INVALID;
+	for (i = 0; i < rs->nlists; i++)
+		if (rs_expand_list(rs, ctx, &rs->lists[i], &x) == -1) {
+			store_rollback(ctx->st);
 			return -1;
 		}
+	if (store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &x.skipped) == -1) {
+		store_rollback(ctx->st);
 		goto journal;
 	}
 	if (store_commit(ctx->st) == -1)
@@ -534,6 +623,12 @@ rs_free(struct relsrc *rs)
 		tmplfile_free(&rs->lists[i].tmpl);
 	}
 	free(rs->lists);
+	for (i = 0; i < rs->nheld; i++) {
+		list_info_free(&rs->held[i].info);
+		spool_free(rs->held[i].sp);
+	}
+	free(rs->held);
+	buf_free(&rs->pack);
 	if (rs->rr_ready)
 		render_release_free(&rs->rr);
 	partials_free(&rs->partials);
@@ -549,6 +644,7 @@ relsrc_send(const struct config *cfg, const struct relsrc_args *a,
 	struct relsrc rs;
 
 	rs_init(&rs, cfg, a, d);
+	rs.hold = 1;
 	memset(&src, 0, sizeof(src));
 	src.check = rs_check;
 	src.prepare = rs_prepare;

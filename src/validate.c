@@ -25,6 +25,7 @@ struct check {
 	char *const *used;		/* the lists a send goes to; NULL: all matter */
 	size_t nused;
 	int sending;			/* a send's check: used, else the kept release's lists */
+	const struct validate_sink *sink;	/* a send's: takes the lists' subscribers */
 	int kept_seen;			/* the kept release is one of the project's */
 	int warn;			/* herald check: the warnings of a whole check too */
 	char **fields;			/* every subscriber field of every list, once */
@@ -259,15 +260,17 @@ check_keep_first(struct check *k)
 static void
 check_list_load(struct check *k, const char *path, struct list_info *info)
 {
+	list_sub_fn fn = k->sink ? k->sink->subscriber : NULL;
+	void *arg = k->sink ? k->sink->arg : NULL;
 	struct diag own;
 	size_t i;
 
 	if (k->used == NULL || !k->sending) {
-		list_load(path, info, NULL, NULL, k->d);
+		list_load(path, info, fn, arg, k->d);
 		return;
 	}
 	diag_init(&own, EXIT_DATAERR);
-	list_load(path, info, NULL, NULL, &own);
+	list_load(path, info, fn, arg, &own);
 	if (info->id == NULL || check_used(k, info->id) || own.errors == 0) {
 		diag_move(k->d, &own);
 	} else {
@@ -294,6 +297,8 @@ check_lists(struct check *k)
 	for (i = 0; i < n; i++) {
 		check_list_load(k, files[i], &info);
 		if (info.id == NULL) {
+			if (k->sink)
+				k->sink->list(k->sink->arg, &info);
 			list_info_free(&info);
 			continue;
 		}
@@ -310,6 +315,8 @@ check_lists(struct check *k)
 			kl->file = xstrdup(files[i]);
 			kl->template_name = info.template_name ? xstrdup(info.template_name) : NULL;
 		}
+		if (k->sink)
+			k->sink->list(k->sink->arg, &info);
 		list_info_free(&info);
 	}
 	project_files_free(files, n);
@@ -390,34 +397,36 @@ check_free(struct check *k)
 void
 validate_project(const struct config *cfg, struct diag *d, struct validate_summary *sum)
 {
-	validate_project_keep(cfg, d, sum, NULL, NULL, 0);
+	validate_project_keep(cfg, d, sum, NULL, NULL, 0, NULL);
 }
 
 static void validate_run(const struct config *cfg, struct diag *d, struct validate_summary *sum,
-    const char *keep, char *const *lists, size_t n, int warn);
+    const char *keep, char *const *lists, size_t n, const struct validate_sink *sink, int warn);
 
 void
 validate_project_warn(const struct config *cfg, struct diag *d, struct validate_summary *sum)
 {
-	validate_run(cfg, d, sum, NULL, NULL, 0, 1);
+	validate_run(cfg, d, sum, NULL, NULL, 0, NULL, 1);
 }
 
 void
 validate_project_keep(const struct config *cfg, struct diag *d,
-    struct validate_summary *sum, const char *keep, char *const *lists, size_t n)
+    struct validate_summary *sum, const char *keep, char *const *lists, size_t n,
+    const struct validate_sink *sink)
 {
-	validate_run(cfg, d, sum, keep, lists, n, 0);
+	validate_run(cfg, d, sum, keep, lists, n, sink, 0);
 }
 
 static void
 validate_run(const struct config *cfg, struct diag *d, struct validate_summary *sum,
-    const char *keep, char *const *lists, size_t n, int warn)
+    const char *keep, char *const *lists, size_t n, const struct validate_sink *sink, int warn)
 {
 	struct validate_summary ignored;
 	struct check k;
 
 	memset(&k, 0, sizeof(k));
 	k.warn = warn;
+	k.sink = sink;
 	k.cfg = cfg;
 	k.keep = sum ? keep : NULL;
 	k.used = n ? lists : NULL;

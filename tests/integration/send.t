@@ -44,12 +44,26 @@ ok $st "the test project is valid"
 "$HERALD" -C "$P" suppress "$SUPP" >"$SCRATCH/supp.out" 2>&1
 ok $? "herald suppress $SUPP before sending"
 
+# strace, when it can trace here, shows which files the send opens.
+TRACE=
+if strace -f -qq -e trace=open,openat -o /dev/null true 2>/dev/null; then
+	TRACE="strace -f -qq -e trace=open,openat -o $SCRATCH/send.trace"
+fi
 t0=$(now)
-"$HERALD" -C "$P" send news >"$SCRATCH/send.out" 2>"$SCRATCH/send.err"; st=$?
+$TRACE "$HERALD" -C "$P" send news >"$SCRATCH/send.out" 2>"$SCRATCH/send.err"; st=$?
 t1=$(now)
 [ "$st" -eq 0 ]
 ok $? "herald send: exit 0 (got $st, $(elapsed "$t0" "$t1") s)"
 [ "$st" -eq 0 ] || diag <"$SCRATCH/send.err"
+if [ -n "$TRACE" ]; then
+	for f in lists/a.yaml lists/b.yaml releases/news.yaml; do
+		n=$(grep -c "$f\"" "$SCRATCH/send.trace")
+		[ "$n" -eq 1 ]
+		ok $? "the send reads $f once (opened $n times)"
+	done
+else
+	skip "the send reads each list and the release once" "strace cannot trace here"
+fi
 
 cat >"$SCRATCH/check.py" <<'PY'
 # check.py SINKDIR EXPECTED.TSV SUPPRESSED: one line per check, "name<TAB>0|1<TAB>detail"
