@@ -484,7 +484,7 @@ fields_our_id(const struct mailimf_fields *fs, const char *domain, char *out, si
 	}
 }
 
-/* A "Message-ID: <id>" line of ours in text: headers quoted in a notice, maybe with "> ". */
+/* A "Message-ID: <id>" line of ours in a text/rfc822-headers part, maybe with "> ". */
 static void
 text_our_id(const char *s, size_t n, const char *domain, char *out, size_t size)
 {
@@ -1754,12 +1754,13 @@ classify(const char *raw, size_t len, const struct cls_opts *o, struct cls_resul
 	}
 	if (looks_like_bounce(&h, &w, r))
 		find_bounces(&h, &w, &failed, o, r);
-	if (r->n > 0) {
-		/* The bounce's link to the delivery when it did not come to the VERP address. */
-		text_our_id(w.notice.data, w.notice.len, o->msgid_domain, w.orig_id,
-		    sizeof(w.orig_id));
+	/*
+	 * The bounce's link to the delivery when it did not come to the VERP
+	 * address: only a returned message's own header, never a Message-ID
+	 * quoted in the notice's text, which anyone can write.
+	 */
+	if (r->n > 0)
 		snprintf(r->orig_id, sizeof(r->orig_id), "%s", w.orig_id);
-	}
 	/* An auto-reply is never an unsubscribe, not even one sent to unsubscribe+TOKEN@. */
 	if (r->n == 0 && is_autoreply(&h))
 		add_finding(r, CLS_AUTOREPLY);

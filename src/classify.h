@@ -43,8 +43,10 @@ struct cls_result {
 	char reply_id[256];	/* the In-Reply-To/References id that is ours, or "" */
 	char message_id[256];	/* the message's own Message-ID, without <> */
 	int to_unsubscribe;	/* a recipient is the unsubscribe address itself */
-	char orig_id[256];	/* bounce: the returned message's Message-ID when it is
-				   ours (ends in @msgid_domain), without <>, or "" */
+	char orig_id[256];	/* bounce: the Message-ID in the returned message's
+				   header (a message/rfc822 or text/rfc822-headers part)
+				   when it is ours (ends in @msgid_domain), without <>,
+				   or ""; never one quoted in the notice's text */
 };
 
 /* Always fills r with at least one finding; -1 only when raw is not a message at all. */

@@ -3,11 +3,15 @@
  * classify (classify.c, pure), act in one transaction per batch with the
  * UIDs recorded, then move. See mailbox.h.
  *
- * Tokens decide, never the From header: a bounce is matched to its
- * delivery by the VERP token, or by our Message-ID in the returned
- * message; an unsubscribe by the unsubscribe+TOKEN@ address or by the
- * Message-ID it replies to. A request that proves nothing gets a
- * confirmation mail, and only the reply to that acts.
+ * Tokens decide, never the From header alone. A Message-ID is no secret:
+ * every reply carries ours to whoever is on Cc and to list archives. So
+ * a bounce is matched to its delivery by the VERP token (only ever in the
+ * envelope), and only that may suppress; our Message-ID in the returned
+ * message's header counts as one soft point and never suppresses. An
+ * unsubscribe acts on the unsubscribe+TOKEN@ address, or on the
+ * Message-ID it replies to when it comes From the delivery's own address.
+ * A request that proves nothing gets a confirmation mail, and only the
+ * reply to that acts.
  */
 #define _GNU_SOURCE		/* getrandom */
 #include "mailbox.h"
@@ -169,33 +173,49 @@ mbx_msgid_token(const char *id, const char **token, size_t *len)
 
 /* ---- bounces ---- */
 
-/* The delivery a bounce is for, by token: VERP first, then our Message-IDs. */
+/*
+ * The delivery a bounce is for, by token: the VERP token (*by_verp = 1),
+ * else our Message-ID in the returned message's header. Never the
+ * bounce's own In-Reply-To or References: anyone who was on Cc of a reply
+ * has those.
+ */
 static int
-mbx_bounce_row(struct mbx *m, const struct cls_result *r, struct store_delivery *d)
+mbx_bounce_row(struct mbx *m, const struct cls_result *r, struct store_delivery *d,
+    int *by_verp)
 {
-	const char *ids[2] = { r->orig_id, r->reply_id }, *tok;
-	size_t i, len;
+	const char *tok;
+	size_t len;
 	int rc;
 
+	*by_verp = 1;
 	if (r->verp_token[0] &&
 	    (rc = mbx_token_row(m, "b", r->verp_token, strlen(r->verp_token), d)) <= 0)
 		return rc;
-	for (i = 0; i < 2; i++) {
-		if (ids[i][0] == '\0' || mbx_msgid_token(ids[i], &tok, &len) < 0)
-			continue;
-		if ((rc = mbx_token_row(m, "m", tok, len, d)) <= 0)
-			return rc;
-	}
+	*by_verp = 0;
+	if (r->orig_id[0] && mbx_msgid_token(r->orig_id, &tok, &len) == 0)
+		return mbx_token_row(m, "m", tok, len, d);
 	return 1;
 }
 
 static int
 mbx_bounce_address(struct mbx *m, const struct store_delivery *d, const struct cls_finding *f,
-    const char *source, struct buf *action)
+    int by_verp, const char *source, struct buf *action)
 {
 	long long score;
 	char text[64];
 
+	if (!by_verp) {
+		/* Anyone can copy a Message-ID into a report: a point, never a suppression. */
+		m->stats->soft++;
+		if (store_soft_bounce(m->st, d->address, m->now,
+		    (long long)m->c->bounces.soft_window, &score) < 0)
+			return -1;
+		buf_addf(action, "%s bounce%s%s matched by Message-ID only, not by the VERP "
+		    "address: counted as soft, score %lld of %llu, suppresses nobody",
+		    f->hard ? "hard" : "soft", f->status[0] ? " " : "", f->status, score,
+		    m->c->bounces.soft_threshold);
+		return 0;
+	}
 	if (f->hard) {
 		m->stats->hard++;
 		snprintf(text, sizeof(text), "hard bounce%s%s", f->status[0] ? " " : "", f->status);
@@ -235,10 +255,11 @@ mbx_finding_for(const struct cls_result *r, const char *address)
 /* A bounce for delivery d, which a verified token named. */
 static int
 mbx_bounce(struct mbx *m, const struct cls_result *r, const struct store_delivery *d,
-    const char *source, struct buf *action)
+    int by_verp, const char *source, struct buf *action)
 {
 	buf_addf(action, "%s (delivery %lld): ", d->address, d->id);
-	return mbx_bounce_address(m, d, mbx_finding_for(r, d->address), source, action);
+	return mbx_bounce_address(m, d, mbx_finding_for(r, d->address), by_verp, source,
+	    action);
 }
 
 /* ---- unsubscribes ---- */
@@ -326,8 +347,10 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 
 /*
  * By a token: a delivery's list, or a confirmation; 1 when the token is
- * not ours. A confirmation counts only from the address it was sent to:
- * a ticket system's automatic acknowledgement must not confirm for it.
+ * not ours, or proves nothing from this sender. A confirmation counts
+ * only from the address it was sent to (a ticket system's automatic
+ * acknowledgement must not confirm for it), and so does a reply to our
+ * Message-ID (purpose "m").
  */
 static int
 mbx_unsub_token(struct mbx *m, const char *purpose, const char *tok, size_t len,
@@ -339,7 +362,11 @@ mbx_unsub_token(struct mbx *m, const char *purpose, const char *tok, size_t len,
 	int rc;
 
 	if ((rc = mbx_token_row(m, purpose, tok, len, &d)) == 0) {
-		rc = mbx_unsubscribe_now(m, d.address, d.list, source, in_reply_to, action);
+		/* A Message-ID is no secret: a reply to one acts only from the delivery's address. */
+		if (strcmp(purpose, "m") == 0 && strcasecmp(d.address, from) != 0)
+			rc = 1;
+		else
+			rc = mbx_unsubscribe_now(m, d.address, d.list, source, in_reply_to, action);
 		store_delivery_clear(&d);
 		return rc;
 	}
@@ -391,7 +418,7 @@ mbx_act(struct mbx *m, const struct item *it)
 	struct store_inbound rec;
 	struct buf action = BUF_INIT;
 	char source[400];
-	int rc;
+	int rc, by_verp = 0;
 
 	m->stats->read++;
 	if (kind == CLS_HUMAN) {
@@ -405,7 +432,7 @@ mbx_act(struct mbx *m, const struct item *it)
 	 * anyone can write a report naming a subscriber, and a bounce of the
 	 * staff's own mail in a shared mailbox is theirs. Those stay put.
 	 */
-	if (kind == CLS_BOUNCE && (rc = mbx_bounce_row(m, r, &d)) != 0) {
+	if (kind == CLS_BOUNCE && (rc = mbx_bounce_row(m, r, &d, &by_verp)) != 0) {
 		if (rc < 0)
 			return -1;
 		m->stats->unmatched++;
@@ -431,7 +458,7 @@ mbx_act(struct mbx *m, const struct item *it)
 		m->stats->repeated++;
 		buf_adds(&action, "acted on before (same Message-ID): moved only");
 	} else if (kind == CLS_BOUNCE) {
-		rc = mbx_bounce(m, r, &d, source, &action);
+		rc = mbx_bounce(m, r, &d, by_verp, source, &action);
 	} else if (kind == CLS_UNSUBSCRIBE) {
 		rc = mbx_unsubscribe(m, r, source, &action);
 	} else {
@@ -759,8 +786,15 @@ mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_L
 	if (r->unsub_token[0])
 		rc = target_of(st, secret, "u", r->unsub_token, strlen(r->unsub_token), address,
 		    list);
-	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0)
-		rc = target_of(st, secret, "m", tok, len, address, list);
+	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0 &&
+	    (rc = target_of(st, secret, "m", tok, len, address, list)) == 0 &&
+	    strcasecmp(*address, r->f[0].address) != 0) {
+		/* A reply to our Message-ID names a delivery only from its own address. */
+		free(*address);
+		free(*list);
+		*address = *list = NULL;
+		rc = 1;
+	}
 	return rc;
 }
 

@@ -84,7 +84,9 @@ struct cls_result;
 /*
  * What the tokens of an unsubscribe request name, acting on nothing: the
  * address and its list (*list NULL: a confirmed request, every list).
- * 0 found (the caller frees both), 1 no valid token, -1 journal error.
+ * 0 found (the caller frees both), 1 no valid token (a reply to our
+ * Message-ID names nothing unless it comes from the delivery's own
+ * address), -1 journal error.
  */
 int mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_LEN],
     const struct cls_result *r, char **address, char **list);

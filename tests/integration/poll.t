@@ -223,6 +223,86 @@ ok "$(test "$(sql "$DB" "SELECT score FROM soft_bounces WHERE address = 'user000
 	test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0006@example.org'")" = 0; echo $?)" \
 	"a soft bounce scores one point and suppresses nobody"
 
+# A Message-ID is no secret: whoever was on Cc of a reply has ours. Forged
+# mail that carries it must not suppress anyone; the VERP bounce above did.
+M10=$(msgid_of "$(eml_of user0010@)")
+cat >"$M/11-forged-bounce.eml" <<EOF
+From: Mail Delivery System <MAILER-DAEMON@evil.example>
+To: bounces@news.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <forged11@evil.example>
+In-Reply-To: <$M10>
+References: <$M10>
+
+<user0010@example.org>: host mx.example.org said: 550 5.1.1 User unknown
+
+Message-ID: <$M10>
+EOF
+cat >"$M/12-forged-report.eml" <<EOF
+From: Mail Delivery System <MAILER-DAEMON@evil.example>
+To: bounces@news.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <forged12@evil.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; evil.example
+
+Final-Recipient: rfc822; user0010@example.org
+Action: failed
+Status: 5.1.1
+
+--B
+Content-Type: text/rfc822-headers
+
+From: News <news@news.example>
+To: user0010@example.org
+Message-ID: <$M10>
+
+--B--
+EOF
+cat >"$M/13-forged-reply.eml" <<EOF
+From: Mallory <mallory@evil.example>
+To: desk@news.example
+Subject: unsubscribe
+Message-ID: <forged13@evil.example>
+In-Reply-To: <$M10>
+
+unsubscribe
+EOF
+cat >"$M/14-pasted.eml" <<EOF
+From: Mallory <mallory@evil.example>
+To: unsubscribe@news.example
+Subject: unsubscribe
+Message-ID: <forged14@evil.example>
+
+unsubscribe
+In-Reply-To: <$M10>
+Message-ID: <$M10>
+EOF
+for f in 11-forged-bounce 12-forged-report 13-forged-reply 14-pasted; do imap_append "$M/$f.eml"; done
+"$HERALD" -C "$P" -v poll >"$SCRATCH/poll6.out" 2>"$SCRATCH/poll6.err"
+ok $? "the poll over mail that carries a Message-ID of ours exits 0"
+diag <"$SCRATCH/poll6.err"
+ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0010@example.org'")" = 0; echo $?)" \
+	"forged bounces and requests with our Message-ID suppress nobody"
+ok "$(test "$(sql "$DB" "SELECT state FROM deliveries WHERE address = 'user0010@example.org'")" = sent; echo $?)" \
+	"the delivery stays sent, not bounced"
+ok "$(test "$(sql "$DB" "SELECT score FROM soft_bounces WHERE address = 'user0010@example.org'")" = 1; echo $?)" \
+	"the report with our Message-ID in its returned header counts one soft point"
+grep -q "matched by Message-ID only" "$SCRATCH/poll6.err"
+ok $? "the poll says why that report suppressed nobody"
+grep -q "request from mallory@evil.example, not a recipient of ours: ignored" "$SCRATCH/poll6.err"
+ok $? "the reply from another address is a request without a token, from nobody of ours"
+
 # The certificate: without ca_file the self-signed server is refused, before login.
 Q="$SCRATCH/q"
 cp -R "$P" "$Q"
@@ -232,7 +312,7 @@ imap_append "$M/4-request.eml"
 ok "$(test $? -eq 78 && grep -q "not trusted" "$SCRATCH/nocert.err"; echo $?)" \
 	"a self-signed server without ca_file is refused (exit 78)"
 diag <"$SCRATCH/nocert.err"
-ok "$(test "$(imap_count INBOX)" = 2; echo $?)" "and nothing was touched"
+ok "$(test "$(imap_count INBOX)" = 3; echo $?)" "and nothing was touched (the question, the forged notice, this request)"
 # An address the certificate does not name is refused too.
 R="$SCRATCH/r"
 cp -R "$P" "$R"
@@ -349,7 +429,7 @@ grep -q "trying again" "$SCRATCH/restart.err"
 ok $? "it reconnected ($(grep -v '^herald: poll: uid' "$SCRATCH/restart.err" | tail -1))"
 ok "$(test "$(imap_count INBOX)" = $((inbox_before - 3000)); echo $?)" "every handled message left INBOX"
 ok "$(test "$(imap_count Herald.AutoReplies)" = 1502; echo $?)" "1,500 more auto-replies in Herald/AutoReplies"
-ok "$(test "$(imap_count Herald.Bounces)" = 1503; echo $?)" "1,500 more bounces in Herald/Bounces"
+ok "$(test "$(imap_count Herald.Bounces)" = 1504; echo $?)" "1,500 more bounces in Herald/Bounces"
 ok "$(test "$(sql "$DB" "SELECT count(*) FROM inbound WHERE message_id LIKE 'b%@mx.example.org' OR message_id LIKE 'ooo%'")" = 3000; echo $?)" \
 	"each was recorded exactly once"
 "$HERALD" -C "$P" poll >"$SCRATCH/after.out" 2>&1

@@ -113,12 +113,12 @@ static const struct id_case id_cases[] = {
 	  "--- Below this line is a copy of the message.\n\n"
 	  "Return-Path: <press@ogp.example>\nMessage-ID:\n <ogp-2017.14-abcdefghijklmnop@ogp.example>\n"
 	  "To: nobody@example.org\n",
-	  "ogp-2017.14-abcdefghijklmnop@ogp.example", "qmail: the returned header in the text, folded" },
+	  "", "qmail: a header quoted in the notice's text is not read (anyone can write it)" },
 	{ "From: postmaster@example.com\nTo: press@ogp.example\nSubject: Undeliverable: OGP\n\n"
 	  "Delivery to the following recipients failed.\n\n       gone@example.com\n\n"
 	  "> Message-ID: <1@elsewhere.example>\n"
 	  "> Message-ID: <ogp-2017.15-abcdefghijklmnop@ogp.example>\n",
-	  "ogp-2017.15-abcdefghijklmnop@ogp.example", "quoted headers: the first of ours" },
+	  "", "headers quoted with '> ' in the text: not read either" },
 	{ "From: Ana <ana@example.org>\nTo: press@ogp.example\nSubject: question\n\n"
 	  "Who speaks?\n\nMessage-ID: <ogp-2017.16-abcdefghijklmnop@ogp.example>\n",
 	  "", "human mail quoting our Message-ID: no bounce, no orig_id" },
