@@ -75,9 +75,10 @@ print_unsubscribe(const struct cls_result *r, const struct cls_finding *f, struc
 	char *address = NULL, *list = NULL;
 
 	if (st && mailbox_unsub_target(st, secret, r, &address, &list) == 0) {
-		printf("unsubscribe\t%s\t%s\n", address, list ? list : "*");
+		printf("unsubscribe\t%s\t%s\n", util_unctrl(address), list ? list : "*");
 	} else {
-		printf("unsubscribe\t%s\t-\n", f->address[0] ? f->address : "-");
+		address = xstrdup(f->address[0] ? f->address : "-");
+		printf("unsubscribe\t%s\t-\n", util_unctrl(address));
 	}
 	free(address);
 	free(list);
@@ -87,14 +88,18 @@ static void
 print_findings(const struct cls_result *r, struct store *st, const unsigned char *secret)
 {
 	const struct cls_finding *f;
+	char address[sizeof(f->address)], status[sizeof(f->status)];
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
 		f = &r->f[i];
 		switch (f->kind) {
 		case CLS_BOUNCE:
+			/* Both are the report's text: no escape reaches the terminal. */
+			snprintf(address, sizeof(address), "%s", f->address[0] ? f->address : "-");
+			snprintf(status, sizeof(status), "%s", f->status[0] ? f->status : "-");
 			printf("bounce\t%s\t%s\t%s\n", f->hard ? "hard" : "soft",
-			    f->address[0] ? f->address : "-", f->status[0] ? f->status : "-");
+			    util_unctrl(address), util_unctrl(status));
 			break;
 		case CLS_UNSUBSCRIBE:
 			print_unsubscribe(r, f, st, secret);

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "project.h"
 #include "timefmt.h"
+#include "util.h"
 
 struct supp {
 	const char *arg, *list;
@@ -142,8 +143,10 @@ supp_print(const struct supp *s, const struct store_suppression *v, size_t n)
 	for (i = 0; i < n; i++) {
 		timefmt_iso_utc(v[i].created, iso, sizeof(iso));
 		if (!s->json) {
-			printf("%-40s %-12s %-14s %s  %s\n", v[i].address, v[i].list ? v[i].list : "(all)",
-			    v[i].reason, iso, v[i].source ? v[i].source : "");
+			/* The source names the mail that did it: its Message-ID is the sender's text. */
+			printf("%-40s %-12s %-14s %s  %s\n", util_unctrl(v[i].address),
+			    v[i].list ? util_unctrl(v[i].list) : "(all)", util_unctrl(v[i].reason), iso,
+			    v[i].source ? util_unctrl(v[i].source) : "");
 			continue;
 		}
 		buf_adds(&b, i ? ", {\"address\": " : "{\"address\": ");

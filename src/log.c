@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "util.h"
+
 static enum { TO_PLAIN, TO_TAGGED, TO_SYSLOG } mode;
 static enum log_level min_level = LOG_LEVEL_INFO;
 
@@ -43,6 +45,8 @@ log_msg(enum log_level l, const char *subsystem, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* A line may quote mail (an address, a Message-ID): no escape reaches a terminal. */
+	util_unctrl(line);
 	switch (mode) {
 	case TO_SYSLOG:
 		syslog(priorities[l], "%s: %s", subsystem, line);

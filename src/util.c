@@ -335,3 +335,23 @@ util_utf8_bad(const char *str, size_t len)
 	}
 	return len;
 }
+
+char *
+util_unctrl(char *s)
+{
+	unsigned char *r = (unsigned char *)s, *w = r;
+
+	for (; *r; r++) {
+		if (*r == '\t')
+			*w++ = ' ';
+		else if (*r < 0x20 || *r == 0x7f)
+			*w++ = '?';
+		else if (*r == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			*w++ = '?';
+			r++;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+	return s;
+}

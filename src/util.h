@@ -80,6 +80,15 @@ int util_read_file(const char *path, char **data, size_t *len);
  */
 size_t util_utf8_bad(const char *str, size_t len);
 
+/*
+ * Makes s safe to print on a terminal, in place, and returns it: a tab
+ * becomes a space, every other control character (C0, DEL, and C1 in
+ * UTF-8, which take ESC's part on some terminals) a '?'. For text that
+ * came in mail: a Message-ID or an address must not set a terminal's
+ * title or colours.
+ */
+char *util_unctrl(char *s);
+
 /* Case-insensitive ASCII compare of n bytes / whole strings. */
 int util_strcaseeq(const char *a, const char *b);
 

@@ -225,18 +225,18 @@ ok "$(test "$(sql "$DB" "SELECT score FROM soft_bounces WHERE address = 'user000
 
 # A Message-ID is no secret: whoever was on Cc of a reply has ours. Forged
 # mail that carries it must not suppress anyone; the VERP bounce above did.
-M10=$(msgid_of "$(eml_of user0010@)")
+M12=$(msgid_of "$(eml_of user0012@)")
 cat >"$M/11-forged-bounce.eml" <<EOF
 From: Mail Delivery System <MAILER-DAEMON@evil.example>
 To: bounces@news.example
 Subject: Undelivered Mail Returned to Sender
 Message-ID: <forged11@evil.example>
-In-Reply-To: <$M10>
-References: <$M10>
+In-Reply-To: <$M12>
+References: <$M12>
 
-<user0010@example.org>: host mx.example.org said: 550 5.1.1 User unknown
+<user0012@example.org>: host mx.example.org said: 550 5.1.1 User unknown
 
-Message-ID: <$M10>
+Message-ID: <$M12>
 EOF
 cat >"$M/12-forged-report.eml" <<EOF
 From: Mail Delivery System <MAILER-DAEMON@evil.example>
@@ -256,7 +256,7 @@ Content-Type: message/delivery-status
 
 Reporting-MTA: dns; evil.example
 
-Final-Recipient: rfc822; user0010@example.org
+Final-Recipient: rfc822; user0012@example.org
 Action: failed
 Status: 5.1.1
 
@@ -264,8 +264,8 @@ Status: 5.1.1
 Content-Type: text/rfc822-headers
 
 From: News <news@news.example>
-To: user0010@example.org
-Message-ID: <$M10>
+To: user0012@example.org
+Message-ID: <$M12>
 
 --B--
 EOF
@@ -274,7 +274,7 @@ From: Mallory <mallory@evil.example>
 To: desk@news.example
 Subject: unsubscribe
 Message-ID: <forged13@evil.example>
-In-Reply-To: <$M10>
+In-Reply-To: <$M12>
 
 unsubscribe
 EOF
@@ -285,23 +285,41 @@ Subject: unsubscribe
 Message-ID: <forged14@evil.example>
 
 unsubscribe
-In-Reply-To: <$M10>
-Message-ID: <$M10>
+In-Reply-To: <$M12>
+Message-ID: <$M12>
 EOF
 for f in 11-forged-bounce 12-forged-report 13-forged-reply 14-pasted; do imap_append "$M/$f.eml"; done
 "$HERALD" -C "$P" -v poll >"$SCRATCH/poll6.out" 2>"$SCRATCH/poll6.err"
 ok $? "the poll over mail that carries a Message-ID of ours exits 0"
 diag <"$SCRATCH/poll6.err"
-ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0010@example.org'")" = 0; echo $?)" \
+ok "$(test "$(sql "$DB" "SELECT count(*) FROM suppressions WHERE address = 'user0012@example.org'")" = 0; echo $?)" \
 	"forged bounces and requests with our Message-ID suppress nobody"
-ok "$(test "$(sql "$DB" "SELECT state FROM deliveries WHERE address = 'user0010@example.org'")" = sent; echo $?)" \
+ok "$(test "$(sql "$DB" "SELECT state FROM deliveries WHERE address = 'user0012@example.org'")" = sent; echo $?)" \
 	"the delivery stays sent, not bounced"
-ok "$(test "$(sql "$DB" "SELECT score FROM soft_bounces WHERE address = 'user0010@example.org'")" = 1; echo $?)" \
+ok "$(test "$(sql "$DB" "SELECT score FROM soft_bounces WHERE address = 'user0012@example.org'")" = 1; echo $?)" \
 	"the report with our Message-ID in its returned header counts one soft point"
 grep -q "matched by Message-ID only" "$SCRATCH/poll6.err"
 ok $? "the poll says why that report suppressed nobody"
 grep -q "request from mallory@evil.example, not a recipient of ours: ignored" "$SCRATCH/poll6.err"
 ok $? "the reply from another address is a request without a token, from nobody of ours"
+
+# Terminal escapes in mail (here in the Message-ID) never reach a terminal.
+V13=$(verp_of "$(eml_of user0013@)")
+ESC=$(printf '\033')
+BEL=$(printf '\007')
+sed "s/^To: .*/To: $V13/; s/user0001/user0013/g; s/^Message-ID: .*/Message-ID: <${ESC}]0;pwned${BEL}${ESC}[31mred@evil.example>/" \
+	"$M/1-dsn.eml" >"$M/15-escape.eml"
+imap_append "$M/15-escape.eml"
+"$HERALD" -C "$P" -v poll >"$SCRATCH/poll7.out" 2>"$SCRATCH/poll7.err"
+ok $? "the poll over a Message-ID with escape sequences exits 0"
+"$HERALD" -C "$P" suppressed >"$SCRATCH/suppressed.out" 2>&1
+grep -q "user0013@example.org.*red@evil.example" "$SCRATCH/suppressed.out"
+ok $? "herald suppressed shows the bounce's Message-ID as its source"
+ok "$(! grep -q "$ESC" "$SCRATCH/suppressed.out" "$SCRATCH/poll7.err" "$SCRATCH/poll7.out"; echo $?)" \
+	"with no escape character, in herald suppressed or in the poll's lines"
+"$HERALD" -C "$P" suppressed --json >"$SCRATCH/suppressed.json" 2>&1
+grep -q 'u001b\]0;pwned' "$SCRATCH/suppressed.json"
+ok $? "--json keeps the source as it was, escaped"
 
 # The certificate: without ca_file the self-signed server is refused, before login.
 Q="$SCRATCH/q"
@@ -429,7 +447,7 @@ grep -q "trying again" "$SCRATCH/restart.err"
 ok $? "it reconnected ($(grep -v '^herald: poll: uid' "$SCRATCH/restart.err" | tail -1))"
 ok "$(test "$(imap_count INBOX)" = $((inbox_before - 3000)); echo $?)" "every handled message left INBOX"
 ok "$(test "$(imap_count Herald.AutoReplies)" = 1502; echo $?)" "1,500 more auto-replies in Herald/AutoReplies"
-ok "$(test "$(imap_count Herald.Bounces)" = 1504; echo $?)" "1,500 more bounces in Herald/Bounces"
+ok "$(test "$(imap_count Herald.Bounces)" = 1505; echo $?)" "1,500 more bounces in Herald/Bounces"
 ok "$(test "$(sql "$DB" "SELECT count(*) FROM inbound WHERE message_id LIKE 'b%@mx.example.org' OR message_id LIKE 'ooo%'")" = 3000; echo $?)" \
 	"each was recorded exactly once"
 "$HERALD" -C "$P" poll >"$SCRATCH/after.out" 2>&1
