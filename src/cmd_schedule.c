@@ -150,8 +150,8 @@ sched_release_id(struct sched *s, struct release *rel, char **data, size_t *len)
 	char *path = release_path(s->cfg.releases_dir, s->release_arg);
 
 	*data = NULL;
-	if (util_read_file(path, data, len) == -1) {
-		fprintf(stderr, "herald: %s: cannot read: %s\n", path, strerror(errno));
+	if (util_read_beneath(path, data, len) == -1) {
+		fprintf(stderr, "herald: %s: cannot read: %s\n", path, util_beneath_error(errno));
 		free(path);
 		return NULL;
 	}

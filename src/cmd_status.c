@@ -57,7 +57,7 @@ status_file_changed(const struct store_release *r)
 	size_t len;
 	int changed;
 
-	if (r->file == NULL || util_read_file(r->file, &data, &len) == -1)
+	if (r->file == NULL || util_read_beneath(r->file, &data, &len) == -1)
 		return -1;
 	changed = len != r->snapshot_len || memcmp(data, r->snapshot, len) != 0;
 	free(data);

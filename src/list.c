@@ -1003,11 +1003,13 @@ list_stream(struct lctx *c)
 {
 	yaml_event_t ev;
 	FILE *fp;
-	int rc = -1;
+	int fd, rc = -1;
 
 	memset(c->key_line, 0, sizeof(c->key_line));
-	if ((fp = fopen(c->path, "rb")) == NULL) {
-		diag_error(c->d, c->path, 0, 0, "cannot read: %s", strerror(errno));
+	if ((fd = util_open_beneath(c->path)) == -1 || (fp = fdopen(fd, "rb")) == NULL) {
+		diag_error(c->d, c->path, 0, 0, "cannot read: %s", util_beneath_error(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	if (!yaml_parser_initialize(&c->p))

@@ -92,6 +92,15 @@ project_files(const char *dir, char ***paths, size_t *n, struct diag *d)
 	return 0;
 }
 
+int
+project_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && name[0] != '.' && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
 char *
 project_yaml_path(const char *dir, const char *name)
 {

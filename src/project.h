@@ -20,6 +20,13 @@ int project_files(const char *dir, char ***paths, size_t *n, struct diag *d);
 void project_files_free(char **paths, size_t n);
 
 /*
+ * 1 when name can name a file of a project folder: letters, digits, '-',
+ * '_' and '.', not starting with '.'. A template named '../x' or 'a/b'
+ * would be read from outside templates/.
+ */
+int project_name_ok(const char *name);
+
+/*
  * The file of name in dir: "dir/NAME.yaml", or "dir/NAME.yml" when only
  * that one exists. The caller owns it.
  */

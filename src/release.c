@@ -110,9 +110,9 @@ release_load(const char *path, struct release *r, struct diag *d)
 	size_t len;
 	int rc;
 
-	if (util_read_file(path, &data, &len) == -1) {
+	if (util_read_beneath(path, &data, &len) == -1) {
 		memset(r, 0, sizeof(*r));
-		diag_error(d, path, 0, 0, "cannot read: %s", strerror(errno));
+		diag_error(d, path, 0, 0, "cannot read: %s", util_beneath_error(errno));
 		return -1;
 	}
 	rc = release_load_mem(path, data, len, r, d);

@@ -303,8 +303,8 @@ rs_fresh(struct relsrc *rs, struct delivery_ctx *ctx, const char *path,
 		*len = rs->vsum.release_len;
 		return 0;
 	}
-	if (util_read_file(path, data, len) == -1) {
-		diag_error(ctx->d, path, 0, 0, "cannot read: %s", strerror(errno));
+	if (util_read_beneath(path, data, len) == -1) {
+		diag_error(ctx->d, path, 0, 0, "cannot read: %s", util_beneath_error(errno));
 		*data = NULL;
 		return -1;
 	}

@@ -34,6 +34,9 @@ partials_free(struct partials *p)
 	}
 	free(p->items);
 	free(p->dir);
+	for (i = 0; i < p->nrefused; i++)
+		free(p->refused[i]);
+	free(p->refused);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -57,13 +60,19 @@ partials_copy(struct partials *dst, const struct partials *src)
 }
 
 /* A partial's name becomes a path: no directories, no dot files. */
-static int
-partials_name_ok(const char *name)
+/* A partial that is there but may not be read: said once, not as merely unknown. */
+static void
+partials_refuse(struct partials *p, const char *file, int err)
 {
-	size_t n = strlen(name);
+	size_t i;
 
-	return n > 0 && name[0] != '.' && strspn(name, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+	for (i = 0; i < p->nrefused; i++)
+		if (strcmp(p->refused[i], file) == 0)
+			return;
+	p->refused = xrealloc(p->refused, (p->nrefused + 1) * sizeof(*p->refused));
+	p->refused[p->nrefused++] = xstrdup(file);
+	if (p->d)
+		diag_error(p->d, file, 0, 0, "cannot read: %s", util_beneath_error(err));
 }
 
 int
@@ -78,10 +87,12 @@ partials_lookup(void *arg, const char *name, const char **src, size_t *len,
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->items[i].name, name) == 0)
 			goto found;
-	if (!partials_name_ok(name))
+	if (!project_name_ok(name))
 		return -1;
 	file = xasprintf("%s/%s.mustache", p->dir, name);
-	if (util_read_file(file, &data, &n) == -1) {
+	if (util_read_beneath(file, &data, &n) == -1) {
+		if (errno != ENOENT)
+			partials_refuse(p, file, errno);
 		free(file);
 		return -1;
 	}
@@ -105,8 +116,13 @@ found:
 int
 tmplfile_exists(const char *templates_dir, const char *name)
 {
-	char *file = project_yaml_path(templates_dir, name);
-	int ok = access(file, F_OK) == 0;
+	char *file;
+	int ok;
+
+	if (!project_name_ok(name))
+		return 0;
+	file = project_yaml_path(templates_dir, name);
+	ok = access(file, F_OK) == 0;
 
 	free(file);
 	return ok;
@@ -162,12 +178,24 @@ int
 tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
     struct tmplfile *t, struct diag *d)
 {
-	size_t before = d->errors;
+	size_t before = d->errors, len;
+	char *data;
 
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
+	if (!project_name_ok(name)) {
+		diag_error(d, NULL, 0, 0, "template '%s' is not a name of a file in %s/",
+		    name, templates_dir);
+		return -1;
+	}
 	t->file = project_yaml_path(templates_dir, name);
-	if ((t->doc = ydoc_load_file(t->file, d)) == NULL)
+	if (util_read_beneath(t->file, &data, &len) == -1) {
+		diag_error(d, t->file, 0, 0, "cannot read: %s", util_beneath_error(errno));
+		return -1;
+	}
+	t->doc = ydoc_load_mem(t->file, data, len, d);
+	free(data);
+	if (t->doc == NULL)
 		return -1;
 	if (ydoc_root(t->doc) == NULL) {
 		diag_error(d, t->file, 0, 0, "the template is empty");
@@ -176,9 +204,11 @@ tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
 	if (!schema_is_map(ydoc_root(t->doc), "the template", d))
 		return -1;
 	schema_unknown_keys(ydoc_root(t->doc), tmplfile_keys, d);
+	p->d = d;
 	t->subject = tmplfile_part(t, "subject", TMPLFILE_SUBJECT, p, d);
 	t->text = tmplfile_part(t, "text", TMPLFILE_TEXT, p, d);
 	t->html = tmplfile_part(t, "html", TMPLFILE_HTML, p, d);
+	p->d = NULL;	/* d may not outlive this call; p does */
 	return d->errors > before ? -1 : 0;
 }
 

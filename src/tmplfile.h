@@ -19,6 +19,14 @@ struct partials {
 	char *dir;
 	struct partial *items;
 	size_t n, cap;
+	/*
+	 * Where a partial that exists but may not be read (a symlink out of
+	 * partials/, not a regular file) is reported, once per name; NULL:
+	 * it is only unknown. tmplfile_load sets it to its diag.
+	 */
+	struct diag *d;
+	char **refused;
+	size_t nrefused;
 };
 
 struct tmplfile {

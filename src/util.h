@@ -81,6 +81,20 @@ int util_read_file(const char *path, char **data, size_t *len);
 size_t util_utf8_bad(const char *str, size_t len);
 
 /*
+ * Opens a project file for reading: the last component of path is opened
+ * beneath the folder that holds it (openat2 RESOLVE_BENEATH), so a
+ * symlink may lead to another file of that folder but never out of it
+ * (an absolute symlink, or '..' that climbs out, fails with EXDEV), and
+ * what is opened must be a regular file (else EINVAL: a FIFO or a device
+ * would hang or never end). -1 with errno set.
+ */
+int util_open_beneath(const char *path);
+/* util_read_file through util_open_beneath. */
+int util_read_beneath(const char *path, char **data, size_t *len);
+/* What errno from those means, for an error message: strerror but for EXDEV and EINVAL. */
+const char *util_beneath_error(int err);
+
+/*
  * Makes s safe to print on a terminal, in place, and returns it: a tab
  * becomes a space, every other control character (C0, DEL, and C1 in
  * UTF-8, which take ESC's part on some terminals) a '?'. For text that

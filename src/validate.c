@@ -75,11 +75,21 @@ check_find_list(const struct check *k, const char *id)
 static void
 check_list_templates(struct check *k, const struct list_info *info)
 {
-	if (info->template_name && !tmplfile_exists(k->cfg->templates_dir, info->template_name))
+	if (info->template_name && !project_name_ok(info->template_name))
+		diag_error(k->d, info->file, info->template_line, info->template_col,
+		    "template '%s' must be the name of a file in %s/, not a path",
+		    info->template_name, k->cfg->templates_dir);
+	else if (info->template_name &&
+	    !tmplfile_exists(k->cfg->templates_dir, info->template_name))
 		diag_error(k->d, info->file, info->template_line, info->template_col,
 		    "unknown template '%s': there is no %s/%s.yaml", info->template_name,
 		    k->cfg->templates_dir, info->template_name);
-	if (info->digest_template &&
+	if (info->digest_template && !project_name_ok(info->digest_template))
+		diag_error(k->d, info->file, info->digest_template_line,
+		    info->digest_template_col,
+		    "digest template '%s' must be the name of a file in %s/, not a path",
+		    info->digest_template, k->cfg->templates_dir);
+	else if (info->digest_template &&
 	    !tmplfile_exists(k->cfg->templates_dir, info->digest_template))
 		diag_error(k->d, info->file, info->digest_template_line,
 		    info->digest_template_col, "unknown digest template '%s': there is no %s/%s.yaml",
@@ -224,7 +234,7 @@ check_kept_release(struct check *k, const char *path)
 	size_t errors = k->d->errors;
 
 	sum->release_data = NULL;
-	if (util_read_file(path, &sum->release_data, &sum->release_len) == -1) {
+	if (util_read_beneath(path, &sum->release_data, &sum->release_len) == -1) {
 		/* Said as every other unreadable file is. */
 		struct release r;
 
@@ -332,7 +342,11 @@ check_release_refs(struct check *k, const struct release *r)
 	if (r->nlists == 0)
 		diag_warn(k->d, r->file, r->root->line, r->root->col,
 		    "the release names no 'lists'; it can only be sent with --list");
-	if (r->template_name && !tmplfile_exists(k->cfg->templates_dir, r->template_name))
+	if (r->template_name && !project_name_ok(r->template_name))
+		schema_error(k->d, r->template_node,
+		    "template '%s' must be the name of a file in %s/, not a path",
+		    r->template_name, k->cfg->templates_dir);
+	else if (r->template_name && !tmplfile_exists(k->cfg->templates_dir, r->template_name))
 		schema_error(k->d, r->template_node,
 		    "unknown template '%s': there is no %s/%s.yaml", r->template_name,
 		    k->cfg->templates_dir, r->template_name);
