@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -366,11 +368,25 @@ config_url_host(const char *url)
 	return end > p ? xstrndup(p, (size_t)(end - p)) : NULL;
 }
 
+/*
+ * A loopback address, parsed (127.0.0.0/8, ::1, ::ffff:127.x.x.x), or
+ * localhost, which resolves only to those: not any name that starts with
+ * "127." (127.mail.example is a host on the network).
+ */
 static int
 config_is_loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-	    strcmp(host, "::1") == 0;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
 }
 
 static void
@@ -419,6 +435,15 @@ config_smtp(struct config *c, const struct ynode *n, struct diag *d)
 		c->smtp.loopback = config_is_loopback(c->smtp.host);
 	config_smtp_tls(c, n, d);
 	config_str(n, "username", 0, "'smtp'", &c->smtp.username, d);
+	/* A login must never go in the clear past this machine. */
+	if (c->smtp.username && c->smtp.tls == TLS_OPPORTUNISTIC)
+		schema_error(d, ynode_get(n, "username"),
+		    "a 'username' needs 'tls: required': with opportunistic, a relay whose STARTTLS "
+		    "is stripped on the way gets the password in the clear");
+	else if (c->smtp.username && c->smtp.tls == TLS_NONE && !c->smtp.loopback)
+		schema_error(d, ynode_get(n, "username"),
+		    "a 'username' needs 'tls: required' for a relay that is not on loopback: "
+		    "with 'tls: none' the password goes in the clear");
 	config_secret(n, "'smtp'", &c->smtp.password_env, &c->smtp.password_file, d);
 	if (config_str(n, "ca_file", 0, "'smtp'", &c->smtp.ca_file, d))
 		config_readable(n, "ca_file", c->smtp.ca_file, d);

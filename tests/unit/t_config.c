@@ -67,6 +67,74 @@ test_defaults(void)
 	config_free(&c);
 }
 
+/* Loopback is an address, parsed: not a name that starts with "127.". */
+static void
+test_loopback(void)
+{
+	static const struct {
+		const char *url;
+		int tls;
+	} cases[] = {
+		{ "smtp://127.mail.example:25", TLS_REQUIRED },
+		{ "smtp://127.0.0.1.example.net:25", TLS_REQUIRED },
+		{ "smtp://127.0.0.1:25", TLS_NONE },
+		{ "smtp://127.8.9.10:25", TLS_NONE },
+		{ "smtp://[::1]:25", TLS_NONE },
+		{ "smtp://[::ffff:127.0.0.1]:25", TLS_NONE },
+		{ "smtp://[::2]:25", TLS_REQUIRED },
+		{ "smtp://localhost:25", TLS_NONE },
+		{ "smtp://localhost.evil.example:25", TLS_REQUIRED },
+		{ "smtp://128.0.0.1:25", TLS_REQUIRED },
+	};
+	struct config c;
+	char yaml[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "smtp:\n  url: %s\n", cases[i].url);
+		if (load(yaml, &c, NULL, 0) != 0)
+			ok(0, "%s loads", cases[i].url);
+		else
+			is_int(c.smtp.tls, cases[i].tls, cases[i].url);
+		config_free(&c);
+	}
+}
+
+/* A login never goes in the clear past this machine. */
+static void
+test_login_tls(void)
+{
+	struct config c;
+	char first[256];
+
+	is_int(load("smtp:\n  url: smtp://relay.example:587\n  tls: opportunistic\n"
+	    "  username: desk\n  password_env: P\n", &c, first, sizeof(first)), 1,
+	    "a username with tls: opportunistic is refused");
+	is_str(first, "herald.yaml:9:13: a 'username' needs 'tls: required': with opportunistic, "
+	    "a relay whose STARTTLS is stripped on the way gets the password in the clear",
+	    "and says why, at the username");
+	config_free(&c);
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:587\n  tls: opportunistic\n"
+	    "  username: desk\n  password_env: P\n", &c, first, sizeof(first)), 1,
+	    "even to a relay on loopback");
+	config_free(&c);
+	is_int(load("smtp:\n  url: smtp://relay.example:587\n  tls: none\n"
+	    "  username: desk\n  password_env: P\n", &c, first, sizeof(first)), 1,
+	    "a username with tls: none to a relay on the network is refused");
+	config_free(&c);
+	is_int(load("smtp:\n  url: smtp://127.mail.example:587\n  tls: none\n"
+	    "  username: desk\n  password_env: P\n", &c, first, sizeof(first)), 1,
+	    "and 127.mail.example is on the network");
+	config_free(&c);
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:587\n  tls: none\n"
+	    "  username: desk\n  password_env: P\n", &c, NULL, 0), 0,
+	    "a username with tls: none to a relay on loopback is fine");
+	config_free(&c);
+	is_int(load("smtp:\n  url: smtp://relay.example:587\n  username: desk\n"
+	    "  password_env: P\n", &c, NULL, 0), 0, "a username with the default (required) is fine");
+	config_free(&c);
+}
+
 static void
 test_values(void)
 {
@@ -148,6 +216,8 @@ main(void)
 		return 1;
 	test_defaults();
 	test_values();
+	test_loopback();
+	test_login_tls();
 	test_parsers();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
