@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "classify.h"
@@ -70,11 +71,11 @@ classify_journal(const struct config *c, struct store **st,
 /* "LIST", "*" for every list (a confirmed request), or "-": nothing verified names one. */
 static void
 print_unsubscribe(const struct cls_result *r, const struct cls_finding *f, struct store *st,
-    const unsigned char *secret)
+    const struct lookup_key *k)
 {
 	char *address = NULL, *list = NULL;
 
-	if (st && mailbox_unsub_target(st, secret, r, &address, &list) == 0) {
+	if (st && mailbox_unsub_target(st, k, r, &address, &list) == 0) {
 		printf("unsubscribe\t%s\t%s\n", util_unctrl(address), list ? list : "*");
 	} else {
 		address = xstrdup(f->address[0] ? f->address : "-");
@@ -85,7 +86,7 @@ print_unsubscribe(const struct cls_result *r, const struct cls_finding *f, struc
 }
 
 static void
-print_findings(const struct cls_result *r, struct store *st, const unsigned char *secret)
+print_findings(const struct cls_result *r, struct store *st, const struct lookup_key *k)
 {
 	const struct cls_finding *f;
 	char address[sizeof(f->address)], status[sizeof(f->status)];
@@ -102,7 +103,7 @@ print_findings(const struct cls_result *r, struct store *st, const unsigned char
 			    util_unctrl(address), util_unctrl(status));
 			break;
 		case CLS_UNSUBSCRIBE:
-			print_unsubscribe(r, f, st, secret);
+			print_unsubscribe(r, f, st, k);
 			break;
 		case CLS_AUTOREPLY:
 		case CLS_HUMAN:
@@ -160,8 +161,11 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 		fprintf(stderr, "herald: %s: cannot read: %s\n", file, strerror(errno));
 		status = EXIT_IOERR;
 	} else {
+		struct lookup_key k = { secret, (long long)time(NULL),
+		    have_cfg ? cfg.tokens.max_age : 0 };
+
 		classify(msg, len, &co, &r);
-		print_findings(&r, st, secret);
+		print_findings(&r, st, &k);
 		cls_result_free(&r);
 	}
 	if (f != stdin)

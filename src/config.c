@@ -18,7 +18,7 @@
 #include "yamltree.h"
 
 static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http",
-	"state", "lists", "templates", "releases", "bounces", "tz", NULL };
+	"state", "lists", "templates", "releases", "bounces", "tokens", "tz", NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
 	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", NULL };
 static const char *const smtp_keys[] = { "url", "tls", "username", "password",
@@ -30,6 +30,7 @@ static const char *const dkim_keys[] = { "domain", "selector", "key_file",
 	"algorithm", "headers", NULL };
 static const char *const http_keys[] = { "listen", NULL };
 static const char *const bounce_keys[] = { "soft_threshold", "soft_window", NULL };
+static const char *const token_keys[] = { "max_age", NULL };
 
 const char *
 config_path(const char *opt)
@@ -64,6 +65,7 @@ config_defaults(struct config *c)
 	c->releases_dir = xstrdup("releases");
 	c->bounces.soft_threshold = 5;
 	c->bounces.soft_window = 7 * 86400;
+	c->tokens.max_age = 180 * 86400;
 }
 
 /* Replaces *dst with a copy of the string at key, when present and valid. */
@@ -551,6 +553,18 @@ config_bounces(struct config *c, const struct ynode *n, struct diag *d)
 	config_duration(n, "soft_window", &c->bounces.soft_window, d);
 }
 
+static void
+config_tokens(struct config *c, const struct ynode *n, struct diag *d)
+{
+	if (!schema_is_map(n, "'tokens'", d))
+		return;
+	schema_unknown_keys(n, token_keys, d);
+	config_duration(n, "max_age", &c->tokens.max_age, d);
+	if (c->tokens.max_age < 86400)
+		schema_error(d, ynode_get(n, "max_age"),
+		    "'max_age' must be at least a day (1d): tokens carry the day they were made");
+}
+
 /* "lists/" and "lists" name one folder; paths are joined with '/'. */
 static void
 config_trim_slashes(char *dir)
@@ -628,6 +642,8 @@ config_load(const char *path, struct config *c, struct diag *d)
 		config_http(c, n, d);
 	if ((n = ynode_get(root, "bounces")) != NULL && !ynode_is_null(n))
 		config_bounces(c, n, d);
+	if ((n = ynode_get(root, "tokens")) != NULL && !ynode_is_null(n))
+		config_tokens(c, n, d);
 	config_paths(c, root, d);
 	config_tz(c, root, d);
 out:

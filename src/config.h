@@ -66,6 +66,9 @@ struct config {
 	struct {
 		unsigned long long soft_threshold, soft_window;
 	} bounces;
+	struct {
+		unsigned long long max_age;	/* seconds a token in mail is honoured */
+	} tokens;
 };
 
 /*

@@ -167,13 +167,16 @@ dv_worker_prepare(void *state, struct sendjob *j)
 {
 	struct dvworker *w = state;
 	const struct slot *sl = j->data;
+	struct render_env env;
 
 	if (w->dv->src->render(w->src_state, &sl->row, &j->msg, &j->len, &j->message_id,
 	    &w->d) == -1)
 		return -1;
 	if (w->dv->dkim && dv_sign(w, j, sl) == -1)
 		return -1;
-	j->from = render_verp(&w->dv->env, (unsigned long long)sl->row.id, sl->row.address);
+	env = w->dv->env;
+	env.token_time = sl->row.first_attempt;
+	j->from = render_verp(&env, (unsigned long long)sl->row.id, sl->row.address);
 	return 0;
 }
 

@@ -396,6 +396,7 @@ dg_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	period = ynode_map(doc);
 	ynode_map_set(doc, period, "from", ynode_str(doc, oldest->date));
 	ynode_map_set(doc, period, "to", ynode_str(doc, dg->to));
+	w->rw.env.token_time = row->first_attempt;
 	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
 	s.delivery = DELIVERY_DIGEST;
 	if (render_digest(&w->rw.env, dg->id, releases, period, &dg->info, &s, &dg->tmpl,

@@ -47,6 +47,7 @@ struct http {
 	struct MHD_Daemon *mhd;
 	struct store *st;		/* the server thread's own */
 	unsigned char secret[TOKEN_SECRET_LEN];
+	unsigned long long max_age;	/* tokens.max_age */
 	char *listen;
 };
 
@@ -238,9 +239,10 @@ http_page(struct MHD_Connection *c, const char *list, int done)
 static int
 http_lookup(struct http *h, const char *tok, size_t len, struct store_delivery *d)
 {
+	struct lookup_key k = { h->secret, (long long)time(NULL), h->max_age };
 	int rc;
 
-	if ((rc = lookup_delivery(h->st, h->secret, "u", tok, len, d)) != 0)
+	if ((rc = lookup_delivery(h->st, &k, "u", tok, len, d)) != 0)
 		return rc;
 	/* No list would mean every list: more than the message offered. */
 	if (d->list == NULL || d->list[0] == '\0') {
@@ -493,6 +495,7 @@ http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 	}
 	h = xcalloc(1, sizeof(*h));
 	memcpy(h->secret, secret, TOKEN_SECRET_LEN);
+	h->max_age = c->tokens.max_age;
 	h->listen = xstrdup(c->http.listen);
 	if (store_open(c->state, &h->st, err, sizeof(err)) < 0) {
 		log_error("http", "%s", err);

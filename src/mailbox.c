@@ -69,6 +69,7 @@ struct mbx {
 	struct item *items;
 	size_t nitems, cap;
 	long long now;
+	int expired;			/* the message at hand had a token of ours, too old */
 	char err[600];
 };
 
@@ -140,18 +141,35 @@ out:
 }
 
 
+/*
+ * A token older than tokens.max_age proves nothing any more (1): a
+ * request that carries one is asked to confirm, as one without a token.
+ */
 static int
 mbx_token_row(struct mbx *m, const char *purpose, const char *token, size_t len,
     struct store_delivery *d)
 {
-	return lookup_delivery(m->st, m->secret, purpose, token, len, d);
+	struct lookup_key k = { m->secret, m->now, m->c->tokens.max_age };
+	int rc = lookup_delivery(m->st, &k, purpose, token, len, d);
+
+	if (rc == LOOKUP_EXPIRED) {
+		m->expired = 1;
+		store_delivery_clear(d);
+		return 1;
+	}
+	return rc;
 }
 
 static int
 mbx_token_confirm(struct mbx *m, const char *token, size_t len, long long *cid,
     char **address)
 {
-	return lookup_confirm(m->st, m->secret, token, len, cid, address);
+	struct lookup_key k = { m->secret, m->now, m->c->tokens.max_age };
+	int rc = lookup_confirm(m->st, &k, token, len, cid, address);
+
+	if (rc == LOOKUP_EXPIRED)
+		m->expired = 1;
+	return rc == LOOKUP_EXPIRED ? 1 : rc;
 }
 
 /* The token of one of our Message-IDs: "release.TOKEN@domain" -> TOKEN. */
@@ -326,7 +344,7 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 	}
 	if (store_confirm_add(m->st, address, m->now, &cid) < 0)
 		return -1;
-	token_make(m->secret, "c", (unsigned long long)cid, address, token);
+	token_make(m->secret, "c", (unsigned long long)cid, address, (long)(m->now / 86400), token);
 	confirm_addr = render_plus_address(m->c->sender.unsubscribe_address, token);
 	id = xasprintf("confirm.%s@%s", token, m->c->sender.domain);
 	rm.message_id = id;
@@ -337,7 +355,8 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 	else
 		log_error("poll", "poll: cannot build the confirmation to %s", address);
 	m->stats->confirm_asked++;
-	buf_addf(action, "request from %s without a token: confirmation %lld asked", address,
+	buf_addf(action, "request from %s %s: confirmation %lld asked", address,
+	    m->expired ? "with a token older than tokens.max_age" : "without a token",
 	    cid);
 	buf_free(&b);
 	free(id);
@@ -421,6 +440,7 @@ mbx_act(struct mbx *m, const struct item *it)
 	int rc, by_verp = 0;
 
 	m->stats->read++;
+	m->expired = 0;
 	if (kind == CLS_HUMAN) {
 		m->stats->human++;
 		if (m->verbose)
@@ -754,28 +774,32 @@ mailbox_poll(const struct config *c, struct store *st,
 
 /* ---- for herald classify: what a request's token names, acting on nothing ---- */
 
+/* As poll reads a token: one too old names nothing (1). */
 static int
-target_of(struct store *st, const unsigned char *secret, const char *purpose,
+target_of(struct store *st, const struct lookup_key *k, const char *purpose,
     const char *tok, size_t len, char **address, char **list)
 {
 	struct store_delivery d;
 	long long cid;
 	int rc;
 
-	if ((rc = lookup_delivery(st, secret, purpose, tok, len, &d)) == 0) {
+	if ((rc = lookup_delivery(st, k, purpose, tok, len, &d)) == 0) {
 		*address = d.address;
 		*list = d.list;
 		d.address = d.list = NULL;
 		store_delivery_clear(&d);
 		return 0;
 	}
+	if (rc == LOOKUP_EXPIRED)
+		store_delivery_clear(&d);
 	if (rc < 0)
 		return -1;
-	return lookup_confirm(st, secret, tok, len, &cid, address);
+	rc = lookup_confirm(st, k, tok, len, &cid, address);
+	return rc == LOOKUP_EXPIRED ? 1 : rc;
 }
 
 int
-mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_LEN],
+mailbox_unsub_target(struct store *st, const struct lookup_key *k,
     const struct cls_result *r, char **address, char **list)
 {
 	const char *tok;
@@ -784,10 +808,10 @@ mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_L
 
 	*address = *list = NULL;
 	if (r->unsub_token[0])
-		rc = target_of(st, secret, "u", r->unsub_token, strlen(r->unsub_token), address,
+		rc = target_of(st, k, "u", r->unsub_token, strlen(r->unsub_token), address,
 		    list);
 	if (rc == 1 && r->reply_id[0] && mbx_msgid_token(r->reply_id, &tok, &len) == 0 &&
-	    (rc = target_of(st, secret, "m", tok, len, address, list)) == 0 &&
+	    (rc = target_of(st, k, "m", tok, len, address, list)) == 0 &&
 	    strcasecmp(*address, r->f[0].address) != 0) {
 		/* A reply to our Message-ID names a delivery only from its own address. */
 		free(*address);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "store.h"
+#include "lookup.h"
 #include "token.h"
 
 struct mailbox_stats {
@@ -88,7 +89,7 @@ struct cls_result;
  * Message-ID names nothing unless it comes from the delivery's own
  * address), -1 journal error.
  */
-int mailbox_unsub_target(struct store *st, const unsigned char secret[TOKEN_SECRET_LEN],
+int mailbox_unsub_target(struct store *st, const struct lookup_key *k,
     const struct cls_result *r, char **address, char **list);
 
 #endif

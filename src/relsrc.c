@@ -588,6 +588,7 @@ rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
 		return -1;
 	}
 	ydoc_clear(w->rw.doc);
+	w->rw.env.token_time = row->first_attempt;
 	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
 	if (render_message(&w->rw.env, &w->rs->rr, &l->info, &s, &l->tmpl,
 	    (unsigned long long)row->id, &out, message_id, d) == -1) {

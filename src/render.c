@@ -121,13 +121,20 @@ render_plus_address(const char *address, const char *token)
 	return xasprintf("%.*s+%s%s", (int)(at - address), address, token, at);
 }
 
+/* The day env's tokens are made on. */
+static long
+render_token_day(const struct render_env *env)
+{
+	return (long)((env->token_time ? env->token_time : env->now) / 86400);
+}
+
 static char *
 render_message_id(const struct render_env *env, const char *release_id,
     unsigned long long rowid, const char *email)
 {
 	char token[TOKEN_MAX];
 
-	token_make(env->secret, "m", rowid, email, token);
+	token_make(env->secret, "m", rowid, email, render_token_day(env), token);
 	return xasprintf("%s.%s@%s", release_id, token, env->cfg->sender.domain);
 }
 
@@ -136,7 +143,7 @@ render_verp(const struct render_env *env, unsigned long long rowid, const char *
 {
 	char token[TOKEN_MAX];
 
-	token_make(env->secret, "b", rowid, email, token);
+	token_make(env->secret, "b", rowid, email, render_token_day(env), token);
 	return render_plus_address(env->cfg->sender.bounce_address, token);
 }
 
@@ -229,7 +236,7 @@ render_ids_make(struct render_ids *ids, const struct render_env *env, const char
 {
 	const struct config *c = env->cfg;
 
-	token_make(env->secret, "u", rowid, s->email, ids->utoken);
+	token_make(env->secret, "u", rowid, s->email, render_token_day(env), ids->utoken);
 	ids->message_id = render_message_id(env, id, rowid, s->email);
 	ids->unsub_address = render_plus_address(c->sender.unsubscribe_address,
 	    ids->utoken);

@@ -28,6 +28,12 @@ struct render_env {
 	struct partials *partials;
 	const unsigned char *secret;	/* TOKEN_SECRET_LEN bytes */
 	long long now;
+	/*
+	 * The day the tokens carry (token.h) is this time's: a delivery's
+	 * first attempt, so that a message sent again has the same
+	 * Message-ID and tokens; 0: now.
+	 */
+	long long token_time;
 	const char *subject_prefix;	/* before the subject ("[TEST] "), or NULL */
 };
 

@@ -186,11 +186,30 @@ migrate_v2(struct store *st)
 
 static int migrate_v3(struct store *st);
 
+/*
+ * Tokens carry the day they were made from this version on; those mailed
+ * before count as made on the day of the upgrade (or of a new journal's
+ * creation, when no undated token can exist).
+ */
+static const char schema_v4[] =
+	"CREATE TABLE settings ("
+	" key TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);"
+	"INSERT INTO settings (key, value)"
+	" VALUES ('tokens_undated_day', CAST(strftime('%s', 'now') AS INTEGER) / 86400);";
+
+static int
+migrate_v4(struct store *st)
+{
+	return store_exec(st, schema_v4, "schema version 4");
+}
+
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
 	migrate_v1,
 	migrate_v2,
 	migrate_v3,	/* digests: the schema is with the digest functions, at the end */
+	migrate_v4,
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -207,7 +226,7 @@ enum sid {
 	S_MBOX_GET, S_MBOX_SET, S_IN_ADD, S_IN_ACTION, S_IN_SEEN, S_IN_UNMOVED, S_IN_MOVED,
 	S_SOFT_GET, S_SOFT_PUT, S_CONFIRM_ADD, S_CONFIRM_PENDING, S_CONFIRM_GET, S_CONFIRM_DONE,
 	S_OUT_ADD, S_OUT_DUE, S_OUT_DONE,
-	S_WORK_DUE, S_NEXT_DUE,
+	S_WORK_DUE, S_NEXT_DUE, S_UNDATED_DAY,
 	/* digests: prepared by digest_stmt() from digest_sql[], at the end of this file */
 	S_DG_ADD, S_DG_LIST, S_DG_LAST, S_DG_MEMBER, S_DG_TAKE, S_DG_OPEN, S_DG_ITEMS,
 	S_DG_RELEASE,
@@ -349,6 +368,7 @@ static const char *const sql[S__COUNT] = {
 	[S_IN_MOVED] =
 	    "UPDATE inbound SET moved = 1 WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
 	[S_SOFT_GET] = "SELECT score, last_day, last_bounce FROM soft_bounces WHERE address = ?1",
+	[S_UNDATED_DAY] = "SELECT value FROM settings WHERE key = 'tokens_undated_day'",
 	[S_SOFT_PUT] =
 	    "INSERT INTO soft_bounces (address, score, last_day, last_bounce)"
 	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (address) DO UPDATE SET"
@@ -1918,6 +1938,20 @@ store_soft_bounce(struct store *st, const char *address, long long now, long lon
 	bind_int(p, 3, day);
 	bind_int(p, 4, now);
 	return store_run(st, p, "soft bounce");
+}
+
+/* ---- tokens ---- */
+
+int
+store_tokens_undated_day(struct store *st, long *day)
+{
+	sqlite3_stmt *s = store_stmt(st, S_UNDATED_DAY);
+	long long v;
+
+	if (s == NULL || (v = store_int(st, s, -1, "tokens' undated day")) < 0)
+		return -1;
+	*day = (long)v;
+	return 0;
 }
 
 /* ---- confirmations ---- */

@@ -259,6 +259,11 @@ int store_soft_bounce(struct store *st, const char *address, long long now, long
 
 /* Unsubscribe requests without a token, waiting for the confirming reply. */
 int store_confirm_add(struct store *st, const char *address, long long now, long long *id);
+/*
+ * The day (since 1970-01-01 UTC) a token made before tokens carried their
+ * day counts as made: the day the journal took the change. 0 or -1.
+ */
+int store_tokens_undated_day(struct store *st, long *day);
 /* 1 when a confirmation for address, asked at or after since, is still open. */
 int store_confirm_pending(struct store *st, const char *address, long long since);
 /* 0 found (*address owned by the caller), 1 not found. */

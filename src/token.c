@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,15 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
+#include <sodium.h>
 
 #include "util.h"
 
 #define MAC_BYTES 10		/* 80 bits */
 #define MAC_CHARS 16		/* MAC_BYTES * 8 / 5 */
-#define ID_CHARS_MAX 13		/* 64 bits in base32 */
+#define ID_CHARS_MAX 13		/* 64 bits in base32: an undated token's id */
+#define EID_CHARS 8		/* 40 bits: a dated token's permuted id */
+#define EID_HALF 20		/* bits in each half of the Feistel network */
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -37,17 +41,26 @@ b32_value(char c)
 	return -1;
 }
 
+/* The MAC of an old token (no day), or of a new one (day >= 0). */
 static void
 token_mac(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
-    unsigned long long id, const char *address, unsigned char mac[32])
+    unsigned long long id, const char *address, long day, unsigned char mac[32])
 {
 	struct buf msg = BUF_INIT;
 	const char *p;
 
+	if (day != TOKEN_UNDATED) {
+		buf_adds(&msg, "2");
+		buf_addc(&msg, '\0');
+	}
 	buf_adds(&msg, purpose ? purpose : "");
 	buf_addc(&msg, '\0');
 	buf_addf(&msg, "%llu", id);
 	buf_addc(&msg, '\0');
+	if (day != TOKEN_UNDATED) {
+		buf_addf(&msg, "%ld", day);
+		buf_addc(&msg, '\0');
+	}
 	for (p = address ? address : ""; *p; p++)
 		buf_addc(&msg, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, TOKEN_SECRET_LEN,
@@ -56,53 +69,164 @@ token_mac(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
 	buf_free(&msg);
 }
 
-void
-token_make(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
-    unsigned long long id, const char *address, char out[TOKEN_MAX])
+/*
+ * The id (below 2^40) permuted under the secret, or back (decrypt): a
+ * balanced Feistel network of four rounds on 20-bit halves, each round
+ * SipHash-2-4 under a key derived from the secret. Four rounds of a
+ * pseudorandom function make a pseudorandom permutation (Luby-Rackoff),
+ * which is all a token needs: the id part no longer counts the
+ * journal's rows.
+ */
+static unsigned long long
+token_permute(const unsigned char secret[TOKEN_SECRET_LEN], unsigned long long v, int decrypt)
 {
-	unsigned char mac[32];
+	static const char label[] = "herald token id";
+	unsigned char full[32], key[crypto_shorthash_KEYBYTES], in[5], out[crypto_shorthash_BYTES];
+	const uint32_t mask = (1U << EID_HALF) - 1;
+	uint32_t l = (uint32_t)(v >> EID_HALF) & mask, r = (uint32_t)v & mask, f, t;
+	int i, round;
+
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, TOKEN_SECRET_LEN, label,
+	    sizeof(label) - 1, full) < 0)
+		fatalx("token: hmac-sha256 unavailable");
+	memcpy(key, full, sizeof(key));
+	for (i = 0; i < 4; i++) {
+		round = decrypt ? 3 - i : i;
+		in[0] = (unsigned char)round;
+		/* The round function reads the half that this round leaves as it is. */
+		t = decrypt ? l : r;
+		in[1] = (unsigned char)(t >> 24);
+		in[2] = (unsigned char)(t >> 16);
+		in[3] = (unsigned char)(t >> 8);
+		in[4] = (unsigned char)t;
+		crypto_shorthash(out, in, sizeof(in), key);
+		f = ((uint32_t)out[0] << 16 | (uint32_t)out[1] << 8 | out[2]) & mask;
+		if (!decrypt) {
+			t = l ^ f;
+			l = r;
+			r = t;
+		} else {
+			t = r ^ f;
+			r = l;
+			l = t;
+		}
+	}
+	return (unsigned long long)l << EID_HALF | r;
+}
+
+/* v in base32 at out: width digits, or as few as it needs when width is 0. */
+static size_t
+b32_number(unsigned long long v, size_t width, char *out)
+{
 	char digits[ID_CHARS_MAX];
-	size_t n = 0, i, o = 0;
-	unsigned long long v = id;
+	size_t n = 0, o = 0;
 
 	do {
 		digits[n++] = b32[v & 31];
 		v >>= 5;
-	} while (v);
+	} while (v || n < width);
 	while (n)
 		out[o++] = digits[--n];
-	out[o++] = '-';
-	token_mac(secret, purpose, id, address, mac);
+	return o;
+}
+
+/* The first MAC_BYTES of mac in base32 at out. */
+static void
+b32_mac(const unsigned char mac[32], char *out)
+{
+	size_t i;
+
 	for (i = 0; i < MAC_CHARS; i++) {
 		size_t bit = i * 5, byte = bit / 8, shift = bit % 8;
 		unsigned w = (unsigned)mac[byte] << 8 | (byte + 1 < MAC_BYTES ? mac[byte + 1] : 0);
-		out[o++] = b32[(w >> (11 - shift)) & 31];
+		out[i] = b32[(w >> (11 - shift)) & 31];
 	}
-	out[o] = '\0';
+}
+
+/* The old form, kept to verify tokens mailed before days were carried. */
+static void
+token_make_undated(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
+    unsigned long long id, const char *address, char out[TOKEN_MAX])
+{
+	unsigned char mac[32];
+	size_t o;
+
+	o = b32_number(id, 0, out);
+	out[o++] = '-';
+	token_mac(secret, purpose, id, address, TOKEN_UNDATED, mac);
+	b32_mac(mac, out + o);
+	out[o + MAC_CHARS] = '\0';
+}
+
+void
+token_make(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
+    unsigned long long id, const char *address, long day, char out[TOKEN_MAX])
+{
+	unsigned char mac[32];
+	size_t o;
+
+	if (day < 0 || day > TOKEN_DAY_MAX)
+		fatalx("token: day %ld out of range", day);
+	if (id > TOKEN_ID_MAX)
+		fatalx("token: row id %llu out of range", id);
+	o = b32_number(token_permute(secret, id, 0), EID_CHARS, out);
+	out[o++] = '-';
+	o += b32_number((unsigned long long)day, 0, out + o);
+	out[o++] = '-';
+	token_mac(secret, purpose, id, address, day, mac);
+	b32_mac(mac, out + o);
+	out[o + MAC_CHARS] = '\0';
+}
+
+/* A base32 number of 1..max digits, no leading zero digit unless it is "a". */
+static int
+b32_parse(const char *s, size_t n, size_t max, int fixed, unsigned long long *v)
+{
+	size_t i;
+
+	*v = 0;
+	if (n == 0 || n > max || (fixed && n != max) || (!fixed && n > 1 && b32_value(s[0]) == 0))
+		return -1;
+	/* 13 digits hold 65 bits: the first is at most 15 ('p') for a 64-bit number. */
+	if (n == ID_CHARS_MAX && b32_value(s[0]) > 15)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (b32_value(s[i]) < 0)
+			return -1;
+		*v = *v << 5 | (unsigned long long)b32_value(s[i]);
+	}
+	return 0;
 }
 
 int
-token_parse(const char *token, size_t len, unsigned long long *id)
+token_parse(const unsigned char secret[TOKEN_SECRET_LEN], const char *token, size_t len,
+    unsigned long long *id, long *day)
 {
-	const char *dash = token ? memchr(token, '-', len) : NULL;
-	size_t n, i;
-	unsigned long long v = 0;
+	const char *d1 = token ? memchr(token, '-', len) : NULL, *d2, *mac;
+	unsigned long long v, dv;
+	size_t i;
 
-	if (dash == NULL)
+	if (d1 == NULL)
 		return -1;
-	n = (size_t)(dash - token);
-	if (n == 0 || n > ID_CHARS_MAX || len - n - 1 != MAC_CHARS ||
-	    (n > 1 && b32_value(token[0]) == 0))
+	d2 = memchr(d1 + 1, '-', len - (size_t)(d1 + 1 - token));
+	mac = (d2 ? d2 : d1) + 1;
+	if ((size_t)(token + len - mac) != MAC_CHARS)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (b32_value(token[i]) < 0 || v > (~0ULL >> 5))
+	for (i = 0; i < MAC_CHARS; i++)
+		if (b32_value(mac[i]) < 0)
 			return -1;
-		v = v << 5 | (unsigned long long)b32_value(token[i]);
+	if (d2 == NULL) {
+		if (b32_parse(token, (size_t)(d1 - token), ID_CHARS_MAX, 0, &v) == -1)
+			return -1;
+		*id = v;
+		*day = TOKEN_UNDATED;
+		return 0;
 	}
-	for (i = n + 1; i < len; i++)
-		if (b32_value(token[i]) < 0)
-			return -1;
-	*id = v;
+	if (b32_parse(token, (size_t)(d1 - token), EID_CHARS, 1, &v) == -1 ||
+	    b32_parse(d1 + 1, (size_t)(d2 - d1 - 1), 4, 0, &dv) == -1)
+		return -1;
+	*id = token_permute(secret, v, 1);
+	*day = (long)dv;
 	return 0;
 }
 
@@ -113,11 +237,15 @@ token_verify(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
 	char want[TOKEN_MAX];
 	unsigned long long got;
 	unsigned char diff = 0;
+	long day;
 	size_t i;
 
-	if (token_parse(token, len, &got) == -1 || got != id)
+	if (token_parse(secret, token, len, &got, &day) == -1 || got != id)
 		return 0;
-	token_make(secret, purpose, id, address, want);
+	if (day == TOKEN_UNDATED)
+		token_make_undated(secret, purpose, id, address, want);
+	else
+		token_make(secret, purpose, id, address, day, want);
 	if (strlen(want) != len)
 		return 0;
 	for (i = 0; i < len; i++) {

@@ -88,19 +88,19 @@ for j in sorted(glob.glob(sink + "/[0-9]*.json")):
         raw = f.read()
     msg = email.message_from_bytes(raw, policy=policy.default)
     rcpt = meta["rcpt_tos"][0]
-    if not str(msg["Message-ID"]).startswith("<digest."):
+    if not str(msg["Message-ID"]).strip().startswith("<digest."):
         print("%s\tnone\tnot a digest: %s" % (rcpt, msg["Subject"]))
         continue
     bad = []
     if msg.get_content_type() != "multipart/alternative":
         bad.append("type " + msg.get_content_type())
-    if not re.match(r"^<digest\.a\.\d{8}T\d{6}Z(-\d+)?\.[a-z2-7]+-[a-z2-7]+@news\.example>$", str(msg["Message-ID"])):
-        bad.append("Message-ID " + str(msg["Message-ID"]))
-    if not re.match(r"^<mailto:unsubscribe\+[a-z2-7]+-[a-z2-7]+@news\.example\?subject=unsubscribe>$", str(msg["List-Unsubscribe"]).strip()):
+    if not re.match(r"^<digest\.a\.\d{8}T\d{6}Z(-\d+)?\.[a-z2-7]+-[a-z2-7]+-[a-z2-7]+@news\.example>$", str(msg["Message-ID"]).strip()):
+        bad.append("Message-ID " + str(msg["Message-ID"]).strip())
+    if not re.match(r"^<mailto:unsubscribe\+[a-z2-7]+-[a-z2-7]+-[a-z2-7]+@news\.example\?subject=unsubscribe>$", str(msg["List-Unsubscribe"]).strip()):
         bad.append("List-Unsubscribe " + str(msg["List-Unsubscribe"]))
     if str(msg["List-Id"]) != "Alpha Press <a.news.example>":
         bad.append("List-Id " + str(msg["List-Id"]))
-    if not re.match(r"^bounces\+[a-z2-7]+-[a-z2-7]+@news\.example$", meta["mail_from"] or ""):
+    if not re.match(r"^bounces\+[a-z2-7]+-[a-z2-7]+-[a-z2-7]+@news\.example$", meta["mail_from"] or ""):
         bad.append("envelope sender " + str(meta["mail_from"]))
     if "digest" not in str(msg["Subject"]) or "Alpha Press" not in str(msg["Subject"]):
         bad.append("Subject " + str(msg["Subject"]))

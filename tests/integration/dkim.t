@@ -93,9 +93,12 @@ for alg in rsa-sha256 ed25519-sha256; do
 	ok $? "$alg: herald preview exits 0"
 	head -1 "$SCRATCH/preview.eml" | grep -q '^DKIM-Signature: v=1; a='"$alg"'; c=relaxed/relaxed;'
 	ok $? "$alg: the preview starts with its DKIM-Signature"
-	long=$(awk 'length($0) > 78 && !body { n++ } /^\r?$/ { body = 1 } END { print n + 0 }' \
-	    "$SCRATCH/preview.eml")
-	ok "$(test "$long" = 0; echo $?)" "$alg: no header line over 78 columns"
+	# Over 78 columns only where one word cannot be folded (RFC 5322 2.1.1:
+	# SHOULD 78, MUST 998): the unsubscribe mailto with its dated token.
+	long=$(awk '/^\r?$/ { body = 1 } !body && length($0) > 78 {
+		s = $0; sub(/\r$/, "", s); sub(/^[ \t]+/, "", s); sub(/^[A-Za-z0-9-]+: /, "", s)
+		if (s ~ /[ \t]/ || length($0) > 998) n++ } END { print n + 0 }' "$SCRATCH/preview.eml")
+	ok "$(test "$long" = 0; echo $?)" "$alg: no header line over 78 columns that could be folded"
 	out=$(verify "$SCRATCH/$alg.rec" "$SCRATCH/preview.eml")
 	ok "$(echo "$out" | grep -qx 'verified 1 failed 0'; echo $?)" "$alg: python3-dkim verifies the preview"
 	h=$(echo "$out" | sed -n 's/^h=//p' | tr 'A-Z' 'a-z')

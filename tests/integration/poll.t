@@ -199,7 +199,7 @@ Message-ID: <forged8@example.net>
 unsubscribe
 EOF
 # and a forged token: the right shape, the wrong MAC.
-FORGED=$(echo "$U2" | sed 's/unsubscribe+\([a-z0-9]*\)-[a-z0-9]*@/unsubscribe+\1-aaaaaaaaaaaaaaaa@/')
+FORGED=$(echo "$U2" | sed 's/-[a-z0-9]*@/-aaaaaaaaaaaaaaaa@/')
 sed "s/^To: .*/To: $FORGED/; s/<unsub2@/<forged2@/" "$M/2-unsub.eml" | sed 's/user0002/user0009/g' >"$M/9-forged-token.eml"
 imap_append "$M/8-forged.eml"
 imap_append "$M/9-forged-token.eml"

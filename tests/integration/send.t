@@ -46,8 +46,8 @@ ok $? "herald suppress $SUPP before sending"
 
 # strace, when it can trace here, shows which files the send opens.
 TRACE=
-if strace -f -qq -e trace=open,openat -o /dev/null true 2>/dev/null; then
-	TRACE="strace -f -qq -e trace=open,openat -o $SCRATCH/send.trace"
+if strace -f -qq -e trace=open,openat,openat2 -o /dev/null true 2>/dev/null; then
+	TRACE="strace -f -qq -e trace=open,openat,openat2 -o $SCRATCH/send.trace"
 fi
 t0=$(now)
 $TRACE "$HERALD" -C "$P" send news >"$SCRATCH/send.out" 2>"$SCRATCH/send.err"; st=$?
@@ -56,8 +56,9 @@ t1=$(now)
 ok $? "herald send: exit 0 (got $st, $(elapsed "$t0" "$t1") s)"
 [ "$st" -eq 0 ] || diag <"$SCRATCH/send.err"
 if [ -n "$TRACE" ]; then
+	# Project files are opened beneath their folder: openat2(FOLDER_FD, "a.yaml").
 	for f in lists/a.yaml lists/b.yaml releases/news.yaml; do
-		n=$(grep -c "$f\"" "$SCRATCH/send.trace")
+		n=$(grep -cE "\"(${f%/*}/)?${f##*/}\"" "$SCRATCH/send.trace")
 		[ "$n" -eq 1 ]
 		ok $? "the send reads $f once (opened $n times)"
 	done
@@ -78,7 +79,7 @@ for line in open(expected_file, encoding="utf-8"):
 got = collections.Counter()
 mids = collections.Counter()
 bad = collections.defaultdict(list)
-verp = re.compile(r"^bounces\+[a-z2-7]+-[a-z2-7]+@news\.example$")
+verp = re.compile(r"^bounces\+[a-z2-7]+-[a-z2-7]+-[a-z2-7]+@news\.example$")
 nmsg = 0
 for j in sorted(glob.glob(sink + "/[0-9]*.json")):
     nmsg += 1
@@ -97,7 +98,7 @@ for j in sorted(glob.glob(sink + "/[0-9]*.json")):
         bad["VERP envelope sender"].append(meta["mail_from"])
     mid = msg["Message-ID"]
     mids[mid] += 1
-    if not re.match(r"^<news\.[a-z2-7]+-[a-z2-7]+@news\.example>$", str(mid)):
+    if not re.match(r"^<news\.[a-z2-7]+-[a-z2-7]+-[a-z2-7]+@news\.example>$", str(mid)):
         bad["Message-ID <news.TOKEN@news.example>"].append(str(mid))
     want = exp.get(rcpt.lower())
     if want is None:

@@ -3,7 +3,10 @@
  *
  * The fixed vectors were computed independently with Python's hmac module:
  *   hmac.new(secret, purpose + b"\0" + str(id) + b"\0" + address.lower(),
- *            sha256).digest()[:10], base32 lowercase; id in base32 digits.
+ *            sha256).digest()[:10], base32 lowercase; id in base32 digits
+ * (undated tokens, as mailed before tokens carried their day); and for a
+ * dated one, over b"2\0" + purpose + b"\0" + str(id) + b"\0" + str(day)
+ * + b"\0" + address.lower().
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,20 +40,33 @@ static const struct vector vectors[] = {
 	  "p777777777777-3drmyzf5vkors4tu" },
 };
 
+#define DAY 20426L	/* 2025-12-04 */
+
 static void
 test_vectors(void)
 {
 	char tok[TOKEN_MAX];
+	unsigned long long id;
 	size_t i;
+	long day;
 
+	/* Tokens mailed before days were carried still verify, undated. */
 	for (i = 0; i < ARRAY_LEN(vectors); i++) {
 		const struct vector *v = &vectors[i];
-		token_make(v->secret, v->purpose, v->id, v->address, tok);
-		is_str(tok, v->token, "fixed vector (python hmac)");
 		is_int(token_verify(v->secret, v->purpose, v->id, v->address,
-		    v->token, strlen(v->token)), 1, "fixed vector verifies");
+		    v->token, strlen(v->token)), 1, "an undated fixed vector (python hmac) verifies");
+		ok(token_parse(v->secret, v->token, strlen(v->token), &id, &day) == 0 &&
+		    id == v->id && day == TOKEN_UNDATED, "and parses undated, with its id");
 	}
-	is_int(strlen(vectors[3].token), 30, "the longest token is 30 characters");
+	/* The MAC of a dated token, computed with python's hmac over "2" NUL purpose NUL id NUL day NUL address. */
+	token_make(secret_seq, "unsubscribe", 12345, "Ana@Example.org", DAY, tok);
+	ok(strlen(tok) == 8 + 1 + 3 + 1 + 16 && strcmp(tok + 13, "pgr6spg7kgcwed4b") == 0 &&
+	    strncmp(tok + 8, "-t6k-", 5) == 0, "a dated token: 8 id digits, the day, the MAC (%s)",
+	    tok);
+	token_make(secret_seq, "b", 0, "ana@example.org", 0, tok);
+	is_str(tok + 11, "lv4do73alpd5dnni", "day 0 and id 0: the MAC");
+	token_make(secret_ff, "msgid", TOKEN_ID_MAX, "x@y.example", TOKEN_DAY_MAX, tok);
+	is_int((long long)strlen(tok), 30, "the longest token is 30 characters, as before");
 	ok(30 < TOKEN_MAX, "and fits TOKEN_MAX with its NUL");
 }
 
@@ -65,58 +81,84 @@ token_charset_ok(const char *t)
 		else if (!((*t >= 'a' && *t <= 'z') || (*t >= '2' && *t <= '7')))
 			return 0;
 	}
-	return dashes == 1;
+	return dashes == 2;
 }
 
 static void
 test_round_trip(void)
 {
 	static const unsigned long long ids[] = {
-		0, 1, 31, 32, 1023, 1024, 12345, 4294967296ULL,
-		9007199254740993ULL, 18446744073709551615ULL,
+		0, 1, 31, 32, 1023, 1024, 12345, 1048575, 1048576, 4294967296ULL, TOKEN_ID_MAX,
 	};
-	char tok[TOKEN_MAX];
+	static const long days[] = { 0, 1, 31, 32, DAY, TOKEN_DAY_MAX };
+	char tok[TOKEN_MAX], prev[TOKEN_MAX];
 	unsigned long long got;
-	size_t i;
+	size_t i, j, up = 0;
+	long day;
 	int bad = 0;
 
 	for (i = 0; i < ARRAY_LEN(ids); i++) {
-		token_make(secret_seq, "bounce", ids[i], "ana@example.org", tok);
-		got = ids[i] + 1;
-		if (token_parse(tok, strlen(tok), &got) != 0 || got != ids[i] ||
-		    !token_charset_ok(tok) || strlen(tok) >= TOKEN_MAX ||
-		    !token_verify(secret_seq, "bounce", ids[i], "ana@example.org",
-		    tok, strlen(tok))) {
-			tap_diag("round trip failed for %llu: %s", ids[i], tok);
-			bad++;
+		for (j = 0; j < ARRAY_LEN(days); j++) {
+			token_make(secret_seq, "bounce", ids[i], "ana@example.org", days[j], tok);
+			got = ids[i] + 1;
+			if (token_parse(secret_seq, tok, strlen(tok), &got, &day) != 0 ||
+			    got != ids[i] || day != days[j] || !token_charset_ok(tok) ||
+			    strlen(tok) >= TOKEN_MAX || strchr(tok, '-') - tok != 8 ||
+			    !token_verify(secret_seq, "bounce", ids[i], "ana@example.org",
+			    tok, strlen(tok))) {
+				tap_diag("round trip failed for %llu, day %ld: %s", ids[i], days[j],
+				    tok);
+				bad++;
+			}
 		}
 	}
-	is_int(bad, 0, "round trip: make, parse, verify; only a-z 2-7 and one '-'");
+	is_int(bad, 0, "round trip: make, parse, verify; a-z 2-7, two '-', 8 id digits");
+	/* The id part does not count rows: consecutive ids give unrelated digits. */
+	prev[0] = '\0';
+	for (i = 1; i <= 1000; i++) {
+		token_make(secret_seq, "u", i, "ana@example.org", DAY, tok);
+		if (prev[0] && memcmp(tok, prev, 8) > 0)
+			up++;
+		memcpy(prev, tok, sizeof(tok));
+	}
+	ok(up > 400 && up < 600, "ids 1..1000 give id digits in no order (%zu of 999 rose)", up);
+	token_make(secret_seq, "u", 1, "ana@example.org", DAY, tok);
+	token_make(secret_ff, "u", 1, "ana@example.org", DAY, prev);
+	ok(memcmp(tok, prev, 8) != 0, "and other digits under another secret");
 	/* Parsing takes a length: a token inside a longer string. */
-	ok(token_parse("mbz-ihculd47lycpoepm@ogp.example", 20, &got) == 0 && got == 12345,
+	token_make(secret_seq, "unsubscribe", 12345, "ana@example.org", DAY, tok);
+	strcpy(prev, tok);
+	strcat(prev, "@ogp.example");
+	ok(token_parse(secret_seq, prev, strlen(tok), &got, &day) == 0 && got == 12345,
 	    "parse reads only len bytes");
-	ok(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org",
-	    "mbz-ihculd47lycpoepm@ogp.example", 20), "verify reads only len bytes");
-	ok(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org",
-	    "MBZ-IHCULD47LYCPOEPM", 20), "a relay's upper case is still accepted");
+	ok(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", prev, strlen(tok)),
+	    "verify reads only len bytes");
+	for (i = 0; tok[i]; i++)
+		prev[i] = tok[i] >= 'a' && tok[i] <= 'z' ? (char)(tok[i] - 'a' + 'A') : tok[i];
+	ok(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", prev, strlen(tok)),
+	    "a relay's upper case is still accepted");
 }
 
 static void
 test_forgeries(void)
 {
-	const char *good = "mbz-ihculd47lycpoepm";
-	char tok[TOKEN_MAX];
-	size_t i, n = strlen(good);
+	const char *old = "mbz-ihculd47lycpoepm";
+	char good[TOKEN_MAX], tok[TOKEN_MAX], other[TOKEN_MAX];
+	size_t i, n;
 	int accepted = 0;
 
-	/* Every single-character change of the MAC is caught. */
-	for (i = 4; i < n; i++) {
+	token_make(secret_seq, "unsubscribe", 12345, "ana@example.org", DAY, good);
+	n = strlen(good);
+	/* Every single-character change is caught: id, day and MAC. */
+	for (i = 0; i < n; i++) {
+		if (good[i] == '-')
+			continue;
 		strcpy(tok, good);
 		tok[i] = tok[i] == 'a' ? 'b' : 'a';
 		accepted += token_verify(secret_seq, "unsubscribe", 12345,
 		    "ana@example.org", tok, n);
 	}
-	is_int(accepted, 0, "tampered MAC rejected at each of its 16 positions");
+	is_int(accepted, 0, "a change at any position of a dated token is rejected");
 	is_int(token_verify(secret_seq, "bounce", 12345, "ana@example.org", good, n), 0,
 	    "wrong purpose rejected");
 	is_int(token_verify(secret_seq, "unsubscribe", 12345, "eve@example.org", good, n), 0,
@@ -125,13 +167,31 @@ test_forgeries(void)
 	    "wrong id rejected");
 	is_int(token_verify(secret_ff, "unsubscribe", 12345, "ana@example.org", good, n), 0,
 	    "wrong secret rejected");
-	/* The id in the token is bound by the MAC: moving the MAC to another id fails. */
+	/* A newer day on an old token: the MAC binds it. */
+	token_make(secret_seq, "unsubscribe", 12345, "ana@example.org", DAY + 365, other);
+	memcpy(tok, good, 8);
+	memcpy(tok + 8, other + 8, strlen(other + 8) - 16);
+	strcpy(tok + 8 + strlen(other + 8) - 16, good + n - 16);
+	is_int(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", tok,
+	    strlen(tok)), 0, "a day moved forward under the old MAC is rejected");
+	/* An undated token's MAC does not pass as a dated one's, nor the other way. */
+	snprintf(tok, sizeof(tok), "%.8s-a-%s", good, old + 4);
+	is_int(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", tok,
+	    strlen(tok)), 0, "an undated MAC under a dated id is rejected");
+	/* The undated form keeps its checks. */
+	for (i = 4, accepted = 0; i < strlen(old); i++) {
+		strcpy(tok, old);
+		tok[i] = tok[i] == 'a' ? 'b' : 'a';
+		accepted += token_verify(secret_seq, "unsubscribe", 12345,
+		    "ana@example.org", tok, strlen(old));
+	}
+	is_int(accepted, 0, "a tampered undated MAC is rejected at each of its 16 positions");
 	is_int(token_verify(secret_seq, "unsubscribe", 12346, "ana@example.org",
-	    "mb2-ihculd47lycpoepm", n), 0, "MAC moved to another id rejected");
-	is_int(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", good, n - 1), 0,
-	    "truncated token rejected");
+	    "mb2-ihculd47lycpoepm", strlen(old)), 0, "an undated MAC moved to another id rejected");
+	is_int(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", old,
+	    strlen(old) - 1), 0, "truncated token rejected");
 	is_int(token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org",
-	    "ambz-ihculd47lycpoepm", n + 1), 0, "leading zero digit rejected");
+	    "ambz-ihculd47lycpoepm", strlen(old) + 1), 0, "leading zero digit rejected");
 }
 
 struct malformed {
@@ -153,28 +213,37 @@ static const struct malformed malformed[] = {
 	{ "m8z-ihculd47lycpoepm", "'8' is not base32" },
 	{ "mbz-ihculd47lycpoep1", "'1' in the MAC" },
 	{ "mbz-ihculd47lycpoe.m", "'.' in the MAC" },
-	{ "mbz-ihculd47lycpo-pm", "second dash" },
+	{ "mbz-ihculd47lycpo-pm", "second dash inside the MAC" },
 	{ "mbz+ihculd47lycpoepm", "'+' for the dash" },
 	{ "mbz ihculd47lycpoepm", "space for the dash" },
 	{ "q777777777777-3drmyzf5vkors4tu", "id of 2^64 overflows" },
 	{ "baaaaaaaaaaaaa-3drmyzf5vkors4tu", "id of 14 digits" },
 	{ "mbz-ihculd47lycpoe\xc3\xa9", "8-bit bytes" },
+	{ "aaaabcd-t6k-pgr6spg7kgcwed4b", "dated: the id of 7 digits, not 8" },
+	{ "aaaaaabcd-t6k-pgr6spg7kgcwed4b", "dated: the id of 9 digits" },
+	{ "aaaaabcd--pgr6spg7kgcwed4b", "dated: no day" },
+	{ "aaaaabcd-at6k-pgr6spg7kgcwed4b", "dated: a leading zero in the day" },
+	{ "aaaaabcd-bt6kb-pgr6spg7kgcwed4b", "dated: a day of five digits" },
+	{ "aaaaabcd-t6k-pgr6spg7kgcwed4b-", "dated: a third dash" },
+	{ "aaaaabcd-t6k-pgr6spg7kgcwed4", "dated: a MAC of 14" },
 };
 
 static void
 test_malformed(void)
 {
 	unsigned long long id = 77;
+	long day = 7;
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(malformed); i++) {
 		const char *t = malformed[i].token;
-		ok(token_parse(t, strlen(t), &id) == -1 && id == 77 &&
+		ok(token_parse(secret_seq, t, strlen(t), &id, &day) == -1 && id == 77 && day == 7 &&
 		    token_verify(secret_seq, "unsubscribe", 12345, "ana@example.org", t,
 		    strlen(t)) == 0, "malformed: %s", malformed[i].why);
 	}
-	ok(token_parse("mbz-ihculd47\0ycpoepm", 20, &id) == -1, "malformed: NUL inside");
-	ok(token_parse(NULL, 0, &id) == -1, "malformed: NULL");
+	ok(token_parse(secret_seq, "mbz-ihculd47\0ycpoepm", 20, &id, &day) == -1,
+	    "malformed: NUL inside");
+	ok(token_parse(secret_seq, NULL, 0, &id, &day) == -1, "malformed: NULL");
 }
 
 /* ---- the secret file ---- */
