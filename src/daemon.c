@@ -4,7 +4,8 @@
  * Signals only set flags and write a byte to a pipe; the loop sleeps in
  * poll(2) on that pipe with the time to the next due thing as timeout, so
  * it never spins and never misses a signal. Sends run in this thread
- * (delivery_run), watching the same stop flag.
+ * (delivery_run), watching the same stop flag; the mailbox is read on a
+ * thread of its own (poller.c), so that a slow server never holds them up.
  */
 #define _GNU_SOURCE		/* pipe2 */
 #include "daemon.h"
@@ -29,9 +30,8 @@
 #include "http.h"
 #include "journal.h"
 #include "log.h"
-#include "mailbox.h"
-#include "outbox.h"
 #include "outgoing.h"
+#include "poller.h"
 #include "relsrc.h"
 #include "report.h"
 #include "schedule.h"
@@ -58,13 +58,11 @@ struct dmn {
 	struct store *st;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	int lock_fd;
-	long long next_poll;
 	struct backoff *bo;
 	size_t nbo, capbo;
 	struct schedule *digests;
 	struct http *http;		/* the one-click endpoint, when http is configured */
-	struct mailbox_watch *watch;	/* IDLE on the mailbox, when the server offers it */
-	long long watch_retry;		/* when to open a watch again; 0: now */
+	struct poller *poller;		/* the mailbox, on a thread of its own */
 };
 
 /* ---- signals ---- */
@@ -102,28 +100,22 @@ dmn_signals(void)
 	return 0;
 }
 
-/*
- * Sleeps until `until` (Unix time), a signal, or the mailbox watch's
- * socket speaking (watch_fd, -1 for none). Returns 1 when it spoke.
- */
-static int
-dmn_sleep(long long until, int watch_fd)
+/* Sleeps until `until` (Unix time) or a signal. */
+static void
+dmn_sleep(long long until)
 {
-	struct pollfd p[2] = { { wake_pipe[0], POLLIN, 0 }, { watch_fd, POLLIN, 0 } };
+	struct pollfd p = { wake_pipe[0], POLLIN, 0 };
 	long long now = (long long)time(NULL), ms;
 	char drain[64];
 
 	if (stop_flag || reload_flag)
-		return 0;
+		return;
 	ms = until > now ? (until - now) * 1000 : 0;
 	if (ms > IDLE_MAX * 1000LL)
 		ms = IDLE_MAX * 1000LL;
-	if (poll(p, watch_fd >= 0 ? 2 : 1, (int)ms) <= 0)
-		return 0;
-	if (p[0].revents)
+	if (poll(&p, 1, (int)ms) > 0 && p.revents)
 		while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
 			;
-	return watch_fd >= 0 && p[1].revents != 0;
 }
 
 /* ---- the lock ---- */
@@ -219,10 +211,7 @@ dmn_reload(struct dmn *d)
 	} else {
 		config_free(&d->cfg);
 		d->cfg = fresh;
-		d->next_poll = 0;
-		mailbox_watch_close(d->watch);
-		d->watch = NULL;
-		d->watch_retry = 0;
+		poller_reload(d->poller);
 		dmn_digests_load(d);
 		dmn_http_reload(d);
 		log_info("run", "SIGHUP: configuration read again");
@@ -328,83 +317,9 @@ dmn_releases(struct dmn *d)
 	return 0;
 }
 
-/* ---- the mailbox ---- */
-
-/* IDLE where the server offers it: new mail is read at once, not at imap.poll. */
-static void
-dmn_watch_open(struct dmn *d)
-{
-	long long now = (long long)time(NULL);
-	char err[600];
-
-	if (d->watch || now < d->watch_retry || stop_flag)
-		return;
-	if ((d->watch = mailbox_watch_open(&d->cfg, now, err, sizeof(err))) != NULL) {
-		log_info("mailbox", "waiting for new mail (IDLE)");
-		return;
-	}
-	/* No IDLE on this server: imap.poll alone, until a SIGHUP. */
-	d->watch_retry = strstr(err, "no IDLE") ? LLONG_MAX : now + 30;
-	log_warn("mailbox", "cannot wait with IDLE: %s%s", err,
-	    d->watch_retry == LLONG_MAX ? "" : "; trying again in 30 s");
-}
-
-/* The watch spoke (new mail, or the server went away), or it is due for renewal. */
-static void
-dmn_watch_wake(struct dmn *d, int spoke)
-{
-	long long now = (long long)time(NULL);
-
-	if (d->watch == NULL || (!spoke && now < mailbox_watch_renew_at(d->watch)))
-		return;
-	if (spoke)
-		d->next_poll = 0;
-	if (mailbox_watch_renew(d->watch, now) < 0) {
-		log_info("mailbox", "the IDLE session ended; opening another");
-		mailbox_watch_close(d->watch);
-		d->watch = NULL;
-		d->watch_retry = now + 2;
-		d->next_poll = 0;
-	}
-}
-
-static void
-dmn_mailbox(struct dmn *d, long long now)
-{
-	struct mailbox_stats ms;
-	struct outbox_stats os;
-	enum mailbox_end end;
-	char err[600];
-	int lock;
-
-	if (!d->cfg.imap.enabled || now < d->next_poll)
-		return;
-	if ((lock = mailbox_lock(&d->cfg)) < 0) {
-		log_info("mailbox", "another process is reading it; next time");
-		d->next_poll = now + (long long)d->cfg.imap.poll;
-		return;
-	}
-	end = mailbox_poll(&d->cfg, d->st, d->secret, d->o->verbose, &stop_flag, &ms, err,
-	    sizeof(err));
-	if (end == MAILBOX_DONE && (ms.read || ms.moved))
-		log_info("mailbox", "read=%zu hard=%zu soft=%zu unsubscribed=%zu confirm=%zu"
-		    " autoreplies=%zu human=%zu moved=%zu", ms.read, ms.hard, ms.soft,
-		    ms.unsubscribed, ms.confirm_asked, ms.autoreplies, ms.human, ms.moved);
-	else if (end != MAILBOX_DONE)
-		log_warn("mailbox", "not read (%s); trying again in %llu s", err,
-		    d->cfg.imap.poll);
-	if (outbox_send(&d->cfg, d->st, (long long)time(NULL), &os) == 0 &&
-	    (os.sent || os.failed))
-		log_info("outbox", "sent=%zu deferred=%zu failed=%zu", os.sent, os.deferred,
-		    os.failed);
-	close(lock);
-	d->next_poll = (long long)time(NULL) + (long long)d->cfg.imap.poll;
-	dmn_watch_open(d);
-}
-
 /* ---- the loop ---- */
 
-/* When something is next due: a schedule, a retry, the mailbox, a digest, a backoff. */
+/* When something is next due: a schedule, a retry, a digest, a backoff. */
 static long long
 dmn_next_wake(struct dmn *d, long long now)
 {
@@ -413,12 +328,6 @@ dmn_next_wake(struct dmn *d, long long now)
 
 	if (store_next_due(d->st, &t) == 0 && t > 0 && t < next)
 		next = t;
-	if (d->cfg.imap.enabled && d->next_poll < next)
-		next = d->next_poll;
-	if (d->watch && mailbox_watch_renew_at(d->watch) < next)
-		next = mailbox_watch_renew_at(d->watch);
-	if (d->cfg.imap.enabled && !d->watch && d->watch_retry > now && d->watch_retry < next)
-		next = d->watch_retry;
 	if ((t = schedule_next(d->digests)) > 0 && t < next)
 		next = t;
 	for (i = 0; i < d->nbo; i++)
@@ -430,23 +339,15 @@ dmn_next_wake(struct dmn *d, long long now)
 static void
 dmn_loop(struct dmn *d)
 {
-	long long now;
-
 	while (!stop_flag) {
 		if (reload_flag)
 			dmn_reload(d);
 		if (dmn_releases(d) < 0)
 			break;
-		now = (long long)time(NULL);
-		if (!stop_flag)
-			dmn_mailbox(d, now);
-		if (!stop_flag && d->cfg.imap.enabled)
-			dmn_watch_open(d);
 		if (!stop_flag)
 			schedule_run(d->digests, &d->cfg, d->o->verbose, &stop_flag);
 		if (!stop_flag)
-			dmn_watch_wake(d, dmn_sleep(dmn_next_wake(d, (long long)time(NULL)),
-			    mailbox_watch_fd(d->watch)));
+			dmn_sleep(dmn_next_wake(d, (long long)time(NULL)));
 	}
 }
 
@@ -479,6 +380,9 @@ dmn_start(struct dmn *d)
 	dmn_digests_load(d);
 	if (d->cfg.http.enabled && (d->http = http_start(&d->cfg, d->secret)) == NULL)
 		return EXIT_UNAVAILABLE;
+	if ((d->poller = poller_start(d->o->config_path, d->o->verbose, d->secret,
+	    &stop_flag)) == NULL)
+		return EXIT_CANTCREAT;
 	return 0;
 }
 
@@ -503,10 +407,11 @@ daemon_run(const struct daemon_opts *o)
 		sd_notify(0, "READY=1\nSTATUS=idle");
 		dmn_loop(&d);
 		sd_notify(0, "STOPPING=1");
+		stop_flag = 1;	/* the loop may also end on a journal error */
+		poller_stop(d.poller);
 		log_info("run", "stopped");
 	}
 	http_stop(d.http);
-	mailbox_watch_close(d.watch);
 	schedule_free(d.digests);
 	for (i = 0; i < d.nbo; i++)
 		free(d.bo[i].id);

@@ -1,8 +1,9 @@
 /*
  * daemon.h - herald run: one process in the foreground that sends
  * scheduled releases when they fall due, retries deferred deliveries at
- * their time, reads the mailbox every imap.poll, and sends digests on
- * their lists' schedules. It sleeps until the next thing is due.
+ * their time, reads the mailbox every imap.poll (on a thread of its own,
+ * poller.h: a stalling server never holds up sending), and sends digests
+ * on their lists' schedules. It sleeps until the next thing is due.
  *
  * One daemon per state directory (a lock on STATE_DIR/run.lock); send,
  * poll and digest from the command line work beside it. SIGTERM and

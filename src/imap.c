@@ -13,20 +13,286 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
+#define IMAP_GUARD_WAIT 1	/* seconds the inner stream waits before the stop flag is looked at */
+
+struct imap_guard;
+
 struct imap {
 	mailimap *s;
+	struct imap_guard *guard;	/* owned by the stream */
 	char host[256];
 	unsigned port;
 	int tls_implicit;
 	char account[384];
+	unsigned long long uidnext;	/* UIDNEXT of the selected mailbox; 0: not said */
 	char err[512];
 };
+
+/* ---- the guard: what herald accepts from a server ---- */
+
+/*
+ * libetpan reads whatever the server announces: a literal of any size is
+ * allocated and read whole, a response line of any length is buffered,
+ * and a read waits out the whole timeout however long the daemon has been
+ * asked to stop. So the stream libetpan reads from is wrapped: every byte
+ * the server sends passes through imap_guard_count, which fails the read
+ * at the first literal announced over the limit, a line over
+ * IMAP_LINE_MAX, or a response over its limit; and the wrapped stream
+ * waits a second at a time, looking at the stop flag in between.
+ */
+struct imap_guard {
+	mailstream_low *inner;
+	size_t literal_max, response_max;
+	unsigned long long total;	/* bytes read since the last command went out */
+	unsigned long long lit_left;	/* bytes of the literal being read */
+	unsigned long long num;		/* the number of a "{N}" being read */
+	size_t line;			/* bytes of the current line outside literals */
+	enum { G_TEXT, G_NUM, G_BRACE, G_CR } st;
+	long timeout;			/* seconds without a byte before giving up */
+	volatile sig_atomic_t *stop;
+	int status;			/* IMAP_REFUSED or IMAP_LOST once failed */
+	char why[200];
+};
+
+static ssize_t
+imap_guard_fail(struct imap_guard *g, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static ssize_t
+imap_guard_fail(struct imap_guard *g, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g->why, sizeof(g->why), fmt, ap);
+	va_end(ap);
+	g->status = status;
+	return -1;
+}
+
+/* One byte outside a literal; -1 when it breaks a limit. */
+static int
+imap_guard_byte(struct imap_guard *g, unsigned char c)
+{
+	if (++g->line > IMAP_LINE_MAX)
+		return (int)imap_guard_fail(g, IMAP_REFUSED, "the server sent a line of more "
+		    "than %u bytes, more than herald accepts", IMAP_LINE_MAX);
+	if (c == '{') {
+		g->st = G_NUM;
+		g->num = 0;
+	} else if (g->st == G_NUM && c >= '0' && c <= '9') {
+		if (g->num < 1000000000000ULL)	/* big enough to refuse; no overflow */
+			g->num = g->num * 10 + (unsigned)(c - '0');
+	} else if (g->st == G_NUM && c == '}') {
+		g->st = G_BRACE;
+	} else if (g->st == G_BRACE && c == '\r') {
+		g->st = G_CR;
+	} else if ((g->st == G_BRACE || g->st == G_CR) && c == '\n') {
+		g->st = G_TEXT;
+		if (g->num > g->literal_max)
+			return (int)imap_guard_fail(g, IMAP_REFUSED, "the server announced a literal "
+			    "of %llu bytes, more than the %zu herald accepts here", g->num,
+			    g->literal_max);
+		g->lit_left = g->num;
+	} else {
+		if (c == '\n')
+			g->line = 0;
+		g->st = G_TEXT;
+	}
+	return 0;
+}
+
+static int
+imap_guard_count(struct imap_guard *g, const unsigned char *p, size_t n)
+{
+	size_t i = 0, skip;
+
+	g->total += n;
+	if (g->total > g->response_max)
+		return (int)imap_guard_fail(g, IMAP_REFUSED, "the server sent more than %zu bytes "
+		    "in answer to one command, more than herald accepts", g->response_max);
+	while (i < n) {
+		if (g->lit_left) {
+			skip = n - i < g->lit_left ? n - i : (size_t)g->lit_left;
+			g->lit_left -= skip;
+			i += skip;
+		} else if (imap_guard_byte(g, p[i++]) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static double
+imap_guard_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The inner stream waits a second at most (IMAP_GUARD_WAIT); a read that
+ * failed only after waiting that long found nothing to read, and is tried
+ * again until the timeout, unless herald is stopping.
+ */
+static ssize_t
+imap_guard_read(mailstream_low *s, void *buf, size_t count)
+{
+	struct imap_guard *g = s->data;
+	double start = imap_guard_clock(), t0;
+	ssize_t n;
+
+	if (g->why[0])
+		return -1;
+	for (;;) {
+		if (g->stop && *g->stop)
+			return imap_guard_fail(g, IMAP_LOST, "stopped");
+		t0 = imap_guard_clock();
+		n = g->inner->driver->mailstream_read(g->inner, buf, count);
+		if (n >= 0)
+			break;
+		if (imap_guard_clock() - t0 < IMAP_GUARD_WAIT / 2.0)
+			return -1;	/* a real error: libetpan reports it */
+		if (imap_guard_clock() - start >= (double)g->timeout)
+			return imap_guard_fail(g, IMAP_LOST, "no answer in %ld s", g->timeout);
+	}
+	if (n > 0 && imap_guard_count(g, buf, (size_t)n) < 0)
+		return -1;
+	return n;
+}
+
+/* A command going out: the response to it starts from nothing. */
+static ssize_t
+imap_guard_write(mailstream_low *s, const void *buf, size_t count)
+{
+	struct imap_guard *g = s->data;
+
+	if (g->why[0])
+		return -1;
+	g->total = 0;
+	return g->inner->driver->mailstream_write(g->inner, buf, count);
+}
+
+static int
+imap_guard_close(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return g->inner->driver->mailstream_close(g->inner);
+}
+
+static int
+imap_guard_get_fd(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return g->inner->driver->mailstream_get_fd(g->inner);
+}
+
+/* Like libetpan's own drivers, this frees the mailstream_low itself. */
+static void
+imap_guard_free(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	mailstream_low_free(g->inner);
+	free(g);
+	free(s);
+}
+
+static void
+imap_guard_cancel(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	mailstream_low_cancel(g->inner);
+}
+
+static struct mailstream_cancel *
+imap_guard_get_cancel(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return mailstream_low_get_cancel(g->inner);
+}
+
+static carray *
+imap_guard_chain(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return mailstream_low_get_certificate_chain(g->inner);
+}
+
+static int
+imap_guard_setup_idle(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return mailstream_low_setup_idle(g->inner);
+}
+
+static int
+imap_guard_unsetup_idle(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return mailstream_low_unsetup_idle(g->inner);
+}
+
+static int
+imap_guard_interrupt_idle(mailstream_low *s)
+{
+	struct imap_guard *g = s->data;
+
+	return mailstream_low_interrupt_idle(g->inner);
+}
+
+static mailstream_low_driver imap_guard_driver = {
+	imap_guard_read, imap_guard_write, imap_guard_close, imap_guard_get_fd,
+	imap_guard_free, imap_guard_cancel, imap_guard_get_cancel, imap_guard_chain,
+	imap_guard_setup_idle, imap_guard_unsetup_idle, imap_guard_interrupt_idle,
+};
+
+/* What herald accepts in answer to the next commands. */
+static void
+imap_guard_limit(struct imap *im, size_t literal_max, size_t response_max)
+{
+	if (im->guard == NULL)
+		return;
+	im->guard->literal_max = literal_max;
+	im->guard->response_max = response_max;
+}
+
+/* Puts the guard between libetpan and the connected stream. */
+static void
+imap_guard_wrap(struct imap *im, const struct imap_opts *o)
+{
+	mailstream *stream = im->s->imap_stream;
+	struct imap_guard *g = xcalloc(1, sizeof(*g));
+	mailstream_low *low;
+
+	g->inner = mailstream_get_low(stream);
+	g->timeout = o->timeout > 0 ? o->timeout : 60;
+	g->stop = o->stop;
+	mailstream_low_set_timeout(g->inner, IMAP_GUARD_WAIT);
+	if ((low = mailstream_low_new(g, &imap_guard_driver)) == NULL)
+		fatalx("imap: out of memory");
+	mailstream_set_low(stream, low);
+	im->guard = g;
+	imap_guard_limit(im, IMAP_LITERAL_MAX, IMAP_RESPONSE_MAX);
+}
 
 /* ---- errors ---- */
 
@@ -51,6 +317,9 @@ imap_cmd_fail(struct imap *im, int r, const char *what)
 {
 	const char *text = im->s ? im->s->imap_response : NULL;
 
+	if (im->guard && im->guard->why[0])
+		return imap_fail(im, im->guard->status, "%s: %s:%u: %s", what, im->host, im->port,
+		    im->guard->why);
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
 	    text == NULL || text[0] == '\0')
 		return imap_fail(im, IMAP_LOST, "%s: connection to %s:%u lost (libetpan error %d)",
@@ -295,6 +564,7 @@ imap_open(const struct imap_opts *o, struct imap **out)
 	mailimap_set_timeout(im->s, o->timeout > 0 ? o->timeout : 60);
 	if ((rc = imap_connect(im)) != IMAP_OK)
 		return rc;
+	imap_guard_wrap(im, o);
 	if ((rc = imap_verify(im, o->ca_file)) != IMAP_OK)
 		return rc;
 	return imap_login(im, o);
@@ -347,6 +617,7 @@ imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidit
 	if (im->s->imap_selection_info == NULL)
 		return imap_fail(im, IMAP_LOST, "select %s: no answer", mailbox);
 	*uidvalidity = im->s->imap_selection_info->sel_uidvalidity;
+	im->uidnext = im->s->imap_selection_info->sel_uidnext;
 	return IMAP_OK;
 }
 
@@ -380,42 +651,89 @@ imap_set(const unsigned long long *uids, size_t n)
 	return set;
 }
 
-int
-imap_uids(struct imap *im, unsigned long long after, unsigned long long **uids, size_t *n)
+/* The UIDs of one UID SEARCH, those in [lo, hi] only, sorted, each once. */
+static void
+imap_uids_take(clist *result, unsigned long long lo, unsigned long long hi,
+    unsigned long long **uids, size_t *n)
 {
-	struct mailimap_search_key *key;
-	struct mailimap_set *set;
-	clist *result = NULL;
-	clistiter *it;
 	unsigned long long *v = NULL, u;
-	size_t cap = 0, count = 0;
-	int r;
+	size_t cap = 0, count = 0, i, k;
+	clistiter *it;
 
-	*uids = NULL;
-	*n = 0;
-	if (after >= 0xffffffffULL)
-		return IMAP_OK;
-	/* "N:*" always holds the highest UID, even below N: filtered below. */
-	set = mailimap_set_new_interval((uint32_t)after + 1, 0);
-	key = mailimap_search_key_new_uid(set);
-	if (set == NULL || key == NULL)
-		fatalx("imap: out of memory");
-	r = mailimap_uid_search(im->s, NULL, key, &result);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_cmd_fail(im, r, "uid search");
 	for (it = clist_begin(result); it; it = clist_next(it)) {
 		u = *(uint32_t *)clist_content(it);
-		if (u <= after)
+		if (u < lo || u > hi)
 			continue;
 		v = xgrow(v, &cap, count + 1, sizeof(*v));
 		v[count++] = u;
 	}
-	mailimap_search_result_free(result);
 	if (count > 1)
 		qsort(v, count, sizeof(*v), cmp_uid);
+	for (i = k = 0; i < count; i++)
+		if (k == 0 || v[i] != v[k - 1])
+			v[k++] = v[i];
 	*uids = v;
-	*n = count;
+	*n = k;
+}
+
+static int
+imap_search(struct imap *im, struct mailimap_set *set, clist **result)
+{
+	struct mailimap_search_key *key;
+	int r;
+
+	*result = NULL;
+	if (set == NULL || (key = mailimap_search_key_new_uid(set)) == NULL)
+		fatalx("imap: out of memory");
+	r = mailimap_uid_search(im->s, NULL, key, result);
+	mailimap_search_key_free(key);
+	return r == MAILIMAP_NO_ERROR ? IMAP_OK : imap_cmd_fail(im, r, "uid search");
+}
+
+int
+imap_uid_end(struct imap *im, unsigned long long *end)
+{
+	clist *result = NULL;
+	clistiter *it;
+	int rc;
+
+	*end = 0;
+	if (im->uidnext > 0) {
+		*end = im->uidnext - 1;
+		return IMAP_OK;
+	}
+	/* No UIDNEXT: "UID *" is the highest UID in use, one number. */
+	if ((rc = imap_search(im, mailimap_set_new_single(0), &result)) != IMAP_OK)
+		return rc;
+	for (it = clist_begin(result); it; it = clist_next(it))
+		if (*(uint32_t *)clist_content(it) > *end)
+			*end = *(uint32_t *)clist_content(it);
+	mailimap_search_result_free(result);
+	return IMAP_OK;
+}
+
+int
+imap_uids(struct imap *im, unsigned long long lo, unsigned long long hi,
+    unsigned long long **uids, size_t *n)
+{
+	clist *result = NULL;
+	int rc;
+
+	*uids = NULL;
+	*n = 0;
+	if (hi > 0xffffffffULL)
+		hi = 0xffffffffULL;
+	if (lo == 0)
+		lo = 1;
+	if (lo > hi)
+		return IMAP_OK;
+	if (hi - lo >= IMAP_SEARCH_WINDOW)
+		fatalx("imap: a search of %llu UIDs", hi - lo + 1);
+	rc = imap_search(im, mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi), &result);
+	if (rc != IMAP_OK)
+		return rc;
+	imap_uids_take(result, lo, hi, uids, n);
+	mailimap_search_result_free(result);
 	return IMAP_OK;
 }
 
@@ -448,8 +766,9 @@ imap_msg_parts(struct mailimap_msg_att *m, unsigned long long *uid, const char *
 	}
 }
 
-int
-imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max_bytes,
+/* One UID FETCH of at most IMAP_FETCH_BUDGET bytes of bodies. */
+static int
+imap_fetch_some(struct imap *im, const unsigned long long *uids, size_t n, size_t max_bytes,
     imap_msg_fn fn, void *arg)
 {
 	struct mailimap_fetch_type *ft;
@@ -462,8 +781,6 @@ imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max
 	size_t len;
 	int r, rc = IMAP_OK;
 
-	if (n == 0)
-		return IMAP_OK;
 	set = imap_set(uids, n);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	if (ft == NULL || mailimap_fetch_type_new_fetch_att_list_add(ft,
@@ -475,7 +792,10 @@ imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max
 	if (att == NULL || mailimap_fetch_type_new_fetch_att_list_add(ft, att) !=
 	    MAILIMAP_NO_ERROR)
 		fatalx("imap: out of memory");
+	/* A body longer than asked for, or more of them than asked for, is refused. */
+	imap_guard_limit(im, max_bytes, IMAP_RESPONSE_MAX + n * max_bytes);
 	r = mailimap_uid_fetch(im->s, set, ft, &result);
+	imap_guard_limit(im, IMAP_LITERAL_MAX, IMAP_RESPONSE_MAX);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
@@ -489,6 +809,24 @@ imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max
 			rc = imap_fail(im, IMAP_LOST, "stopped");
 	}
 	mailimap_fetch_list_free(result);
+	return rc;
+}
+
+int
+imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max_bytes,
+    imap_msg_fn fn, void *arg)
+{
+	size_t per, i, cnt;
+	int rc = IMAP_OK;
+
+	if (max_bytes == 0 || max_bytes > IMAP_FETCH_BUDGET)
+		fatalx("imap: fetch of %zu bytes a message", max_bytes);
+	/* libetpan holds a whole response in memory: a few messages at a time. */
+	per = IMAP_FETCH_BUDGET / max_bytes;
+	for (i = 0; i < n && rc == IMAP_OK; i += cnt) {
+		cnt = n - i < per ? n - i : per;
+		rc = imap_fetch_some(im, uids + i, cnt, max_bytes, fn, arg);
+	}
 	return rc;
 }
 

@@ -9,15 +9,38 @@
  * later, on a new session), IMAP_NO (the server refused this one command,
  * NO or BAD; the session is still usable) or IMAP_REFUSED (the certificate
  * or the login was refused, or the mailbox cannot be selected: a
- * configuration problem, trying again will not help). After a failure,
+ * configuration problem, trying again will not help; or the server sent
+ * more than herald accepts, below). After a failure,
  * imap_error() says what happened; it never holds the password.
  */
 #ifndef HERALD_IMAP_H
 #define HERALD_IMAP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 enum imap_status { IMAP_OK = 0, IMAP_LOST = -1, IMAP_REFUSED = -2, IMAP_NO = -4 };
+
+/*
+ * What herald accepts from a server, that a hostile one cannot make it
+ * hold gigabytes in memory: the stream stops at the first byte past a
+ * limit, and the command fails with IMAP_REFUSED (a server that does it
+ * once does it again: trying again would not help).
+ *
+ *   IMAP_LINE_MAX       bytes of one response line outside its literals
+ *                       (a SEARCH of IMAP_SEARCH_WINDOW UIDs is ~110 KB)
+ *   IMAP_LITERAL_MAX    bytes of one literal, except a message's body:
+ *                       imap_fetch's max_bytes, what it asked for
+ *   IMAP_RESPONSE_MAX   bytes in answer to one command, plus the bodies
+ *                       asked for by a UID FETCH
+ *   IMAP_FETCH_BUDGET   bytes of bodies asked for by one UID FETCH
+ *   IMAP_SEARCH_WINDOW  UIDs one UID SEARCH may cover (imap_uids)
+ */
+#define IMAP_LINE_MAX (256u * 1024)
+#define IMAP_LITERAL_MAX ((size_t)64 * 1024)
+#define IMAP_RESPONSE_MAX ((size_t)1024 * 1024)
+#define IMAP_FETCH_BUDGET ((size_t)8 * 1024 * 1024)
+#define IMAP_SEARCH_WINDOW 10000ULL
 
 struct imap_opts {
 	const char *url;	/* imaps://host[:port] or imap://host[:port] */
@@ -25,6 +48,8 @@ struct imap_opts {
 	const char *password;
 	const char *ca_file;	/* PEM; NULL: the system CAs */
 	long timeout;		/* seconds, for connecting and for each reply */
+	volatile sig_atomic_t *stop;	/* set: the session fails (IMAP_LOST, "stopped")
+					   within a second, even in the middle of a read */
 };
 
 struct imap;
@@ -43,9 +68,20 @@ const char *imap_account(const struct imap *im);
 /* SELECTs mailbox (read-write); *uidvalidity is the server's. */
 int imap_select(struct imap *im, const char *mailbox, unsigned long long *uidvalidity);
 
-/* The UIDs of the selected mailbox greater than after, ascending. The caller frees *uids. */
-int imap_uids(struct imap *im, unsigned long long after, unsigned long long **uids,
-    size_t *n);
+/*
+ * The highest UID the selected mailbox can hold now (UIDNEXT - 1, or the
+ * highest in use when the server did not say UIDNEXT); 0 when empty. A
+ * message arriving later gets a higher one.
+ */
+int imap_uid_end(struct imap *im, unsigned long long *end);
+
+/*
+ * The UIDs of the selected mailbox in [lo, hi], ascending: one UID SEARCH
+ * UID lo:hi, so hi - lo < IMAP_SEARCH_WINDOW (no response can then hold
+ * millions). The caller frees *uids.
+ */
+int imap_uids(struct imap *im, unsigned long long lo, unsigned long long hi,
+    unsigned long long **uids, size_t *n);
 
 /*
  * Called for each fetched message: its UID and its first bytes (at most
@@ -55,8 +91,10 @@ int imap_uids(struct imap *im, unsigned long long after, unsigned long long **ui
 typedef int (*imap_msg_fn)(void *arg, unsigned long long uid, const char *raw, size_t len);
 
 /*
- * UID FETCH BODY.PEEK[]<0.max_bytes> of uids (one command; keep n modest):
- * \Seen is never set. fn sees them in the server's order.
+ * UID FETCH BODY.PEEK[]<0.max_bytes> of uids, IMAP_FETCH_BUDGET / max_bytes
+ * at a time (max_bytes at most IMAP_FETCH_BUDGET): \Seen is never set; at
+ * most the first max_bytes of a message are read, and a server that sends
+ * more is refused. fn sees them in the server's order.
  */
 int imap_fetch(struct imap *im, const unsigned long long *uids, size_t n, size_t max_bytes,
     imap_msg_fn fn, void *arg);

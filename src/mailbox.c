@@ -657,22 +657,16 @@ mbx_progress(struct mbx *m, unsigned long long *last)
 	return IMAP_OK;
 }
 
+/* The new messages of UIDs [lo, hi]: fetched, classified and acted on a batch at a time. */
 static int
-mbx_session(struct mbx *m)
+mbx_window(struct mbx *m, unsigned long long lo, unsigned long long hi)
 {
-	unsigned long long *uids = NULL, last;
+	unsigned long long *uids = NULL;
 	size_t n = 0, i, cnt;
 	int rc;
 
-	if ((rc = imap_open(&m->io, &m->im)) != IMAP_OK ||
-	    (rc = imap_select(m->im, m->c->imap.mailbox, &m->uidvalidity)) != IMAP_OK)
-		return mbx_imap_fail(m, rc);
-	free(m->key);
-	m->key = xasprintf("%s/%s", imap_account(m->im), m->c->imap.mailbox);
-	if ((rc = mbx_progress(m, &last)) != IMAP_OK || (rc = mbx_move_pending(m)) != IMAP_OK)
-		goto out;
-	if ((rc = imap_uids(m->im, last, &uids, &n)) != IMAP_OK)
-		goto out;
+	if ((rc = imap_uids(m->im, lo, hi, &uids, &n)) != IMAP_OK)
+		return rc;
 	for (i = 0; i < n && rc == IMAP_OK; i += cnt) {
 		cnt = n - i < FETCH_BATCH ? n - i : FETCH_BATCH;
 		mbx_items_clear(m);
@@ -684,9 +678,36 @@ mbx_session(struct mbx *m)
 		if ((rc = mbx_act_batch(m, uids[i + cnt - 1])) == IMAP_OK)
 			rc = mbx_move_pending(m);
 	}
+	/* Nothing there: recorded, so that the next poll does not search it again. */
+	if (rc == IMAP_OK && n == 0) {
+		mbx_items_clear(m);
+		rc = mbx_act_batch(m, hi);
+	}
+	free(uids);
+	return rc;
+}
+
+static int
+mbx_session(struct mbx *m)
+{
+	unsigned long long last, end, lo, hi;
+	int rc;
+
+	if ((rc = imap_open(&m->io, &m->im)) != IMAP_OK ||
+	    (rc = imap_select(m->im, m->c->imap.mailbox, &m->uidvalidity)) != IMAP_OK)
+		return mbx_imap_fail(m, rc);
+	free(m->key);
+	m->key = xasprintf("%s/%s", imap_account(m->im), m->c->imap.mailbox);
+	if ((rc = mbx_progress(m, &last)) != IMAP_OK || (rc = mbx_move_pending(m)) != IMAP_OK ||
+	    (rc = imap_uid_end(m->im, &end)) != IMAP_OK)
+		goto out;
+	/* A window of UIDs at a time: no answer to a SEARCH can hold millions. */
+	for (lo = last + 1; lo <= end && rc == IMAP_OK; lo = hi + 1) {
+		hi = end - lo < IMAP_SEARCH_WINDOW ? end : lo + IMAP_SEARCH_WINDOW - 1;
+		rc = mbx_window(m, lo, hi);
+	}
 out:
 	mbx_items_clear(m);
-	free(uids);
 	if (rc != IMAP_OK && rc != MBX_JOURNAL && m->err[0] == '\0')
 		mbx_imap_fail(m, rc);
 	return rc;
@@ -703,6 +724,17 @@ mbx_session_end(struct mbx *m)
 		free(m->folders[f]);
 		m->folders[f] = NULL;
 	}
+}
+
+/* A pause before trying again, cut short by *stop: the daemon polls on a thread of its own. */
+static void
+mbx_pause(unsigned seconds, volatile sig_atomic_t *stop)
+{
+	struct timespec tenth = { 0, 100 * 1000 * 1000 };
+	unsigned i;
+
+	for (i = 0; i < seconds * 10 && !(stop && *stop); i++)
+		nanosleep(&tenth, NULL);
 }
 
 enum mailbox_end
@@ -741,6 +773,7 @@ mailbox_poll(const struct config *c, struct store *st,
 	m.io.password = password;
 	m.io.ca_file = c->imap.ca_file;
 	m.io.timeout = IMAP_TIMEOUT;
+	m.io.stop = stop;
 	for (attempt = 0;; attempt++) {
 		m.err[0] = '\0';
 		rc = mbx_session(&m);
@@ -761,7 +794,7 @@ mailbox_poll(const struct config *c, struct store *st,
 		}
 		log_warn("imap", "imap: %s; trying again in %u s", m.err, delays[attempt]);
 		stats->reconnects++;
-		sleep(delays[attempt]);	/* a signal cuts it short */
+		mbx_pause(delays[attempt], stop);
 	}
 	free(m.items);
 	free(m.key);
