@@ -7,6 +7,19 @@
  * path, the method or the Content-Length already decide; a POST body is
  * fed to MHD's form parser (urlencoded and multipart alike) and judged
  * when it is complete.
+ *
+ * A whole request has a deadline, which MHD does not know: its
+ * CONNECTION_TIMEOUT is an idle timeout, which a client that sends a byte
+ * every few seconds never reaches, and nothing of ours runs while a
+ * request's headers trickle in (the access handler is first called once
+ * they are all there). So MHD tells us of every connection it accepts and
+ * closes (NOTIFY_CONNECTION), each goes into a queue with the moment its
+ * request must be over, and a thread of ours, the sweeper, sleeps until the
+ * earliest of them and shuts that socket down. shutdown(2) is safe beside
+ * MHD's thread: that thread then reads end of file and closes the
+ * connection its usual way. MHD notifies CLOSED before it closes the
+ * socket, and the sweep and the notification hold the same lock, so the
+ * sweeper never touches a descriptor that has since been reused.
  */
 #include "http.h"
 
@@ -21,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -38,13 +53,44 @@
 #define FIELD_VALUE "One-Click"
 #define VALUE_MAX 16		/* bytes kept of the field's value: more is wrong anyway */
 #define CONN_MAX 128U		/* connections at once */
-#define CONN_PER_IP 64U		/* behind a reverse proxy every peer is the proxy */
+/*
+ * Connections at once from one address. A browser opens at most 6 to a
+ * host and a mail provider's one-click POST is one request; a reverse proxy,
+ * whose address is everyone's, answers each request in milliseconds, so 16
+ * carries bursts of hundreds a second. An attacker then needs
+ * CONN_MAX / CONN_PER_IP = 8 addresses, not 2, to take every connection,
+ * and each one it takes is freed at REQUEST_DEADLINE.
+ */
+#define CONN_PER_IP 16U
 #define CONN_TIMEOUT 10U	/* seconds a connection may stay idle */
+/*
+ * Seconds from a connection's accept to the end of its request (headers,
+ * body and answer); for a further request on the same connection, from the
+ * end of the one before. A connection past it is closed.
+ */
+#define REQUEST_DEADLINE 10
 #define CONN_MEMORY ((size_t)16 * 1024)	/* per connection: request line and headers */
 #define PP_BUFFER 512		/* MHD's form parser's buffer (its minimum is 256) */
 
+/* A connection MHD has accepted and not yet closed: its socket context. */
+struct conn {
+	TAILQ_ENTRY(conn) due;		/* in http.due while queued */
+	int fd;
+	int queued;			/* 0 once swept */
+	struct timespec deadline;	/* CLOCK_MONOTONIC */
+};
+
+TAILQ_HEAD(connq, conn);
+
 struct http {
 	struct MHD_Daemon *mhd;
+	/* The deadline queue: deadlines only grow, so it is in order by appending. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;		/* the queue was empty, or stop */
+	struct connq due;
+	pthread_t sweeper;
+	int sweeping;			/* the sweeper thread runs */
+	int stopping;
 	struct store *st;		/* the server thread's own */
 	unsigned char secret[TOKEN_SECRET_LEN];
 	char *listen;
@@ -378,6 +424,103 @@ http_post_data(struct http *h, struct MHD_Connection *c, const char *url, struct
 	return http_unsubscribe(h, c, tok, len);
 }
 
+/* ---- the deadline of a request ---- */
+
+static int
+http_ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Queues k, or moves it to the tail, with REQUEST_DEADLINE from now. The caller holds h->lock. */
+static void
+http_due_push(struct http *h, struct conn *k)
+{
+	if (k->queued)
+		TAILQ_REMOVE(&h->due, k, due);
+	clock_gettime(CLOCK_MONOTONIC, &k->deadline);
+	k->deadline.tv_sec += REQUEST_DEADLINE;
+	k->queued = 1;
+	TAILQ_INSERT_TAIL(&h->due, k, due);
+	if (TAILQ_FIRST(&h->due) == k)
+		pthread_cond_signal(&h->wake);
+}
+
+/* The sweeper thread: shuts down each connection as its deadline passes. */
+static void *
+http_sweep(void *arg)
+{
+	struct http *h = arg;
+	struct timespec now, next;
+	struct conn *k;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		while ((k = TAILQ_FIRST(&h->due)) != NULL && !http_ts_before(&now, &k->deadline)) {
+			TAILQ_REMOVE(&h->due, k, due);
+			k->queued = 0;
+			shutdown(k->fd, SHUT_RDWR);
+			log_debug("http", "a request is not over after %d s: connection closed",
+			    REQUEST_DEADLINE);
+		}
+		if (k == NULL) {
+			pthread_cond_wait(&h->wake, &h->lock);
+			continue;
+		}
+		next = k->deadline;
+		pthread_cond_timedwait(&h->wake, &h->lock, &next);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* MHD accepted a connection (its deadline starts) or closed one (it leaves the queue). */
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *fd;
+	struct conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+			fatalx("http: libmicrohttpd gives no socket for a connection");
+		k = xcalloc(1, sizeof(*k));
+		k->fd = fd->connect_fd;
+		pthread_mutex_lock(&h->lock);
+		http_due_push(h, k);
+		pthread_mutex_unlock(&h->lock);
+		*socket_context = k;
+		return;
+	}
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (k->queued)
+		TAILQ_REMOVE(&h->due, k, due);
+	pthread_mutex_unlock(&h->lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* A request is over: the next one on this connection has a deadline of its own. */
+static void
+http_rearm(struct http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = ci != NULL ? ci->socket_context : NULL;
+
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (k->queued)
+		http_due_push(h, k);
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* ---- MHD's callbacks ---- */
 
 static enum MHD_Result
@@ -406,7 +549,8 @@ http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct req *r = *con_cls;
 
-	(void)cls, (void)c, (void)why;
+	(void)why;
+	http_rearm(cls, c);
 	if (r == NULL)
 		return;
 	if (r->pp != NULL)
@@ -446,16 +590,17 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- start and stop ---- */
 
 /*
- * MHD's thread inherits the signal mask of the thread that creates it:
- * with the daemon's signals blocked there, their handlers run in the main
- * thread, whose loop they must wake.
+ * MHD's thread and the sweeper inherit the signal mask of the thread that
+ * creates them: with the daemon's signals blocked there, their handlers run
+ * in the main thread, whose loop they must wake.
  */
 static struct MHD_Daemon *
 http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
 {
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *mhd = NULL;
 	sigset_t block, old;
+	int rc;
 
 	if (l->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -464,6 +609,11 @@ http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if ((rc = pthread_create(&h->sweeper, NULL, http_sweep, h)) != 0) {
+		snprintf(err, 512, "cannot start a thread: %s", strerror(rc));
+		goto out;
+	}
+	h->sweeping = 1;
 	start_err = err;
 	mhd = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, http_handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
@@ -472,12 +622,28 @@ http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_done, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_done, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
 	    MHD_OPTION_END);
 	start_err = NULL;
+out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return mhd;
+}
+
+/* The queue empty; the sweeper's clock is the deadlines' (monotonic). */
+static void
+http_due_init(struct http *h)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	TAILQ_INIT(&h->due);
 }
 
 struct http *
@@ -492,6 +658,7 @@ http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 		return NULL;
 	}
 	h = xcalloc(1, sizeof(*h));
+	http_due_init(h);
 	memcpy(h->secret, secret, TOKEN_SECRET_LEN);
 	h->listen = xstrdup(c->http.listen);
 	if (store_open(c->state, &h->st, err, sizeof(err)) < 0) {
@@ -521,6 +688,15 @@ http_stop(struct http *h)
 		return;
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
+	if (h->sweeping) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = 1;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->sweeper, NULL);
+	}
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
 	store_close(h->st);
 	explicit_bzero(h->secret, sizeof(h->secret));
 	free(h->listen);

@@ -11,11 +11,14 @@
  * TOKEN is the "u" token of render.c. A token that is malformed, forged or
  * names no delivery: 404, nothing changed. A body other than that one
  * field: 400; over HTTP_BODY_MAX bytes: 413 (or, chunked, the connection
- * is closed). Other methods 405, other paths 404.
+ * is closed). Other methods 405, other paths 404. It takes 128
+ * connections at once, 16 from one address, and closes one whose request
+ * is not over 10 s after its accept (or after the request before it on
+ * the same connection), however many bytes the client still sends.
  *
  * The server runs in one thread of libmicrohttpd's own, with a journal
  * handle of its own that no other thread touches, and a copy of the
- * secret. The daemon's signals are blocked in that thread, so their
+ * secret; a second thread only closes connections past their deadline. The daemon's signals are blocked in that thread, so their
  * handlers run in the main thread. The log names a token only by the first
  * 8 hex digits of its SHA-256, and never an address.
  */
