@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -194,6 +195,41 @@ http_token_path(const char *path, const char **tok, size_t *len)
 	return 0;
 }
 
+/* RFC 9110's tchar: a field name is one or more of these. */
+static int
+http_tchar(unsigned char ch)
+{
+	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+void
+http_framing_add(struct http_framing *f, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (*p == '\0')
+		f->bad_name = 1;
+	for (; *p != '\0'; p++)
+		if (!isascii(*p) || !http_tchar(*p))
+			f->bad_name = 1;
+	if (strcasecmp(name, "Content-Length") == 0)
+		f->lengths++;
+	else if (strcasecmp(name, "Transfer-Encoding") == 0)
+		f->codings++;
+}
+
+const char *
+http_framing_refusal(const struct http_framing *f)
+{
+	if (f->bad_name)
+		return "a header field name that is not a token";
+	if (f->lengths > 1)
+		return "more than one Content-Length";
+	if (f->lengths > 0 && f->codings > 0)
+		return "both Transfer-Encoding and Content-Length";
+	return NULL;
+}
+
 /* ---- answers ---- */
 
 /* The first 8 hex digits of SHA-256 of the token, lowercased: a log line's handle on it. */
@@ -211,15 +247,15 @@ http_token_hash(const char *tok, size_t len, char out[9])
 	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
 }
 
-static enum MHD_Result
-http_reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+/* A response to queue for status, with the headers every answer carries; NULL when out of memory. */
+static struct MHD_Response *
+http_response(unsigned status, const char *type, const char *body)
 {
 	struct MHD_Response *r;
-	enum MHD_Result rc;
 
 	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
-		return MHD_NO;
+		return NULL;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* The token is in the URL: keep the page out of caches and Referer headers. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -229,6 +265,17 @@ http_reply(struct MHD_Connection *c, unsigned status, const char *type, const ch
 	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
+	return r;
+}
+
+static enum MHD_Result
+http_reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+{
+	struct MHD_Response *r = http_response(status, type, body);
+	enum MHD_Result rc;
+
+	if (r == NULL)
+		return MHD_NO;
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -275,6 +322,48 @@ http_page(struct MHD_Connection *c, const char *list, int done)
 	buf_adds(&b, "</body></html>\n");
 	rc = http_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", buf_str(&b));
 	buf_free(&b);
+	return rc;
+}
+
+/* ---- the framing of a request ---- */
+
+static enum MHD_Result
+http_framing_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind, (void)value;
+	http_framing_add(cls, key);
+	return MHD_YES;
+}
+
+/*
+ * libmicrohttpd takes the first of two Content-Lengths, prefers chunked to
+ * a Content-Length, and keeps "Content-Length : 26" as a field of another
+ * name: where a proxy in front reads such a request otherwise, the rest of
+ * the connection is a request it never saw. So such a request is refused
+ * before its body is read, and the connection closed, with whatever
+ * follows on it.
+ */
+static enum MHD_Result
+http_framing_check(struct MHD_Connection *c, int *refused)
+{
+	struct http_framing f = { 0 };
+	struct MHD_Response *r;
+	const char *why;
+	enum MHD_Result rc;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_field, &f);
+	if ((why = http_framing_refusal(&f)) == NULL) {
+		*refused = 0;
+		return MHD_YES;
+	}
+	*refused = 1;
+	log_debug("http", "refused a request with %s", why);
+	if ((r = http_response(MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+	    "bad request: ambiguous length or malformed header\n")) == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	rc = MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, r);
+	MHD_destroy_response(r);
 	return rc;
 }
 
@@ -530,10 +619,14 @@ http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *me
 	struct http *h = cls;
 	const char *tok;
 	size_t len;
+	enum MHD_Result rc;
+	int refused;
 
 	(void)version;
 	if (*con_cls != NULL)
 		return http_post_data(h, c, url, *con_cls, data, size);
+	if ((rc = http_framing_check(c, &refused)) != MHD_YES || refused)
+		return rc;
 	if (http_token_path(url, &tok, &len) < 0)
 		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)

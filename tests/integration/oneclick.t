@@ -135,6 +135,35 @@ allow=$(curl -s -o /dev/null -D - -X PUT "$U1A" | tr -d '\r' | sed -n 's/^Allow:
 ok "$(test $n -eq 0 && test "$allow" = "GET, HEAD, POST" && same; echo $?)" \
 	"PUT, DELETE, PATCH, OPTIONS: 405 with Allow: GET, HEAD, POST, nothing suppressed"
 
+# ---- request smuggling: ambiguous framing, malformed header lines: 400, closed ----
+# raw REQUEST (a printf format): the status codes of the answers, then "closed" or "open".
+raw() { printf "$1" | "$PY" "$TOP/tests/tools/rawhttp.py" "$HPORT" | tr '\n' ' ' | sed 's/ $//'; }
+form='Host: h\r\nContent-Type: application/x-www-form-urlencoded\r\n'
+forged="POST /unsubscribe/b-aaaaaaaaaaaaaaaa HTTP/1.1\r\n$form"
+# The one-click POST of user0001's real token, hidden in the body of a POST with a forged one.
+smug="POST /unsubscribe/$tok1 HTTP/1.1\r\n${form}Content-Length: 26\r\n\r\n$BODY"
+slen=$(printf "$smug" | wc -c)
+n=0
+for r in \
+	"${forged}Content-Length: 26\r\nContent-Length: $((26 + slen))\r\n\r\n$BODY$smug" \
+	"${forged}Content-Length: $((26 + slen))\r\nContent-Length: 26\r\n\r\n$BODY$smug" \
+	"${forged}Content-Length : $slen\r\n\r\n$smug" \
+	"${forged}Content-Length: $((5 + slen))\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$smug" \
+	"${forged}Transfer-Encoding: chunked\r\nContent-Length: $((5 + slen))\r\n\r\n0\r\n\r\n$smug"; do
+	got=$(raw "$r")
+	[ "$got" = "400 closed" ] || { n=$((n + 1)); printf "# %.60s...: %s\n" "$r" "$got"; }
+done
+ok "$(test $n -eq 0 && same; echo $?)" \
+	"two Content-Lengths (either order), 'Content-Length :', Transfer-Encoding with Content-Length: 400, closed, nothing smuggled"
+n=0
+for h in "X Foo: 1" "X-Foo\t: 1" "X-Foo : 1" "X@Foo: 1" "X(Foo): 1" "X-Foo\001: 1"; do
+	got=$(raw "GET /unsubscribe/$tok1 HTTP/1.1\r\nHost: h\r\n$h\r\n\r\n")
+	[ "$got" = "400 closed" ] || { n=$((n + 1)); echo "# header line '$h': $got"; }
+done
+got=$(raw "GET /unsubscribe/$tok1 HTTP/1.1\r\nHost: h\r\nX-Foo: 1\r\n\r\n")
+ok "$(test $n -eq 0 && test "$got" = "200 closed" && same; echo $?)" \
+	"6 malformed header names (space, tab, space before the colon, not a token): 400, closed; a good one: 200 (got $got)"
+
 # ---- the one-click POST ----
 c=$(code POST "$U1A" --data-raw "$BODY")
 printf 'user0001@example.org\ta\tunsubscribed\n' >"$SCRATCH/want"
