@@ -7,6 +7,19 @@
  * path, the method or the Content-Length already decide; a POST body is
  * fed to MHD's form parser (urlencoded and multipart alike) and judged
  * when it is complete.
+ *
+ * A whole request has a deadline, which MHD does not know: its
+ * CONNECTION_TIMEOUT is an idle timeout, which a client that sends a byte
+ * every few seconds never reaches, and nothing of ours runs while a
+ * request's headers trickle in (the access handler is first called once
+ * they are all there). So MHD tells us of every connection it accepts and
+ * closes (NOTIFY_CONNECTION), each goes into a queue with the moment its
+ * request must be over, and a thread of ours, the sweeper, sleeps until the
+ * earliest of them and shuts that socket down. shutdown(2) is safe beside
+ * MHD's thread: that thread then reads end of file and closes the
+ * connection its usual way. MHD notifies CLOSED before it closes the
+ * socket, and the sweep and the notification hold the same lock, so the
+ * sweeper never touches a descriptor that has since been reused.
  */
 #include "http.h"
 
@@ -21,6 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -38,13 +54,44 @@
 #define FIELD_VALUE "One-Click"
 #define VALUE_MAX 16		/* bytes kept of the field's value: more is wrong anyway */
 #define CONN_MAX 128U		/* connections at once */
-#define CONN_PER_IP 64U		/* behind a reverse proxy every peer is the proxy */
+/*
+ * Connections at once from one address. A browser opens at most 6 to a
+ * host and a mail provider's one-click POST is one request; a reverse proxy,
+ * whose address is everyone's, answers each request in milliseconds, so 16
+ * carries bursts of hundreds a second. An attacker then needs
+ * CONN_MAX / CONN_PER_IP = 8 addresses, not 2, to take every connection,
+ * and each one it takes is freed at REQUEST_DEADLINE.
+ */
+#define CONN_PER_IP 16U
 #define CONN_TIMEOUT 10U	/* seconds a connection may stay idle */
+/*
+ * Seconds from a connection's accept to the end of its request (headers,
+ * body and answer); for a further request on the same connection, from the
+ * end of the one before. A connection past it is closed.
+ */
+#define REQUEST_DEADLINE 10
 #define CONN_MEMORY ((size_t)16 * 1024)	/* per connection: request line and headers */
 #define PP_BUFFER 512		/* MHD's form parser's buffer (its minimum is 256) */
 
+/* A connection MHD has accepted and not yet closed: its socket context. */
+struct conn {
+	TAILQ_ENTRY(conn) due;		/* in http.due while queued */
+	int fd;
+	int queued;			/* 0 once swept */
+	struct timespec deadline;	/* CLOCK_MONOTONIC */
+};
+
+TAILQ_HEAD(connq, conn);
+
 struct http {
 	struct MHD_Daemon *mhd;
+	/* The deadline queue: deadlines only grow, so it is in order by appending. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;		/* the queue was empty, or stop */
+	struct connq due;
+	pthread_t sweeper;
+	int sweeping;			/* the sweeper thread runs */
+	int stopping;
 	struct store *st;		/* the server thread's own */
 	unsigned char secret[TOKEN_SECRET_LEN];
 	unsigned long long max_age;	/* tokens.max_age */
@@ -149,6 +196,41 @@ http_token_path(const char *path, const char **tok, size_t *len)
 	return 0;
 }
 
+/* RFC 9110's tchar: a field name is one or more of these. */
+static int
+http_tchar(unsigned char ch)
+{
+	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+void
+http_framing_add(struct http_framing *f, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (*p == '\0')
+		f->bad_name = 1;
+	for (; *p != '\0'; p++)
+		if (!isascii(*p) || !http_tchar(*p))
+			f->bad_name = 1;
+	if (strcasecmp(name, "Content-Length") == 0)
+		f->lengths++;
+	else if (strcasecmp(name, "Transfer-Encoding") == 0)
+		f->codings++;
+}
+
+const char *
+http_framing_refusal(const struct http_framing *f)
+{
+	if (f->bad_name)
+		return "a header field name that is not a token";
+	if (f->lengths > 1)
+		return "more than one Content-Length";
+	if (f->lengths > 0 && f->codings > 0)
+		return "both Transfer-Encoding and Content-Length";
+	return NULL;
+}
+
 /* ---- answers ---- */
 
 /* The first 8 hex digits of SHA-256 of the token, lowercased: a log line's handle on it. */
@@ -166,15 +248,15 @@ http_token_hash(const char *tok, size_t len, char out[9])
 	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
 }
 
-static enum MHD_Result
-http_reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+/* A response to queue for status, with the headers every answer carries; NULL when out of memory. */
+static struct MHD_Response *
+http_response(unsigned status, const char *type, const char *body)
 {
 	struct MHD_Response *r;
-	enum MHD_Result rc;
 
 	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
-		return MHD_NO;
+		return NULL;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* The token is in the URL: keep the page out of caches and Referer headers. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -184,6 +266,17 @@ http_reply(struct MHD_Connection *c, unsigned status, const char *type, const ch
 	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
+	return r;
+}
+
+static enum MHD_Result
+http_reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
+{
+	struct MHD_Response *r = http_response(status, type, body);
+	enum MHD_Result rc;
+
+	if (r == NULL)
+		return MHD_NO;
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -230,6 +323,48 @@ http_page(struct MHD_Connection *c, const char *list, int done)
 	buf_adds(&b, "</body></html>\n");
 	rc = http_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", buf_str(&b));
 	buf_free(&b);
+	return rc;
+}
+
+/* ---- the framing of a request ---- */
+
+static enum MHD_Result
+http_framing_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind, (void)value;
+	http_framing_add(cls, key);
+	return MHD_YES;
+}
+
+/*
+ * libmicrohttpd takes the first of two Content-Lengths, prefers chunked to
+ * a Content-Length, and keeps "Content-Length : 26" as a field of another
+ * name: where a proxy in front reads such a request otherwise, the rest of
+ * the connection is a request it never saw. So such a request is refused
+ * before its body is read, and the connection closed, with whatever
+ * follows on it.
+ */
+static enum MHD_Result
+http_framing_check(struct MHD_Connection *c, int *refused)
+{
+	struct http_framing f = { 0 };
+	struct MHD_Response *r;
+	const char *why;
+	enum MHD_Result rc;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_field, &f);
+	if ((why = http_framing_refusal(&f)) == NULL) {
+		*refused = 0;
+		return MHD_YES;
+	}
+	*refused = 1;
+	log_debug("http", "refused a request with %s", why);
+	if ((r = http_response(MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+	    "bad request: ambiguous length or malformed header\n")) == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	rc = MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, r);
+	MHD_destroy_response(r);
 	return rc;
 }
 
@@ -380,6 +515,103 @@ http_post_data(struct http *h, struct MHD_Connection *c, const char *url, struct
 	return http_unsubscribe(h, c, tok, len);
 }
 
+/* ---- the deadline of a request ---- */
+
+static int
+http_ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Queues k, or moves it to the tail, with REQUEST_DEADLINE from now. The caller holds h->lock. */
+static void
+http_due_push(struct http *h, struct conn *k)
+{
+	if (k->queued)
+		TAILQ_REMOVE(&h->due, k, due);
+	clock_gettime(CLOCK_MONOTONIC, &k->deadline);
+	k->deadline.tv_sec += REQUEST_DEADLINE;
+	k->queued = 1;
+	TAILQ_INSERT_TAIL(&h->due, k, due);
+	if (TAILQ_FIRST(&h->due) == k)
+		pthread_cond_signal(&h->wake);
+}
+
+/* The sweeper thread: shuts down each connection as its deadline passes. */
+static void *
+http_sweep(void *arg)
+{
+	struct http *h = arg;
+	struct timespec now, next;
+	struct conn *k;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		while ((k = TAILQ_FIRST(&h->due)) != NULL && !http_ts_before(&now, &k->deadline)) {
+			TAILQ_REMOVE(&h->due, k, due);
+			k->queued = 0;
+			shutdown(k->fd, SHUT_RDWR);
+			log_debug("http", "a request is not over after %d s: connection closed",
+			    REQUEST_DEADLINE);
+		}
+		if (k == NULL) {
+			pthread_cond_wait(&h->wake, &h->lock);
+			continue;
+		}
+		next = k->deadline;
+		pthread_cond_timedwait(&h->wake, &h->lock, &next);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* MHD accepted a connection (its deadline starts) or closed one (it leaves the queue). */
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *fd;
+	struct conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+			fatalx("http: libmicrohttpd gives no socket for a connection");
+		k = xcalloc(1, sizeof(*k));
+		k->fd = fd->connect_fd;
+		pthread_mutex_lock(&h->lock);
+		http_due_push(h, k);
+		pthread_mutex_unlock(&h->lock);
+		*socket_context = k;
+		return;
+	}
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (k->queued)
+		TAILQ_REMOVE(&h->due, k, due);
+	pthread_mutex_unlock(&h->lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* A request is over: the next one on this connection has a deadline of its own. */
+static void
+http_rearm(struct http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *k = ci != NULL ? ci->socket_context : NULL;
+
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (k->queued)
+		http_due_push(h, k);
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* ---- MHD's callbacks ---- */
 
 static enum MHD_Result
@@ -389,10 +621,14 @@ http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *me
 	struct http *h = cls;
 	const char *tok;
 	size_t len;
+	enum MHD_Result rc;
+	int refused;
 
 	(void)version;
 	if (*con_cls != NULL)
 		return http_post_data(h, c, url, *con_cls, data, size);
+	if ((rc = http_framing_check(c, &refused)) != MHD_YES || refused)
+		return rc;
 	if (http_token_path(url, &tok, &len) < 0)
 		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
@@ -408,7 +644,8 @@ http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct req *r = *con_cls;
 
-	(void)cls, (void)c, (void)why;
+	(void)why;
+	http_rearm(cls, c);
 	if (r == NULL)
 		return;
 	if (r->pp != NULL)
@@ -448,16 +685,17 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- start and stop ---- */
 
 /*
- * MHD's thread inherits the signal mask of the thread that creates it:
- * with the daemon's signals blocked there, their handlers run in the main
- * thread, whose loop they must wake.
+ * MHD's thread and the sweeper inherit the signal mask of the thread that
+ * creates them: with the daemon's signals blocked there, their handlers run
+ * in the main thread, whose loop they must wake.
  */
 static struct MHD_Daemon *
 http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
 {
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *mhd = NULL;
 	sigset_t block, old;
+	int rc;
 
 	if (l->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -466,6 +704,11 @@ http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if ((rc = pthread_create(&h->sweeper, NULL, http_sweep, h)) != 0) {
+		snprintf(err, 512, "cannot start a thread: %s", strerror(rc));
+		goto out;
+	}
+	h->sweeping = 1;
 	start_err = err;
 	mhd = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, http_handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
@@ -474,12 +717,28 @@ http_mhd_start(struct http *h, const struct http_listen *l, char err[512])
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_done, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_done, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
 	    MHD_OPTION_END);
 	start_err = NULL;
+out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return mhd;
+}
+
+/* The queue empty; the sweeper's clock is the deadlines' (monotonic). */
+static void
+http_due_init(struct http *h)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	TAILQ_INIT(&h->due);
 }
 
 struct http *
@@ -494,6 +753,7 @@ http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 		return NULL;
 	}
 	h = xcalloc(1, sizeof(*h));
+	http_due_init(h);
 	memcpy(h->secret, secret, TOKEN_SECRET_LEN);
 	h->max_age = c->tokens.max_age;
 	h->listen = xstrdup(c->http.listen);
@@ -524,6 +784,15 @@ http_stop(struct http *h)
 		return;
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
+	if (h->sweeping) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = 1;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->sweeper, NULL);
+	}
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
 	store_close(h->st);
 	explicit_bzero(h->secret, sizeof(h->secret));
 	free(h->listen);

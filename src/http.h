@@ -9,13 +9,21 @@
  *                            it changes nothing (link scanners fetch links)
  *
  * TOKEN is the "u" token of render.c. A token that is malformed, forged or
- * names no delivery: 404, nothing changed. A body other than that one
- * field: 400; over HTTP_BODY_MAX bytes: 413 (or, chunked, the connection
- * is closed). Other methods 405, other paths 404.
+ * names no delivery: 404, nothing changed. A request with more than one
+ * Content-Length, with Transfer-Encoding and Content-Length, or with a
+ * header field name that is not a token: 400, and the connection closed
+ * (what follows could be a request smuggled past a proxy in front). A
+ * body other than that one field: 400; over HTTP_BODY_MAX bytes: 413 (or,
+ * chunked, the connection is closed). Other methods 405, other paths 404.
+ * It takes 128 connections at once, 16 from one address, and closes one
+ * whose request is not over 10 s after its accept (or after the request
+ * before it on the same connection), however many bytes the client still
+ * sends.
  *
  * The server runs in one thread of libmicrohttpd's own, with a journal
  * handle of its own that no other thread touches, and a copy of the
- * secret. The daemon's signals are blocked in that thread, so their
+ * secret; a second thread only shuts down connections past their
+ * deadline. The daemon's signals are blocked in both, so their
  * handlers run in the main thread. The log names a token only by the first
  * 8 hex digits of its SHA-256, and never an address.
  */
@@ -49,6 +57,21 @@ int http_listen_parse(const char *s, struct http_listen *out, char *err, size_t 
  * 1 to TOKEN_MAX - 1 characters of [A-Za-z2-7-]). Pure.
  */
 int http_token_path(const char *path, const char **tok, size_t *len);
+
+/*
+ * The header fields of a request, as far as its framing goes: fed each
+ * field name as parsed (the line's text before its colon), then asked
+ * whether the request must be refused. Pure.
+ */
+struct http_framing {
+	unsigned lengths;	/* Content-Length fields */
+	unsigned codings;	/* Transfer-Encoding fields */
+	int bad_name;		/* a name that is empty or not an RFC 9110 token */
+};
+
+void http_framing_add(struct http_framing *f, const char *name);
+/* NULL for a request whose body ends where every reader agrees, else why not (static, lowercase). */
+const char *http_framing_refusal(const struct http_framing *f);
 
 struct http;
 

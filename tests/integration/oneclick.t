@@ -4,7 +4,9 @@
 # POST of List-Unsubscribe=One-Click suppresses exactly that subscriber for
 # that message's list; GET shows a button and changes nothing; tampered
 # tokens, other bodies, oversized bodies, other paths and methods change
-# nothing; 500 concurrent requests leave the suppressions exactly right;
+# nothing; 500 concurrent requests (from 8 client addresses, as the
+# endpoint takes only 16 connections at once from one) leave the
+# suppressions exactly right;
 # the log names no token and no address; SIGTERM still exits 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/send-lib.sh"
@@ -133,6 +135,35 @@ allow=$(curl -s -o /dev/null -D - -X PUT "$U1A" | tr -d '\r' | sed -n 's/^Allow:
 ok "$(test $n -eq 0 && test "$allow" = "GET, HEAD, POST" && same; echo $?)" \
 	"PUT, DELETE, PATCH, OPTIONS: 405 with Allow: GET, HEAD, POST, nothing suppressed"
 
+# ---- request smuggling: ambiguous framing, malformed header lines: 400, closed ----
+# raw REQUEST (a printf format): the status codes of the answers, then "closed" or "open".
+raw() { printf "$1" | "$PY" "$TOP/tests/tools/rawhttp.py" "$HPORT" | tr '\n' ' ' | sed 's/ $//'; }
+form='Host: h\r\nContent-Type: application/x-www-form-urlencoded\r\n'
+forged="POST /unsubscribe/b-aaaaaaaaaaaaaaaa HTTP/1.1\r\n$form"
+# The one-click POST of user0001's real token, hidden in the body of a POST with a forged one.
+smug="POST /unsubscribe/$tok1 HTTP/1.1\r\n${form}Content-Length: 26\r\n\r\n$BODY"
+slen=$(printf "$smug" | wc -c)
+n=0
+for r in \
+	"${forged}Content-Length: 26\r\nContent-Length: $((26 + slen))\r\n\r\n$BODY$smug" \
+	"${forged}Content-Length: $((26 + slen))\r\nContent-Length: 26\r\n\r\n$BODY$smug" \
+	"${forged}Content-Length : $slen\r\n\r\n$smug" \
+	"${forged}Content-Length: $((5 + slen))\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$smug" \
+	"${forged}Transfer-Encoding: chunked\r\nContent-Length: $((5 + slen))\r\n\r\n0\r\n\r\n$smug"; do
+	got=$(raw "$r")
+	[ "$got" = "400 closed" ] || { n=$((n + 1)); printf "# %.60s...: %s\n" "$r" "$got"; }
+done
+ok "$(test $n -eq 0 && same; echo $?)" \
+	"two Content-Lengths (either order), 'Content-Length :', Transfer-Encoding with Content-Length: 400, closed, nothing smuggled"
+n=0
+for h in "X Foo: 1" "X-Foo\t: 1" "X-Foo : 1" "X@Foo: 1" "X(Foo): 1" "X-Foo\001: 1"; do
+	got=$(raw "GET /unsubscribe/$tok1 HTTP/1.1\r\nHost: h\r\n$h\r\n\r\n")
+	[ "$got" = "400 closed" ] || { n=$((n + 1)); echo "# header line '$h': $got"; }
+done
+got=$(raw "GET /unsubscribe/$tok1 HTTP/1.1\r\nHost: h\r\nX-Foo: 1\r\n\r\n")
+ok "$(test $n -eq 0 && test "$got" = "200 closed" && same; echo $?)" \
+	"6 malformed header names (space, tab, space before the colon, not a token): 400, closed; a good one: 200 (got $got)"
+
 # ---- the one-click POST ----
 c=$(code POST "$U1A" --data-raw "$BODY")
 printf 'user0001@example.org\ta\tunsubscribed\n' >"$SCRATCH/want"
@@ -160,7 +191,7 @@ is_file "$SCRATCH/got" "$SCRATCH/want" "user0003's token from list b's message s
 c=$(code GET "$U3A")
 ok "$(test "$c" = 200; echo $?)" "user0003's list a token still shows its page (got $c)"
 
-# ---- 500 concurrent requests, valid and invalid mixed ----
+# ---- 500 concurrent requests, valid and invalid mixed, from 127.0.0.1-8 ----
 mark
 : >"$SCRATCH/reqs"
 i=0
@@ -176,13 +207,13 @@ while [ $i -lt 500 ]; do
 	7) echo "405 DELETE $(url user0002@example.org b) -" ;;
 	8) echo "200 GET $(url user0002@example.org b) -" ;;
 	9) echo "400 POST $(url user0002@example.org b) List-Unsubscribe=One-Click&again=1" ;;
-	esac >>"$SCRATCH/reqs"
+	esac | sed "s/\$/ 127.0.0.$((i % 8 + 1))/" >>"$SCRATCH/reqs"
 	i=$((i + 1))
 done
 # shellcheck disable=SC2016
 xargs -P 50 -L 1 sh -c '
-	if [ "$3" = - ]; then c=$(curl -s -o /dev/null -w "%{http_code}" -X "$2" --max-time 30 "$3")
-	else c=$(curl -s -o /dev/null -w "%{http_code}" -X "$2" --max-time 30 --data-raw "$4" "$3"); fi
+	if [ "$4" = - ]; then c=$(curl -s -o /dev/null -w "%{http_code}" -X "$2" --max-time 30 --interface "$5" "$3")
+	else c=$(curl -s -o /dev/null -w "%{http_code}" -X "$2" --max-time 30 --interface "$5" --data-raw "$4" "$3"); fi
 	echo "$1 $c $2 $3" >>"$0"' "$SCRATCH/results" <"$SCRATCH/reqs"
 wrong=$(awk '$1 != $2' "$SCRATCH/results" | wc -l)
 ok "$(test "$(wc -l <"$SCRATCH/results")" -eq 500 && test "$wrong" -eq 0; echo $?)" \

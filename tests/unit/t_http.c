@@ -1,9 +1,11 @@
 /*
- * t_http.c - http.c's pure parts: the listen address and the request path.
+ * t_http.c - http.c's pure parts: the listen address, the request path and
+ * the framing check of a request's header fields.
  * The server itself is tested over real HTTP by tests/integration/oneclick.t.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -106,10 +108,58 @@ test_path(void)
 	path_bad("", "empty");
 }
 
+/* Each case: the field names of one request, "|" between them; NULL or the refusal expected. */
+static const struct {
+	const char *names;
+	const char *why;
+} framing_cases[] = {
+	{ "Host|Content-Type|Content-Length", NULL },
+	{ "Host|Transfer-Encoding", NULL },
+	{ "Host", NULL },
+	{ "host|content-length|X-Forwarded-For|Accept-Encoding", NULL },
+	{ "A1!#$%&'*+-.^_`|~z", NULL },
+	{ "Content-Length|Content-Length", "more than one Content-Length" },
+	{ "Content-Length|content-length", "more than one Content-Length" },
+	{ "Content-Length|Transfer-Encoding", "both Transfer-Encoding and Content-Length" },
+	{ "Transfer-Encoding|CONTENT-LENGTH", "both Transfer-Encoding and Content-Length" },
+	{ "Host|Content-Length ", "a header field name that is not a token" },
+	{ "Content-Length\t", "a header field name that is not a token" },
+	{ "X Foo", "a header field name that is not a token" },
+	{ " Host", "a header field name that is not a token" },
+	{ "X@Foo", "a header field name that is not a token" },
+	{ "X(Foo)", "a header field name that is not a token" },
+	{ "X\"Foo", "a header field name that is not a token" },
+	{ "X\001", "a header field name that is not a token" },
+	{ "X\303\251", "a header field name that is not a token" },
+	{ "", "a header field name that is not a token" },
+};
+
+static void
+test_framing(void)
+{
+	char names[128], *name, *save;
+	size_t i;
+
+	for (i = 0; i < sizeof(framing_cases) / sizeof(framing_cases[0]); i++) {
+		struct http_framing f = { 0 };
+		const char *want = framing_cases[i].why, *got;
+
+		snprintf(names, sizeof(names), "%s", framing_cases[i].names);
+		if (names[0] == '\0')
+			http_framing_add(&f, "");
+		for (name = strtok_r(names, "|", &save); name; name = strtok_r(NULL, "|", &save))
+			http_framing_add(&f, name);
+		got = http_framing_refusal(&f);
+		ok(want == NULL ? got == NULL : got != NULL && strcmp(got, want) == 0,
+		    "fields '%s': %s", framing_cases[i].names, want ? want : "accepted");
+	}
+}
+
 int
 main(void)
 {
 	test_listen();
 	test_path();
+	test_framing();
 	return done_testing();
 }
