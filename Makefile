@@ -143,6 +143,7 @@ fuzz-smoke: fuzz-build
 bench: deps
 	@$(MAKE) --no-print-directory programs
 	scripts/bench-check
+	scripts/bench-yaml
 	scripts/bench-send
 	scripts/bench-poll
 

@@ -394,16 +394,14 @@ list_skip(struct lctx *c, yaml_event_t *ev)
 
 /*
  * Builds the node starting with ev. NULL after a reported error; *fatal
- * then says whether the YAML itself is broken, which ends the reading
- * (otherwise ydoc_build has read the whole node and the next one follows).
+ * then says whether the parser cannot go on (broken YAML, or nesting too
+ * deep to read past), which ends the reading (otherwise ydoc_build has
+ * read the whole node and the next one follows).
  */
 static struct ynode *
 list_build(struct lctx *c, struct ydoc *doc, yaml_event_t *ev, int *fatal)
 {
-	struct ynode *n = ydoc_build(doc, &c->p, ev, c->d);
-
-	*fatal = n == NULL && c->p.error != YAML_NO_ERROR;
-	return n;
+	return ydoc_build(doc, &c->p, ev, c->d, fatal);
 }
 
 /* ---- one subscriber ---- */
@@ -579,8 +577,9 @@ list_declare_fields(struct lctx *c, const struct ynode *v)
 	}
 }
 
+/* has_email: the subscriber has an 'email' key (looked up once, not per key). */
 static const char *
-list_key_typo(struct lctx *c, const struct ynode *k, const struct ynode *map)
+list_key_typo(struct lctx *c, const struct ynode *k, int has_email)
 {
 	static const char *const meant[] = { "email", "name", "delivery", "tz", "lang", NULL };
 	size_t i, limit;
@@ -592,7 +591,7 @@ list_key_typo(struct lctx *c, const struct ynode *k, const struct ynode *map)
 	for (i = 0; meant[i]; i++) {
 		limit = strlen(meant[i]) <= 4 ? 1 : 2;
 		/* Without an 'email' at all, the missing email is the error to say. */
-		if (i == 0 && ynode_get(map, "email") == NULL)
+		if (i == 0 && !has_email)
 			continue;
 		if (util_edit_distance(k->str, meant[i]) <= limit) {
 			schema_error(c->d, k, "unknown key '%s' in subscriber; did you mean '%s'?",
@@ -608,6 +607,7 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 {
 	const struct ynode *k, *v, *email = NULL;
 	const char *typo;
+	int has_email = ynode_get(map, "email") != NULL;
 	size_t i;
 
 	for (i = 0; i < map->n; i++) {
@@ -623,7 +623,7 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 			list_sub_delivery(c, e, v);
 		else if (strcmp(k->str, "tz") == 0)
 			list_sub_tz(c, e, v);
-		else if (c->has_fields ? list_undeclared(c, k) : list_key_typo(c, k, map) != NULL)
+		else if (c->has_fields ? list_undeclared(c, k) : list_key_typo(c, k, has_email) != NULL)
 			continue;
 		else if (list_is_scalar(c, v, k->str)) {
 			char what[LIST_SHOW_MAX + 16];
@@ -661,8 +661,9 @@ list_fields(struct lctx *c, const struct entry *e)
 		for (j = 0; list_sub_keys[j]; j++)
 			if (strcmp(k->str, list_sub_keys[j]) == 0)
 				break;
+		/* Keys in the tree are unique, and not email or name: no search. */
 		if (list_sub_keys[j] == NULL)
-			ynode_map_set(c->sub, m, k->str, ynode_val(e->node, i));
+			ynode_map_push(m, ynode_key(e->node, i), ynode_val(e->node, i));
 	}
 	return m;
 }

@@ -1,16 +1,29 @@
 /*
  * yamltree.c - libyaml events into a tree of struct ynode with positions.
  */
+#define _GNU_SOURCE		/* getrandom */
 #include "yamltree.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 /* Deeper nesting than this in a herald input is a mistake or an attack. */
 #define YDOC_MAX_DEPTH 64
+/*
+ * A node nested too deep is still read past (so that a list goes on with
+ * its next subscriber) up to this depth, and no further: libyaml walks its
+ * whole stack of open flow collections for every token it scans, so that
+ * 20,000 '[' cost it seconds. Beyond this, reading stops.
+ */
+#define YDOC_SKIP_DEPTH (4 * YDOC_MAX_DEPTH)
+/* Mappings with more keys than this find duplicates through a hash table. */
+#define YKEYS_SCAN 8
 
 struct yanchor {
 	char *name;
@@ -38,6 +51,8 @@ struct ydoc {
 	struct ynode *root;
 	struct yanchor *anchors;
 	size_t na, acap;
+	uint64_t seed[2];	/* keys the hash of mapping keys */
+	int halt;		/* the parser cannot go on: broken YAML, or too deep */
 	/* while loading from memory: the text and its line starts */
 	const char *src;
 	size_t srclen;
@@ -98,6 +113,14 @@ ydoc_new(const char *file)
 	struct ydoc *doc = xcalloc(1, sizeof(*doc));
 
 	doc->file = xstrdup(file ? file : "-");
+	/*
+	 * A random key, so that no file can be written whose keys all land in
+	 * one slot; without one the table still works, only less surely fast.
+	 */
+	if (getrandom(doc->seed, sizeof(doc->seed), GRND_NONBLOCK) != (ssize_t)sizeof(doc->seed)) {
+		doc->seed[0] = 0x9e3779b97f4a7c15u ^ (uintptr_t)doc;
+		doc->seed[1] = 0xc2b2ae3d27d4eb4fu;
+	}
 	return doc;
 }
 
@@ -330,37 +353,143 @@ ydoc_next(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
 	if (yaml_parser_parse(p, ev))
 		return 0;
 	ydoc_parser_error(doc->file, p, doc->src, doc->srclen, d);
+	doc->halt = 1;
 	return -1;
+}
+
+/* ---- finding duplicate keys ---- */
+
+/*
+ * The keys of the mapping being built: a scan while it is small, then a
+ * table of pair indices, so that a mapping of 40,000 keys costs 40,000
+ * lookups and not 800 million string compares.
+ */
+struct ykeys {
+	size_t *slot;		/* pair index + 1; 0: empty */
+	size_t cap;		/* a power of two, or 0 while scanning */
+};
+
+#define YROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+static void
+ydoc_sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = YROTL(v[1], 13); v[1] ^= v[0]; v[0] = YROTL(v[0], 32);
+	v[2] += v[3]; v[3] = YROTL(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = YROTL(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = YROTL(v[1], 17); v[1] ^= v[2]; v[2] = YROTL(v[2], 32);
+}
+
+/* SipHash-1-3 of s under the document's random key: keys cannot be written to collide. */
+static uint64_t
+ydoc_hash(const struct ydoc *doc, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint64_t v[4] = {
+		doc->seed[0] ^ 0x736f6d6570736575u, doc->seed[1] ^ 0x646f72616e646f6du,
+		doc->seed[0] ^ 0x6c7967656e657261u, doc->seed[1] ^ 0x7465646279746573u,
+	};
+	uint64_t m, last = (uint64_t)len << 56;
+	size_t i;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&m, p, 8);
+		v[3] ^= m;
+		ydoc_sipround(v);
+		v[0] ^= m;
+	}
+	for (i = 0; i < len; i++)
+		last |= (uint64_t)p[i] << (8 * i);
+	v[3] ^= last;
+	ydoc_sipround(v);
+	v[0] ^= last;
+	v[2] ^= 0xff;
+	ydoc_sipround(v);
+	ydoc_sipround(v);
+	ydoc_sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* Keys compare as C strings, as ynode_get finds them. */
+static size_t
+ykeys_slot(const struct ydoc *doc, const struct ykeys *t, const struct ynode *map,
+    const char *key)
+{
+	size_t mask = t->cap - 1, i;
+
+	for (i = ydoc_hash(doc, key, strlen(key)) & mask; t->slot[i]; i = (i + 1) & mask)
+		if (strcmp(ynode_key(map, t->slot[i] - 1)->str, key) == 0)
+			break;
+	return i;
+}
+
+/* Makes room for one more key, at most half full. */
+static void
+ykeys_grow(const struct ydoc *doc, struct ykeys *t, const struct ynode *map)
+{
+	size_t i;
+
+	if (map->n + 1 <= YKEYS_SCAN || 2 * (map->n + 1) <= t->cap)
+		return;
+	free(t->slot);
+	for (t->cap = t->cap ? 2 * t->cap : 4 * YKEYS_SCAN; 2 * (map->n + 1) > t->cap;)
+		t->cap *= 2;
+	t->slot = xcalloc(t->cap, sizeof(*t->slot));
+	for (i = 0; i < map->n; i++)
+		t->slot[ykeys_slot(doc, t, map, ynode_key(map, i)->str)] = i + 1;
+}
+
+/* The pair index of key in map, or -1; the table is then ready to take it. */
+static ssize_t
+ykeys_find(const struct ydoc *doc, struct ykeys *t, const struct ynode *map,
+    const char *key)
+{
+	size_t i;
+
+	if (t->cap == 0) {
+		for (i = 0; i < map->n; i++)
+			if (strcmp(ynode_key(map, i)->str, key) == 0)
+				return (ssize_t)i;
+		return -1;
+	}
+	i = t->slot[ykeys_slot(doc, t, map, key)];
+	return (ssize_t)i - 1;
+}
+
+/* Notes that the last pair of map holds key (found absent just before). */
+static void
+ykeys_note(const struct ydoc *doc, struct ykeys *t, const struct ynode *map)
+{
+	if (t->cap != 0)
+		t->slot[ykeys_slot(doc, t, map, ynode_key(map, map->n - 1)->str)] = map->n;
 }
 
 static struct ynode *ydoc_build_depth(struct ydoc *, yaml_parser_t *,
     yaml_event_t *, struct diag *, int);
 
 static int
-ydoc_map_add(struct ydoc *doc, struct ynode *map, struct ynode *key,
+ydoc_map_add(struct ydoc *doc, struct ykeys *keys, struct ynode *map, struct ynode *key,
     struct ynode *val, struct diag *d)
 {
-	struct ynode *prev;
+	ssize_t first;
 
 	if (key->kind != YNODE_SCALAR) {
 		diag_error(d, doc->file, key->line, key->col,
 		    "expected a plain key, got %s", ynode_kind_name(key));
 		return -1;
 	}
-	if ((prev = ynode_get(map, key->str)) != NULL) {
-		size_t i;
-		for (i = 0; i < map->n; i++)
-			if (ynode_val(map, i) == prev)
-				break;
+	ykeys_grow(doc, keys, map);
+	if ((first = ykeys_find(doc, keys, map, key->str)) != -1) {
 		diag_error(d, doc->file, key->line, key->col,
 		    "duplicate key '%s' (first at line %u)", key->str,
-		    ynode_key(map, i)->line);
+		    ynode_key(map, (size_t)first)->line);
 		return -1;
 	}
 	map->items = xgrow(map->items, &map->cap, 2 * map->n + 2, sizeof(*map->items));
 	map->items[2 * map->n] = key;
 	map->items[2 * map->n + 1] = val;
 	map->n++;
+	ykeys_note(doc, keys, map);
 	return 0;
 }
 
@@ -376,34 +505,48 @@ ydoc_children(struct ydoc *doc, yaml_parser_t *p, struct ynode *n,
 {
 	yaml_event_t ev;
 	struct ynode *key = NULL, *child;
+	struct ykeys keys = { NULL, 0 };
 	size_t count = 0;
 	int rc = 0;
 
 	for (;; count++) {
-		if (ydoc_next(doc, p, &ev, d) == -1)
-			return -1;
+		if (ydoc_next(doc, p, &ev, d) == -1) {
+			rc = -1;
+			goto out;
+		}
 		if (ev.type == end) {
 			yaml_event_delete(&ev);
-			return rc;
+			goto out;
 		}
 		child = ydoc_build_depth(doc, p, &ev, d, depth + 1);
-		if (child == NULL && p->error != YAML_NO_ERROR)
-			return -1;
+		if (child == NULL && doc->halt) {
+			rc = -1;
+			goto out;
+		}
 		if (child == NULL)
 			rc = -1;
 		else if (n->kind == YNODE_SEQ)
 			ynode_seq_push(n, child);
 		else if (count % 2 == 0)
 			key = child;
-		else if (key != NULL && ydoc_map_add(doc, n, key, child, d) == -1)
+		else if (key != NULL && ydoc_map_add(doc, &keys, n, key, child, d) == -1)
 			rc = -1;
 		if (n->kind == YNODE_MAP && count % 2 == 1)
 			key = NULL;
 	}
+out:
+	free(keys.slot);
+	return rc;
 }
 
-int
-ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
+/*
+ * Reads past the node that starts with ev, whose depth is `depth`; reports
+ * "nesting too deep" at the first event deeper than YDOC_MAX_DEPTH unless
+ * `told` (the caller has), and stops reading beyond YDOC_SKIP_DEPTH.
+ */
+static int
+ydoc_skip_depth(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d,
+    int depth, int told)
 {
 	int open = 0;
 
@@ -414,12 +557,31 @@ ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
 		else if (ev->type == YAML_SEQUENCE_END_EVENT ||
 		    ev->type == YAML_MAPPING_END_EVENT)
 			open--;
+		if (depth + open > YDOC_SKIP_DEPTH || (!told && depth + open > YDOC_MAX_DEPTH)) {
+			if (!told)
+				diag_error(d, doc->file, (unsigned)ev->start_mark.line + 1,
+				    (unsigned)ev->start_mark.column + 1,
+				    "nesting too deep (over %d levels)", YDOC_MAX_DEPTH);
+			told = 1;
+			if (depth + open > YDOC_SKIP_DEPTH) {
+				yaml_event_delete(ev);
+				doc->halt = 1;
+				return -1;
+			}
+		}
 		yaml_event_delete(ev);
 		if (open <= 0)
 			return 0;
 		if (ydoc_next(doc, p, ev, d) == -1)
 			return -1;
 	}
+}
+
+int
+ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d)
+{
+	doc->halt = 0;
+	return ydoc_skip_depth(doc, p, ev, d, 0, 0);
 }
 
 static struct ynode *
@@ -434,7 +596,7 @@ ydoc_build_depth(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev,
 		diag_error(d, doc->file, (unsigned)ev->start_mark.line + 1,
 		    (unsigned)ev->start_mark.column + 1, "nesting too deep (over %d levels)",
 		    YDOC_MAX_DEPTH);
-		ydoc_skip(doc, p, ev, d);
+		ydoc_skip_depth(doc, p, ev, d, depth - 1, 1);
 		return NULL;
 	}
 	switch (ev->type) {
@@ -479,11 +641,16 @@ out:
 }
 
 struct ynode *
-ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first, struct diag *d)
+ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first, struct diag *d,
+    int *halted)
 {
 	size_t before = d->errors;
-	struct ynode *n = ydoc_build_depth(doc, p, first, d, 0);
+	struct ynode *n;
 
+	doc->halt = 0;
+	n = ydoc_build_depth(doc, p, first, d, 0);
+	if (halted != NULL)
+		*halted = doc->halt;
 	return d->errors > before ? NULL : n;
 }
 
@@ -515,7 +682,7 @@ ydoc_parse(struct ydoc *doc, yaml_parser_t *p, struct diag *d)
 			yaml_event_delete(&ev);
 			break;
 		default:
-			if ((doc->root = ydoc_build(doc, p, &ev, d)) == NULL)
+			if ((doc->root = ydoc_build(doc, p, &ev, d, NULL)) == NULL)
 				return -1;
 			break;
 		}
@@ -612,8 +779,16 @@ ynode_map_set(struct ydoc *doc, struct ynode *map, const char *key,
 			return;
 		}
 	}
+	ynode_map_push(map, ynode_str(doc, key), val);
+}
+
+void
+ynode_map_push(struct ynode *map, struct ynode *key, struct ynode *val)
+{
+	if (map->kind != YNODE_MAP)
+		fatalx("ynode_map_push on %s", ynode_kind_name(map));
 	map->items = xgrow(map->items, &map->cap, 2 * map->n + 2, sizeof(*map->items));
-	map->items[2 * map->n] = ynode_str(doc, key);
+	map->items[2 * map->n] = key;
 	map->items[2 * map->n + 1] = val;
 	map->n++;
 }

@@ -72,14 +72,17 @@ struct ynode *ydoc_root(const struct ydoc *doc);
  * Streaming: builds the node that starts with `first` (already taken from
  * the parser; it is deleted here) from the parser's next events. Anchors
  * are local to this document. Returns NULL after any reported error; unless
- * the YAML itself is broken (p->error set), the whole node has still been
- * read, so the caller can go on with the next one.
+ * *halted (when not NULL) is set, the whole node has still been read, so
+ * the caller can go on with the next one. Halted means the parser cannot
+ * go on: the YAML is broken, or nested so deep (hundreds of levels) that
+ * reading past the node would cost libyaml time quadratic in the depth.
  */
 struct ynode *ydoc_build(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *first,
-    struct diag *d);
+    struct diag *d, int *halted);
 /*
  * Reads past the node that starts with `ev` (taken from the parser; deleted
- * here). 0, or -1 when the YAML is broken (reported).
+ * here). 0, or -1 when the parser cannot go on: the YAML is broken, or the
+ * node is nested too deep to read past (both reported).
  */
 int ydoc_skip(struct ydoc *doc, yaml_parser_t *p, yaml_event_t *ev, struct diag *d);
 /* Reports libyaml's error for a failed yaml_parser_parse(). */
@@ -95,6 +98,11 @@ struct ynode *ynode_seq(struct ydoc *doc);
 /* Sets key to val, replacing an existing value. */
 void ynode_map_set(struct ydoc *doc, struct ynode *map, const char *key,
     struct ynode *val);
+/*
+ * Adds key (a scalar of any document) and val without looking for the key:
+ * the caller knows map lacks it. Linear where ynode_map_set is not.
+ */
+void ynode_map_push(struct ynode *map, struct ynode *key, struct ynode *val);
 void ynode_seq_push(struct ynode *seq, struct ynode *item);
 
 /* Lookups; NULL when absent or when `map` is not a mapping. */

@@ -112,6 +112,96 @@ test_errors(void)
 	diag_free(&d);
 }
 
+/*
+ * Big mappings find duplicates through a hash table: the same messages
+ * and lines as the scan of small ones, and every key still found.
+ */
+static void
+test_many_keys(void)
+{
+	static const size_t sizes[] = { 2, 8, 9, 33, 5000 };
+	struct buf b = BUF_INIT;
+	struct ydoc *doc;
+	struct diag d;
+	char want[128], key[32];
+	size_t i, k, found;
+
+	for (i = 0; i < ARRAY_LEN(sizes); i++) {
+		buf_free(&b);
+		for (k = 0; k < sizes[i]; k++)
+			buf_addf(&b, "k%zu: %zu\n", k, k);
+		doc = load(buf_str(&b), &d);
+		for (k = 0, found = 0; doc != NULL && k < sizes[i]; k++) {
+			snprintf(key, sizeof(key), "k%zu", k);
+			found += ynode_get(ydoc_root(doc), key) != NULL;
+		}
+		ok(doc != NULL && found == sizes[i], "%zu keys: all found", sizes[i]);
+		ydoc_free(doc);
+		diag_free(&d);
+		buf_addf(&b, "k%zu: again\n", sizes[i] / 2);
+		doc = load(buf_str(&b), &d);
+		snprintf(want, sizeof(want), "t.yaml:%zu:1: duplicate key 'k%zu' (first at line %zu)",
+		    sizes[i] + 1, sizes[i] / 2, sizes[i] / 2 + 1);
+		ok(doc == NULL && d.n == 1, "%zu keys and a repeat: one error", sizes[i]);
+		ok(d.n && strcmp(d.items[0].text, want) == 0, "%zu keys: the repeat's message: %s",
+		    sizes[i], d.n ? d.items[0].text : "(none)");
+		diag_free(&d);
+	}
+	buf_free(&b);
+
+	/* The first key is the one with that name, even when its value is an alias. */
+	doc = load("a: &x 1\nb: *x\nb: 2\n", &d);
+	is_str(d.n ? d.items[0].text : NULL, "t.yaml:3:1: duplicate key 'b' (first at line 2)",
+	    "a repeated key whose first value is an alias");
+	diag_free(&d);
+}
+
+/*
+ * A node a little too deep is read past (test_stream_after_error); one
+ * hundreds of levels deep stops the reading, since libyaml's time grows
+ * with the square of the depth it reads through.
+ */
+static void
+test_depth_halts(void)
+{
+	static const size_t depths[] = { 100, 300, 20000 };
+	struct buf b = BUF_INIT;
+	struct ydoc *doc;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct diag d;
+	struct ynode *n;
+	size_t i, k;
+	int halted;
+
+	for (i = 0; i < ARRAY_LEN(depths); i++) {
+		buf_free(&b);
+		buf_addf(&b, "- ");
+		for (k = 0; k < depths[i]; k++)
+			buf_addf(&b, "[");
+		doc = ydoc_new("s.yaml");
+		diag_init(&d, EXIT_DATAERR);
+		yaml_parser_initialize(&p);
+		yaml_parser_set_input_string(&p, (const unsigned char *)buf_str(&b), b.len);
+		while (yaml_parser_parse(&p, &ev) && ev.type != YAML_SEQUENCE_START_EVENT)
+			yaml_event_delete(&ev);
+		yaml_event_delete(&ev);
+		yaml_parser_parse(&p, &ev);
+		n = ydoc_build(doc, &p, &ev, &d, &halted);
+		ok(n == NULL && halted && d.n >= 1, "%zu open '[': reading stops", depths[i]);
+		ok(d.n && strcmp(d.items[0].text, "s.yaml:1:68: nesting too deep (over 64 levels)") == 0,
+		    "%zu open '[': the first level too deep: %s", depths[i],
+		    d.n ? d.items[0].text : "(none)");
+		ok(depths[i] < 300 || (d.n == 1 && p.mark.index < 2000),
+		    "%zu open '[': one error, and libyaml stopped early (at byte %zu)", depths[i],
+		    p.mark.index);
+		yaml_parser_delete(&p);
+		ydoc_free(doc);
+		diag_free(&d);
+	}
+	buf_free(&b);
+}
+
 static void
 test_depth(void)
 {
@@ -152,7 +242,7 @@ test_stream_after_error(void)
 			yaml_event_delete(&ev);
 		yaml_event_delete(&ev);
 		yaml_parser_parse(&p, &ev);
-		n = ydoc_build(doc, &p, &ev, &d);
+		n = ydoc_build(doc, &p, &ev, &d, NULL);
 		ok(n == NULL && d.errors == 1 && p.error == YAML_NO_ERROR,
 		    "case %zu: the bad item is reported once", i);
 		if (yaml_parser_parse(&p, &ev)) {
@@ -192,6 +282,8 @@ main(void)
 	test_anchors();
 	test_errors();
 	test_depth();
+	test_depth_halts();
+	test_many_keys();
 	test_stream_after_error();
 	test_builders();
 	return done_testing();
