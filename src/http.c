@@ -44,6 +44,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "confirm.h"
 #include "lookup.h"
 #include "store.h"
 #include "util.h"
@@ -94,8 +95,13 @@ struct http {
 	int stopping;
 	struct store *st;		/* the server thread's own */
 	unsigned char secret[TOKEN_SECRET_LEN];
-	unsigned long long max_age;	/* tokens.max_age */
 	char *listen;
+	/*
+	 * What an expired link's confirmation mail needs of the configuration,
+	 * copied at start (the daemon's own is freed by a SIGHUP): sender.*,
+	 * tokens.max_age, imap.enabled (without a mailbox no reply is read).
+	 */
+	struct config cc;
 };
 
 /* A POST being read. */
@@ -370,20 +376,83 @@ http_framing_check(struct MHD_Connection *c, int *refused)
 
 /* ---- the token ---- */
 
-/* 0 the token is ours and names delivery d (clear it); 1 it is not; -1 a journal error. */
+/*
+ * 0 the token is ours and names delivery d (clear it); LOOKUP_EXPIRED it
+ * does, but is older than tokens.max_age (clear d too); 1 it is not ours;
+ * -1 a journal error.
+ */
 static int
 http_lookup(struct http *h, const char *tok, size_t len, struct store_delivery *d)
 {
-	struct lookup_key k = { h->secret, (long long)time(NULL), h->max_age };
+	struct lookup_key k = { h->secret, (long long)time(NULL), h->cc.tokens.max_age };
 	int rc;
 
-	if ((rc = lookup_delivery(h->st, &k, "u", tok, len, d)) != 0)
+	if ((rc = lookup_delivery(h->st, &k, "u", tok, len, d)) != 0 && rc != LOOKUP_EXPIRED)
 		return rc;
 	/* No list would mean every list: more than the message offered. */
 	if (d->list == NULL || d->list[0] == '\0') {
 		store_delivery_clear(d);
 		return 1;
 	}
+	return rc;
+}
+
+/*
+ * A link older than tokens.max_age: it proves nothing any more, so it
+ * offers (GET) or sends (POST, asked = 1) a confirmation by mail to the
+ * address it went to, whose reply unsubscribes; without a mailbox to read
+ * that reply, it says where a working link is.
+ */
+static enum MHD_Result
+http_expired_page(struct http *h, struct MHD_Connection *c, const char *list, int asked)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result rc;
+
+	buf_adds(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"robots\" content=\"noindex\"><title>Unsubscribe</title></head>\n<body>\n"
+	    "<p>This unsubscribe link is too old to use any more.</p>\n");
+	if (!h->cc.imap.enabled) {
+		buf_adds(&b, "<p>To leave the list <b>");
+		http_escape(&b, list);
+		buf_adds(&b, "</b>, use the link in a newer message from it.</p>\n");
+	} else if (asked) {
+		buf_adds(&b, "<p>We have mailed a confirmation to the address this message went "
+		    "to. Reply to it, and you are unsubscribed.</p>\n");
+	} else {
+		buf_adds(&b, "<p>To leave the list <b>");
+		http_escape(&b, list);
+		buf_adds(&b, "</b>, we can mail a confirmation to the address this message went "
+		    "to; replying to it unsubscribes you.</p>\n<form method=\"post\"><input "
+		    "type=\"hidden\" name=\"" FIELD_NAME "\" value=\"" FIELD_VALUE "\"><button "
+		    "type=\"submit\">Mail me a confirmation</button></form>\n");
+	}
+	buf_adds(&b, "</body></html>\n");
+	rc = http_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
+/* The confirmation an expired link asks for, in one transaction; 0 or -1. */
+static int
+http_ask_confirm(struct http *h, const struct store_delivery *d, const char *hash)
+{
+	long long cid;
+	int rc;
+
+	if (store_begin(h->st) == -1)
+		return -1;
+	if ((rc = confirm_ask(h->st, &h->cc, h->secret, d->address, NULL, (long long)time(NULL),
+	    &cid)) < 0 || store_commit(h->st) == -1) {
+		store_rollback(h->st);
+		return -1;
+	}
+	if (rc == 0)
+		log_info("http", "token=%s list=%s: too old; confirmation %lld asked", hash, d->list,
+		    cid);
+	else
+		log_info("http", "token=%s list=%s: too old; unsubscribed or asked already", hash,
+		    d->list);
 	return 0;
 }
 
@@ -407,9 +476,9 @@ http_get(struct http *h, struct MHD_Connection *c, const char *tok, size_t len)
 	int found = http_lookup(h, tok, len, &d);
 
 	http_token_hash(tok, len, hash);
-	if (found != 0)
+	if (found != 0 && found != LOOKUP_EXPIRED)
 		return http_miss(h, c, found, hash);
-	rc = http_page(c, d.list, 0);
+	rc = found ? http_expired_page(h, c, d.list, 0) : http_page(c, d.list, 0);
 	store_delivery_clear(&d);
 	return rc;
 }
@@ -423,8 +492,16 @@ http_unsubscribe(struct http *h, struct MHD_Connection *c, const char *tok, size
 	int found = http_lookup(h, tok, len, &d), was = 0;
 
 	http_token_hash(tok, len, hash);
-	if (found != 0)
+	if (found != 0 && found != LOOKUP_EXPIRED)
 		return http_miss(h, c, found, hash);
+	if (found == LOOKUP_EXPIRED) {
+		if (h->cc.imap.enabled && http_ask_confirm(h, &d, hash) == -1)
+			rc = http_miss(h, c, -1, hash);
+		else
+			rc = http_expired_page(h, c, d.list, 1);
+		store_delivery_clear(&d);
+		return rc;
+	}
 	source = xasprintf("one-click unsubscribe over http, release %s",
 	    d.release_id ? d.release_id : "-");
 	if ((was = store_is_suppressed(h->st, d.address, d.list)) < 0 ||
@@ -741,6 +818,38 @@ http_due_init(struct http *h)
 	TAILQ_INIT(&h->due);
 }
 
+static char *
+http_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void
+http_config_copy(struct config *to, const struct config *c)
+{
+	memset(to, 0, sizeof(*to));
+	to->sender.from = http_dup(c->sender.from);
+	to->sender.from_name = http_dup(c->sender.from_name);
+	to->sender.from_addr = http_dup(c->sender.from_addr);
+	to->sender.domain = http_dup(c->sender.domain);
+	to->sender.bounce_address = http_dup(c->sender.bounce_address);
+	to->sender.unsubscribe_address = http_dup(c->sender.unsubscribe_address);
+	to->tokens.max_age = c->tokens.max_age;
+	to->imap.enabled = c->imap.enabled;
+}
+
+static void
+http_config_free(struct config *c)
+{
+	free(c->sender.from);
+	free(c->sender.from_name);
+	free(c->sender.from_addr);
+	free(c->sender.domain);
+	free(c->sender.bounce_address);
+	free(c->sender.unsubscribe_address);
+	memset(c, 0, sizeof(*c));
+}
+
 struct http *
 http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 {
@@ -755,7 +864,7 @@ http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 	h = xcalloc(1, sizeof(*h));
 	http_due_init(h);
 	memcpy(h->secret, secret, TOKEN_SECRET_LEN);
-	h->max_age = c->tokens.max_age;
+	http_config_copy(&h->cc, c);
 	h->listen = xstrdup(c->http.listen);
 	if (store_open(c->state, &h->st, err, sizeof(err)) < 0) {
 		log_error("http", "%s", err);
@@ -796,5 +905,6 @@ http_stop(struct http *h)
 	store_close(h->st);
 	explicit_bzero(h->secret, sizeof(h->secret));
 	free(h->listen);
+	http_config_free(&h->cc);
 	free(h);
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "confirm.h"
 #include "diag.h"
 #include "imap.h"
 #include "log.h"
@@ -40,7 +41,6 @@
 #define FETCH_BATCH 200			/* messages per UID FETCH and per commit */
 #define FETCH_MAX_BYTES (1u << 20)	/* enough of any message to classify it */
 #define IMAP_TIMEOUT 60			/* seconds */
-#define CONFIRM_EVERY 86400		/* at most one open confirmation a day per address */
 #define MBX_JOURNAL (-3)		/* beside enum imap_status */
 
 enum folder { F_BOUNCES, F_UNSUBSCRIBES, F_AUTOREPLIES, F__COUNT };
@@ -319,9 +319,6 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
     struct buf *action)
 {
 	struct store_delivery d;
-	struct robot_mail rm = { address, NULL, in_reply_to, m->now };
-	struct buf b = BUF_INIT;
-	char token[TOKEN_MAX], *confirm_addr, *id;
 	long long cid;
 	int rc;
 
@@ -334,34 +331,18 @@ mbx_ask_confirm(struct mbx *m, const char *address, const char *in_reply_to,
 	if (rc < 0)
 		return -1;
 	store_delivery_clear(&d);
-	if ((rc = store_is_suppressed(m->st, address, "")) != 0 ||
-	    (rc = store_confirm_pending(m->st, address, m->now - CONFIRM_EVERY)) != 0) {
+	if ((rc = confirm_ask(m->st, m->c, m->secret, address, in_reply_to, m->now, &cid)) != 0) {
 		if (rc < 0)
 			return -1;
 		buf_addf(action, "request from %s: unsubscribed or asked to confirm already",
 		    address);
 		return 0;
 	}
-	if (store_confirm_add(m->st, address, m->now, &cid) < 0)
-		return -1;
-	token_make(m->secret, "c", (unsigned long long)cid, address, (long)(m->now / 86400), token);
-	confirm_addr = render_plus_address(m->c->sender.unsubscribe_address, token);
-	id = xasprintf("confirm.%s@%s", token, m->c->sender.domain);
-	rm.message_id = id;
-	rc = 0;
-	if (robot_confirm(m->c, &rm, confirm_addr, &b) == 0 ||
-	    (rm.in_reply_to = NULL, robot_confirm(m->c, &rm, confirm_addr, &b)) == 0)
-		rc = mbx_queue(m, "confirmation", address, &b);
-	else
-		log_error("poll", "poll: cannot build the confirmation to %s", address);
 	m->stats->confirm_asked++;
 	buf_addf(action, "request from %s %s: confirmation %lld asked", address,
 	    m->expired ? "with a token older than tokens.max_age" : "without a token",
 	    cid);
-	buf_free(&b);
-	free(id);
-	free(confirm_addr);
-	return rc;
+	return 0;
 }
 
 /*

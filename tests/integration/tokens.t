@@ -22,6 +22,9 @@ project "$P" "$PORT" "connections: 2"
 gen_list "$P/lists/a.yaml" 1 6
 herald_imap_config imaps >>"$P/config/herald.yaml"
 printf 'tokens:\n  max_age: 2d\n' >>"$P/config/herald.yaml"
+HPORT=$(free_port)
+sed -i "s#^  unsubscribe_address: .*#&\n  unsubscribe_url: http://127.0.0.1:$HPORT/unsubscribe/#" "$P/config/herald.yaml"
+printf 'http:\n  listen: 127.0.0.1:%s\n' "$HPORT" >>"$P/config/herald.yaml"
 DB="$P/state/herald.db"
 "$HERALD" -C "$P" send news >"$SCRATCH/send.out" 2>&1
 ok $? "the release goes to 6 subscribers"
@@ -95,5 +98,31 @@ reply 5 "$(undated "$id5" user0005@example.org)"
 diag <"$SCRATCH/poll3.err"
 ok "$(test "$(supp 5)" = 0 && test "$(asked 5)" = 1; echo $?)" \
 	"three days after the upgrade, an undated token asks for confirmation (max_age 2d)"
+
+# The one-click link of a message three days old: the daemon's endpoint
+# offers a confirmation by mail, and sends it on POST; it unsubscribes nobody.
+link_of() { grep -h -o "http://127.0.0.1:$HPORT/unsubscribe/[a-z0-9-]*" $(grep -l "^To: .*$1" "$S"/*.eml) | tail -1; }
+L3=$(link_of user0003@)
+L6=$(link_of user0006@)
+start_daemon "$P" "$SCRATCH/run.log"
+ok "$(grep -q "serving one-click unsubscribe" "$SCRATCH/run.log"; echo $?)" "herald run serves the endpoint"
+code=$(curl -s -o "$SCRATCH/get3" -w '%{http_code}' --max-time 10 "$L3")
+ok "$(test "$code" = 200 && grep -q "too old" "$SCRATCH/get3" && grep -q "Mail me a confirmation" "$SCRATCH/get3"; echo $?)" \
+	"GET of an old link: a page that offers a confirmation by mail ($code)"
+code=$(curl -s -o "$SCRATCH/post3" -w '%{http_code}' --max-time 10 -d List-Unsubscribe=One-Click "$L3")
+ok "$(test "$code" = 200 && grep -q "We have mailed a confirmation" "$SCRATCH/post3"; echo $?)" \
+	"POST of an old link (the mail client's one-click): a confirmation is mailed ($code)"
+ok "$(test "$(supp 3)" = 0 && test "$(asked 3)" = 1; echo $?)" \
+	"it unsubscribes nobody and records the confirmation asked"
+i=0
+while ! grep -l "^To: .*user0003@" "$S"/*.eml | xargs grep -l "^Subject: Confirm" >/dev/null 2>&1 && [ $i -lt 100 ]; do
+	kill -HUP "$DAEMON_PID"	# a reload wakes the poller, which sends the outbox
+	sleep 0.2; i=$((i + 1))
+done
+ok "$(grep -l "^To: .*user0003@" "$S"/*.eml | xargs grep -l "^Subject: Confirm" | grep -q .; echo $?)" \
+	"and the confirmation reaches user0003"
+code=$(curl -s -o "$SCRATCH/post6" -w '%{http_code}' --max-time 10 -d List-Unsubscribe=One-Click "$L6")
+ok "$(test "$code" = 200 && test "$(supp 6)" = 1; echo $?)" "a link made today unsubscribes at once ($code)"
+stop_daemon
 
 done_testing
