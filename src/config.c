@@ -664,6 +664,29 @@ config_free_strv(char **v, size_t n)
 	free(v);
 }
 
+static char *
+config_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void
+config_copy_sender(struct config *to, const struct config *c)
+{
+	memset(to, 0, sizeof(*to));
+	to->sender.from = config_dup(c->sender.from);
+	to->sender.from_name = config_dup(c->sender.from_name);
+	to->sender.from_addr = config_dup(c->sender.from_addr);
+	to->sender.domain = config_dup(c->sender.domain);
+	to->sender.bounce_address = config_dup(c->sender.bounce_address);
+	to->sender.unsubscribe_address = config_dup(c->sender.unsubscribe_address);
+	to->sender.unsubscribe_url = config_dup(c->sender.unsubscribe_url);
+	to->sender.reply_to = config_dup(c->sender.reply_to);
+	to->sender.postal_address = config_dup(c->sender.postal_address);
+	to->tokens = c->tokens;
+	to->imap.enabled = c->imap.enabled;
+}
+
 void
 config_free(struct config *c)
 {

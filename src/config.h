@@ -85,6 +85,13 @@ const char *config_path(const char *opt);
 /* Loads and validates; 0, or -1 with every error in d. *c is filled either way (config_free it). */
 int config_load(const char *path, struct config *c, struct diag *d);
 void config_free(struct config *c);
+/*
+ * What herald's own mails need, copied from c into *to (zeroed first):
+ * every sender.* string, tokens and imap.enabled; free it with
+ * config_free. For a thread that outlives the configuration it started
+ * with (a SIGHUP frees the daemon's).
+ */
+void config_copy_sender(struct config *to, const struct config *c);
 
 /* "10/s", "120/min", "5/h", "1000/day": 0 with *r, or -1. */
 int config_parse_rate(const char *s, struct rate *r);

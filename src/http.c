@@ -818,38 +818,6 @@ http_due_init(struct http *h)
 	TAILQ_INIT(&h->due);
 }
 
-static char *
-http_dup(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-static void
-http_config_copy(struct config *to, const struct config *c)
-{
-	memset(to, 0, sizeof(*to));
-	to->sender.from = http_dup(c->sender.from);
-	to->sender.from_name = http_dup(c->sender.from_name);
-	to->sender.from_addr = http_dup(c->sender.from_addr);
-	to->sender.domain = http_dup(c->sender.domain);
-	to->sender.bounce_address = http_dup(c->sender.bounce_address);
-	to->sender.unsubscribe_address = http_dup(c->sender.unsubscribe_address);
-	to->tokens.max_age = c->tokens.max_age;
-	to->imap.enabled = c->imap.enabled;
-}
-
-static void
-http_config_free(struct config *c)
-{
-	free(c->sender.from);
-	free(c->sender.from_name);
-	free(c->sender.from_addr);
-	free(c->sender.domain);
-	free(c->sender.bounce_address);
-	free(c->sender.unsubscribe_address);
-	memset(c, 0, sizeof(*c));
-}
-
 struct http *
 http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 {
@@ -864,7 +832,7 @@ http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN])
 	h = xcalloc(1, sizeof(*h));
 	http_due_init(h);
 	memcpy(h->secret, secret, TOKEN_SECRET_LEN);
-	http_config_copy(&h->cc, c);
+	config_copy_sender(&h->cc, c);
 	h->listen = xstrdup(c->http.listen);
 	if (store_open(c->state, &h->st, err, sizeof(err)) < 0) {
 		log_error("http", "%s", err);
@@ -905,6 +873,6 @@ http_stop(struct http *h)
 	store_close(h->st);
 	explicit_bzero(h->secret, sizeof(h->secret));
 	free(h->listen);
-	http_config_free(&h->cc);
+	config_free(&h->cc);
 	free(h);
 }
