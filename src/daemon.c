@@ -391,7 +391,7 @@ daemon_run(const struct daemon_opts *o)
 {
 	struct dmn d;
 	size_t i;
-	int status;
+	int status, left = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.o = o;
@@ -408,7 +408,7 @@ daemon_run(const struct daemon_opts *o)
 		dmn_loop(&d);
 		sd_notify(0, "STOPPING=1");
 		stop_flag = 1;	/* the loop may also end on a journal error */
-		poller_stop(d.poller);
+		left = poller_stop(d.poller) == -1;
 		log_info("run", "stopped");
 	}
 	http_stop(d.http);
@@ -421,5 +421,12 @@ daemon_run(const struct daemon_opts *o)
 	if (d.lock_fd >= 0)
 		close(d.lock_fd);
 	config_free(&d.cfg);
+	/*
+	 * A mailbox thread still stuck on its server: exit() would tear the
+	 * libraries (GnuTLS) down under it. What it had not recorded is
+	 * in flight, as after a crash; its transaction rolls back.
+	 */
+	if (left)
+		_exit(status);
 	return status;
 }

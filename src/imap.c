@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "util.h"
@@ -56,6 +57,7 @@ struct imap_guard {
 	unsigned long long lit_left;	/* bytes of the literal being read */
 	unsigned long long num;		/* the number of a "{N}" being read */
 	size_t line;			/* bytes of the current line outside literals */
+	char head[24];			/* its first bytes: is it a text response? */
 	enum { G_TEXT, G_NUM, G_BRACE, G_CR } st;
 	long timeout;			/* seconds without a byte before giving up */
 	volatile sig_atomic_t *stop;
@@ -79,6 +81,29 @@ imap_guard_fail(struct imap_guard *g, int status, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * A response whose rest is text, where "{N}" is no literal: a
+ * continuation request ("+ ..."), or a status ("* OK ...", "A1 NO ...";
+ * OK, NO, BAD, BYE, PREAUTH). libetpan reads no literal there, so the
+ * guard must not skip N bytes unread (they could hide the next "{N}").
+ */
+static int
+imap_guard_text_line(const struct imap_guard *g)
+{
+	static const char *const status[] = { "OK ", "NO ", "BAD ", "BYE ", "PREAUTH " };
+	const char *sp;
+	size_t i;
+
+	if (g->head[0] == '+')
+		return 1;
+	if ((sp = strchr(g->head, ' ')) == NULL)
+		return 0;
+	for (i = 0; i < sizeof(status) / sizeof(status[0]); i++)
+		if (strncasecmp(sp + 1, status[i], strlen(status[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* One byte outside a literal; -1 when it breaks a limit. */
 static int
 imap_guard_byte(struct imap_guard *g, unsigned char c)
@@ -86,6 +111,8 @@ imap_guard_byte(struct imap_guard *g, unsigned char c)
 	if (++g->line > IMAP_LINE_MAX)
 		return (int)imap_guard_fail(g, IMAP_REFUSED, "the server sent a line of more "
 		    "than %u bytes, more than herald accepts", IMAP_LINE_MAX);
+	if (g->line < sizeof(g->head))
+		g->head[g->line - 1] = (char)c;	/* NUL-terminated: the rest stays 0 */
 	if (c == '{') {
 		g->st = G_NUM;
 		g->num = 0;
@@ -96,6 +123,10 @@ imap_guard_byte(struct imap_guard *g, unsigned char c)
 		g->st = G_BRACE;
 	} else if (g->st == G_BRACE && c == '\r') {
 		g->st = G_CR;
+	} else if ((g->st == G_BRACE || g->st == G_CR) && c == '\n' && imap_guard_text_line(g)) {
+		g->st = G_TEXT;		/* "{N}" at the end of text: the line ends here */
+		g->line = 0;
+		memset(g->head, 0, sizeof(g->head));
 	} else if ((g->st == G_BRACE || g->st == G_CR) && c == '\n') {
 		g->st = G_TEXT;
 		if (g->num > g->literal_max)
@@ -104,8 +135,10 @@ imap_guard_byte(struct imap_guard *g, unsigned char c)
 			    g->literal_max);
 		g->lit_left = g->num;
 	} else {
-		if (c == '\n')
+		if (c == '\n') {
 			g->line = 0;
+			memset(g->head, 0, sizeof(g->head));
+		}
 		g->st = G_TEXT;
 	}
 	return 0;
@@ -172,16 +205,33 @@ imap_guard_read(mailstream_low *s, void *buf, size_t count)
 	return n;
 }
 
-/* A command going out: the response to it starts from nothing. */
+/*
+ * A command going out: the response to it starts from nothing. The inner
+ * stream's one-second wait holds for writes too: a write that failed
+ * only after waiting found no room, and is tried again as a read is.
+ */
 static ssize_t
 imap_guard_write(mailstream_low *s, const void *buf, size_t count)
 {
 	struct imap_guard *g = s->data;
+	double start = imap_guard_clock(), t0;
+	ssize_t n;
 
 	if (g->why[0])
 		return -1;
 	g->total = 0;
-	return g->inner->driver->mailstream_write(g->inner, buf, count);
+	for (;;) {
+		if (g->stop && *g->stop)
+			return imap_guard_fail(g, IMAP_LOST, "stopped");
+		t0 = imap_guard_clock();
+		n = g->inner->driver->mailstream_write(g->inner, buf, count);
+		if (n >= 0)
+			return n;
+		if (imap_guard_clock() - t0 < IMAP_GUARD_WAIT / 2.0)
+			return -1;	/* a real error: libetpan reports it */
+		if (imap_guard_clock() - start >= (double)g->timeout)
+			return imap_guard_fail(g, IMAP_LOST, "could not write for %ld s", g->timeout);
+	}
 }
 
 static int

@@ -868,7 +868,8 @@ struct mailbox_watch {
 };
 
 struct mailbox_watch *
-mailbox_watch_open(const struct config *c, long long now, char *err, size_t errlen)
+mailbox_watch_open(const struct config *c, long long now, volatile sig_atomic_t *stop,
+    char *err, size_t errlen)
 {
 	struct mailbox_watch *w = xcalloc(1, sizeof(*w));
 	struct imap_opts io;
@@ -888,6 +889,7 @@ mailbox_watch_open(const struct config *c, long long now, char *err, size_t errl
 	io.password = password;
 	io.ca_file = c->imap.ca_file;
 	io.timeout = IMAP_TIMEOUT;
+	io.stop = stop;		/* the watch's reads give up within a second of a stop */
 	rc = imap_open(&io, &w->im);
 	if (password) {
 		explicit_bzero(password, strlen(password));

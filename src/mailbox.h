@@ -73,8 +73,8 @@ int mailbox_lock(const struct config *c);
  */
 #define MAILBOX_IDLE_RENEW (25 * 60)
 struct mailbox_watch;
-struct mailbox_watch *mailbox_watch_open(const struct config *c, long long now, char *err,
-    size_t errlen);
+struct mailbox_watch *mailbox_watch_open(const struct config *c, long long now,
+    volatile sig_atomic_t *stop, char *err, size_t errlen);
 int mailbox_watch_fd(const struct mailbox_watch *w);
 long long mailbox_watch_renew_at(const struct mailbox_watch *w);
 int mailbox_watch_renew(struct mailbox_watch *w, long long now);

@@ -99,7 +99,7 @@ poller_watch_open(struct poller *p)
 
 	if (p->watch || now < p->watch_retry || *p->stop || !p->cfg.imap.enabled)
 		return;
-	if ((p->watch = mailbox_watch_open(&p->cfg, now, err, sizeof(err))) != NULL) {
+	if ((p->watch = mailbox_watch_open(&p->cfg, now, p->stop, err, sizeof(err))) != NULL) {
 		log_info("mailbox", "waiting for new mail (IDLE)");
 		return;
 	}
@@ -261,19 +261,20 @@ poller_reload(struct poller *p)
 	poller_wake(p);
 }
 
-void
+int
 poller_stop(struct poller *p)
 {
 	struct timespec until;
 
 	if (p == NULL)
-		return;
+		return 0;
 	poller_wake(p);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += POLLER_STOP_WAIT;
 	if (pthread_timedjoin_np(p->thread, NULL, &until) != 0) {
 		log_warn("mailbox", "the mailbox thread is still waiting on the server; leaving it");
-		return;
+		return -1;
 	}
 	poller_free(p);
+	return 0;
 }

@@ -35,8 +35,10 @@ void poller_reload(struct poller *p);
  * *stop is set: wakes the thread and waits for it, POLLER_STOP_WAIT
  * seconds at most (a read in progress gives up within a second; a
  * connection being set up may not). A thread still running then is left
- * to end with the process, its memory not freed. NULL is fine.
+ * to end with the process, its memory not freed: poller_stop returns -1,
+ * and the process must then end with _exit, not exit (whose teardown of
+ * the libraries would run under the thread). 0 otherwise; NULL is fine.
  */
-void poller_stop(struct poller *p);
+int poller_stop(struct poller *p);
 
 #endif

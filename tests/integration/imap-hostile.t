@@ -74,6 +74,8 @@ poll_case() {
 
 poll_case literal "a 300 MiB literal sent at once" "announced a literal of 314572800 bytes"
 poll_case trickle "a 300 MiB literal trickled" "announced a literal of 314572800 bytes"
+poll_case hidden "a 300 MiB literal after a status line ending in {30}" \
+    "announced a literal of 314572800 bytes"
 poll_case search "5,000,000 UIDs in one SEARCH" "a line of more than"
 
 # ---- a stalled poll does not hold up sending ----

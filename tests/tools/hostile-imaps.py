@@ -6,6 +6,9 @@ hostile-imaps.py --port P --cert CERT --key KEY MODE
 MODE
   literal        UID FETCH: announces a 300 MiB literal and sends 300 MiB of junk, fast
   trickle        UID FETCH: announces a 300 MiB literal, then a byte a second
+  hidden         UID FETCH: as literal, after a text line ending in "{30}", which is
+                 no literal but would hide the "{3" of the real one from a guard
+                 that took it for one
   search         UID SEARCH: answers with 5,000,000 UIDs (about 39 MB, one line)
   stall          SELECT: never answers (the connection stays open)
 
@@ -27,7 +30,9 @@ def send(c, data):
     c.sendall(data if isinstance(data, bytes) else data.encode())
 
 
-def huge_literal(c, tag, trickle):
+def huge_literal(c, tag, trickle, hidden=False):
+    if hidden:
+        send(c, "* OK note {30}\r\n")
     send(c, "* 1 FETCH (UID 1 BODY[]<0> {%d}\r\n" % LITERAL)
     chunk = b"x" * 65536
     left = LITERAL
@@ -79,7 +84,7 @@ def session(c, mode):
             else:
                 send(c, "* SEARCH 1 2 3\r\n%s OK done\r\n" % tag)
         elif cmd.startswith("UID FETCH"):
-            huge_literal(c, tag, mode == "trickle")
+            huge_literal(c, tag, mode == "trickle", mode == "hidden")
         elif cmd.startswith("LOGOUT"):
             send(c, "* BYE bye\r\n%s OK done\r\n" % tag)
             return
@@ -100,7 +105,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
-    ap.add_argument("mode", choices=["literal", "trickle", "search", "stall"])
+    ap.add_argument("mode", choices=["literal", "trickle", "hidden", "search", "stall"])
     a = ap.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
