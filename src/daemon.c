@@ -396,6 +396,7 @@ daemon_run(const struct daemon_opts *o)
 	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.lock_fd = -1;
+	util_pin_tz();		/* before any thread: see util.h */
 	if (o->use_syslog)
 		log_syslog();
 	else

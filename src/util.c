@@ -463,3 +463,10 @@ util_unctrl(char *s)
 	*w = '\0';
 	return s;
 }
+
+void
+util_pin_tz(void)
+{
+	if (getenv("TZ") == NULL && setenv("TZ", ":/etc/localtime", 1) == -1)
+		fatalx("cannot set TZ: %s", strerror(errno));
+}

@@ -103,6 +103,17 @@ const char *util_beneath_error(int err);
  */
 char *util_unctrl(char *s);
 
+/*
+ * Before a process starts threads: makes TZ a variable that exists, set
+ * to ":/etc/localtime" (what glibc reads when TZ is unset) when it is not
+ * set. cron.c and timefmt.c swap TZ to compute a zone's times and put the
+ * old value back; with TZ there from the start, setenv only replaces its
+ * value and never moves or reallocates the environment under another
+ * thread's getenv (the mailbox thread reads password_env, libraries read
+ * theirs).
+ */
+void util_pin_tz(void);
+
 /* Case-insensitive ASCII compare of n bytes / whole strings. */
 int util_strcaseeq(const char *a, const char *b);
 
