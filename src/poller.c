@@ -34,7 +34,7 @@ struct poller {
 	int verbose;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	volatile sig_atomic_t *stop;
-	volatile sig_atomic_t reload;
+	_Atomic int reload;		/* set by the main thread, read by this one */
 	int wake[2];
 	struct config cfg;
 	struct store *st;
