@@ -175,14 +175,14 @@ imap_guard_clock(void)
 }
 
 /*
- * The inner stream waits a second at most (IMAP_GUARD_WAIT); a read that
- * failed only after waiting that long found nothing to read, and is tried
- * again until the timeout, unless herald is stopping.
+ * The inner stream waits a second at most (IMAP_GUARD_WAIT); a read or a
+ * write that failed only after waiting that long found nothing to read or
+ * no room to write, and is tried again until the timeout, unless herald
+ * is stopping. buf is read into (writing 0) or written from (writing 1).
  */
 static ssize_t
-imap_guard_read(mailstream_low *s, void *buf, size_t count)
+imap_guard_io(struct imap_guard *g, int writing, void *buf, size_t count)
 {
-	struct imap_guard *g = s->data;
 	double start = imap_guard_clock(), t0;
 	ssize_t n;
 
@@ -192,46 +192,39 @@ imap_guard_read(mailstream_low *s, void *buf, size_t count)
 		if (g->stop && *g->stop)
 			return imap_guard_fail(g, IMAP_LOST, "stopped");
 		t0 = imap_guard_clock();
-		n = g->inner->driver->mailstream_read(g->inner, buf, count);
-		if (n >= 0)
-			break;
-		if (imap_guard_clock() - t0 < IMAP_GUARD_WAIT / 2.0)
-			return -1;	/* a real error: libetpan reports it */
-		if (imap_guard_clock() - start >= (double)g->timeout)
-			return imap_guard_fail(g, IMAP_LOST, "no answer in %ld s", g->timeout);
-	}
-	if (n > 0 && imap_guard_count(g, buf, (size_t)n) < 0)
-		return -1;
-	return n;
-}
-
-/*
- * A command going out: the response to it starts from nothing. The inner
- * stream's one-second wait holds for writes too: a write that failed
- * only after waiting found no room, and is tried again as a read is.
- */
-static ssize_t
-imap_guard_write(mailstream_low *s, const void *buf, size_t count)
-{
-	struct imap_guard *g = s->data;
-	double start = imap_guard_clock(), t0;
-	ssize_t n;
-
-	if (g->why[0])
-		return -1;
-	g->total = 0;
-	for (;;) {
-		if (g->stop && *g->stop)
-			return imap_guard_fail(g, IMAP_LOST, "stopped");
-		t0 = imap_guard_clock();
-		n = g->inner->driver->mailstream_write(g->inner, buf, count);
+		n = writing ? g->inner->driver->mailstream_write(g->inner, buf, count) :
+		    g->inner->driver->mailstream_read(g->inner, buf, count);
 		if (n >= 0)
 			return n;
 		if (imap_guard_clock() - t0 < IMAP_GUARD_WAIT / 2.0)
 			return -1;	/* a real error: libetpan reports it */
 		if (imap_guard_clock() - start >= (double)g->timeout)
-			return imap_guard_fail(g, IMAP_LOST, "could not write for %ld s", g->timeout);
+			return imap_guard_fail(g, IMAP_LOST, writing ? "could not write for %ld s" :
+			    "no answer in %ld s", g->timeout);
 	}
+}
+
+static ssize_t
+imap_guard_read(mailstream_low *s, void *buf, size_t count)
+{
+	struct imap_guard *g = s->data;
+	ssize_t n = imap_guard_io(g, 0, buf, count);
+
+	if (n > 0 && imap_guard_count(g, buf, (size_t)n) < 0)
+		return -1;
+	return n;
+}
+
+/* A command going out: the response to it starts from nothing. */
+static ssize_t
+imap_guard_write(mailstream_low *s, const void *buf, size_t count)
+{
+	struct imap_guard *g = s->data;
+
+	if (g->why[0])
+		return -1;
+	g->total = 0;
+	return imap_guard_io(g, 1, (void *)buf, count);
 }
 
 static int

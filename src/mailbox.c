@@ -145,11 +145,19 @@ out:
  * A token older than tokens.max_age proves nothing any more (1): a
  * request that carries one is asked to confirm, as one without a token.
  */
+static struct lookup_key
+mbx_key(const struct mbx *m)
+{
+	struct lookup_key k = { m->secret, m->now, m->c->tokens.max_age };
+
+	return k;
+}
+
 static int
 mbx_token_row(struct mbx *m, const char *purpose, const char *token, size_t len,
     struct store_delivery *d)
 {
-	struct lookup_key k = { m->secret, m->now, m->c->tokens.max_age };
+	struct lookup_key k = mbx_key(m);
 	int rc = lookup_delivery(m->st, &k, purpose, token, len, d);
 
 	if (rc == LOOKUP_EXPIRED) {
@@ -164,7 +172,7 @@ static int
 mbx_token_confirm(struct mbx *m, const char *token, size_t len, long long *cid,
     char **address)
 {
-	struct lookup_key k = { m->secret, m->now, m->c->tokens.max_age };
+	struct lookup_key k = mbx_key(m);
 	int rc = lookup_confirm(m->st, &k, token, len, cid, address);
 
 	if (rc == LOOKUP_EXPIRED)

@@ -77,19 +77,39 @@ token_mac(const unsigned char secret[TOKEN_SECRET_LEN], const char *purpose,
  * which is all a token needs: the id part no longer counts the
  * journal's rows.
  */
-static unsigned long long
-token_permute(const unsigned char secret[TOKEN_SECRET_LEN], unsigned long long v, int decrypt)
+/*
+ * The permutation's key: the first bytes of HMAC-SHA256(secret, label).
+ * A message makes three tokens, each thread many messages under one
+ * secret: derived once per thread and secret, not once per token.
+ */
+static const unsigned char *
+token_permute_key(const unsigned char secret[TOKEN_SECRET_LEN])
 {
 	static const char label[] = "herald token id";
-	unsigned char full[32], key[crypto_shorthash_KEYBYTES], in[5], out[crypto_shorthash_BYTES];
-	const uint32_t mask = (1U << EID_HALF) - 1;
-	uint32_t l = (uint32_t)(v >> EID_HALF) & mask, r = (uint32_t)v & mask, f, t;
-	int i, round;
+	static __thread unsigned char of[TOKEN_SECRET_LEN], key[crypto_shorthash_KEYBYTES];
+	static __thread int have;
+	unsigned char full[32];
 
+	if (have && memcmp(of, secret, TOKEN_SECRET_LEN) == 0)
+		return key;
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, TOKEN_SECRET_LEN, label,
 	    sizeof(label) - 1, full) < 0)
 		fatalx("token: hmac-sha256 unavailable");
 	memcpy(key, full, sizeof(key));
+	memcpy(of, secret, TOKEN_SECRET_LEN);
+	have = 1;
+	return key;
+}
+
+static unsigned long long
+token_permute(const unsigned char secret[TOKEN_SECRET_LEN], unsigned long long v, int decrypt)
+{
+	const unsigned char *key = token_permute_key(secret);
+	unsigned char in[5], out[crypto_shorthash_BYTES];
+	const uint32_t mask = (1U << EID_HALF) - 1;
+	uint32_t l = (uint32_t)(v >> EID_HALF) & mask, r = (uint32_t)v & mask, f, t;
+	int i, round;
+
 	for (i = 0; i < 4; i++) {
 		round = decrypt ? 3 - i : i;
 		in[0] = (unsigned char)round;

@@ -306,9 +306,7 @@ check_lists(struct check *k)
 		return;
 	for (i = 0; i < n; i++) {
 		check_list_load(k, files[i], &info);
-		if (info.id == NULL) {
-			if (k->sink)
-				k->sink->list(k->sink->arg, &info);
+		if (info.id == NULL) {	/* unreadable: no send can go to it */
 			list_info_free(&info);
 			continue;
 		}

@@ -45,9 +45,9 @@ void validate_project_warn(const struct config *cfg, struct diag *d,
  * What a send takes from the check's one reading of the lists: each valid
  * subscriber as list_load() streams it (info->file says from which list),
  * and each list's info once the file is read whole. list may move the
- * info's members out (zeroing *info). Every list of the project is handed
- * over, errors or not: the send acts only when the check found none in
- * the lists it goes to.
+ * info's members out (zeroing *info). Every list of the project with an
+ * id is handed over, errors or not: the send acts only when the check
+ * found none in the lists it goes to.
  */
 struct validate_sink {
 	list_sub_fn subscriber;
