@@ -97,15 +97,39 @@ preview_now(long long *now)
 	return 0;
 }
 
+/* Under embargo: marked as the pre-briefing's wave sees it, when the list is briefed early. */
+static void
+preview_embargo(struct preview *p, const struct list_info *info, const struct subscriber *s,
+    struct render_embargo *e, char *until, char *local)
+{
+	const char *zone = s->tz ? s->tz : info->tz ? info->tz : p->cfg.tz;
+
+	p->env.embargo = NULL;
+	if (!p->rel.has_embargo)
+		return;
+	e->active = release_prebriefs(&p->rel, info->id) && p->env.now < p->rel.embargo;
+	timefmt_iso_utc(p->rel.embargo, until, 32);
+	if (timefmt_human(p->rel.embargo, zone, local, 64) == -1)
+		timefmt_human(p->rel.embargo, NULL, local, 64);
+	e->until = until;
+	e->local = local;
+	p->env.embargo = e;
+}
+
 static int
 preview_render(struct preview *p, const struct list_info *info,
     const struct subscriber *s)
 {
+	struct render_embargo e;
+	char until[32], local[64];
+
+	preview_embargo(p, info, s, &e, until, local);
 	if (render_message(&p->env, &p->rr, info, s, &p->tmpl, 0, &p->out, NULL, &p->d) == 0) {
 		p->found = 1;
 		free(p->found_email);
 		p->found_email = xstrdup(s->email);
 	}
+	p->env.embargo = NULL;
 	return 1;
 }
 

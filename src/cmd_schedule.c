@@ -54,9 +54,10 @@ sched_time(struct sched *s)
 {
 	int rc;
 
+	/* No --at: the release's own time, once it is read (schedule only). */
 	if (s->at == NULL) {
-		fprintf(stderr, "herald: --at TIME is required\n");
-		return EXIT_USAGE;
+		s->when = 0;
+		return 0;
 	}
 	rc = s->tz ? timefmt_parse_local(s->at, s->tz, &s->when) : timefmt_parse(s->at, &s->when);
 	if (rc == 0)
@@ -163,12 +164,40 @@ sched_release_id(struct sched *s, struct release *rel, char **data, size_t *len)
 	return path;
 }
 
+/*
+ * Without --at, schedule takes the release's own time: the pre-briefing's
+ * (now when it has none: it goes when sent), else the embargo. 0, or an
+ * exit status after saying why there is none.
+ */
+static int
+sched_default_time(struct sched *s, const struct release *rel)
+{
+	if (s->at != NULL)
+		return 0;
+	if (rel->nprebrief > 0)
+		s->when = rel->has_prebrief_at ? rel->prebrief_at : (long long)time(NULL);
+	else if (rel->has_embargo)
+		s->when = rel->embargo;
+	else {
+		fprintf(stderr, "herald: --at TIME is required: the release has no embargo to "
+		    "take the time from\n");
+		return EXIT_USAGE;
+	}
+	return sched_not_past(s);
+}
+
 static int
 sched_check_window(const struct release *rel, long long when)
 {
 	char iso[32];
 
-	if (rel->has_embargo && when < rel->embargo) {
+	if (rel->nprebrief > 0 && rel->has_prebrief_at && when < rel->prebrief_at) {
+		timefmt_iso_utc(rel->prebrief_at, iso, sizeof(iso));
+		fprintf(stderr, "herald: --at is before the release's pre-briefing (%s); schedule it at or after it\n",
+		    iso);
+		return EXIT_DATAERR;
+	}
+	if (rel->nprebrief == 0 && rel->has_embargo && when < rel->embargo) {
 		timefmt_iso_utc(rel->embargo, iso, sizeof(iso));
 		fprintf(stderr, "herald: --at is before the release's embargo (%s); schedule it at or after it\n",
 		    iso);
@@ -213,7 +242,8 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_DATAERR;
 		goto out;
 	}
-	if ((status = sched_check_window(&rel, s.when)) != 0)
+	if ((status = sched_default_time(&s, &rel)) != 0 ||
+	    (status = sched_check_window(&rel, s.when)) != 0)
 		goto out;
 	if ((found = store_release_get(s.st, rel.id, &cur)) == 0) {
 		fprintf(stderr, "herald: release %s is already %s; use reschedule to change its time\n",
@@ -284,8 +314,14 @@ cmd_reschedule(const struct global_opts *g, int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	memset(&cur, 0, sizeof(cur));
 	memset(&rel, 0, sizeof(rel));
-	if ((status = sched_args(&s, argc, argv, 1)) != -1 || (status = sched_open(&s, g, 0)) != 0 ||
-	    (status = sched_get(&s, &cur)) != 0)
+	if ((status = sched_args(&s, argc, argv, 1)) != -1)
+		goto out;
+	if (s.at == NULL) {
+		fprintf(stderr, "herald: --at TIME is required\n");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if ((status = sched_open(&s, g, 0)) != 0 || (status = sched_get(&s, &cur)) != 0)
 		goto out;
 	if (cur.state != RS_SCHEDULED && cur.state != RS_CANCELLED) {
 		fprintf(stderr, "herald: release %s is %s; only a scheduled or cancelled release can be rescheduled\n",

@@ -81,6 +81,9 @@ send_dry_run(const struct config *cfg, const struct relsrc_args *a, struct diag 
 			    "suppressed, %zu on more than one list, %zu by digest, %zu have it "
 			    "already; nothing sent\n", dry.release_id, dry.would,
 			    (dry.bytes + 1023) / 1024, dry.suppressed, dry.dup, dry.digest, dry.had);
+		if (r.end == DELIVERY_DONE && dry.early)
+			printf("dry run: %zu of them pre-briefed (marked EMBARGOED), the other %zu "
+			    "at the lift\n", dry.early, dry.would - dry.early);
 	}
 	diag_print(d);
 	if (r.detail[0])

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "journal.h"
@@ -64,9 +65,69 @@ status_file_changed(const struct store_release *r)
 	return changed;
 }
 
+/* A time status shows, in its zone. */
+static void
+status_time(long long t, const struct status_opts *o, char *out, size_t size)
+{
+	if (o->tz == NULL || timefmt_iso_zone(t, o->tz, out, size) == -1)
+		timefmt_iso_utc(t, out, size);
+}
+
+/* A release in two waves, or with rows waiting for their time: one line each. */
+static void
+status_waves_text(const struct store_wave w[2], const struct status_opts *o)
+{
+	static const char *const names[] = { "public", "pre-briefing" };
+	char first[40], last[40];
+	int i;
+
+	if (w[1].total == 0 && w[0].waiting == 0)
+		return;
+	for (i = 1; i >= 0; i--) {
+		if (w[i].total == 0)
+			continue;
+		printf("  %s: %zu of %zu sent", w[1].total ? names[i] : "deliveries", w[i].sent,
+		    w[i].total);
+		if (w[i].waiting) {
+			status_time(w[i].first, o, first, sizeof(first));
+			status_time(w[i].last, o, last, sizeof(last));
+			if (w[i].first == w[i].last)
+				printf(", %zu waiting until %s", w[i].waiting, first);
+			else
+				printf(", %zu waiting from %s to %s", w[i].waiting, first, last);
+		}
+		putchar('\n');
+	}
+}
+
+static void
+status_waves_json(struct buf *b, const struct store_wave w[2])
+{
+	static const char *const names[] = { "public", "prebrief" };
+	char iso[32];
+	int i, any = 0;
+
+	buf_adds(b, ", \"waves\": [");
+	for (i = 1; i >= 0; i--) {
+		if (w[i].total == 0)
+			continue;
+		buf_addf(b, "%s{\"wave\": \"%s\", \"total\": %zu, \"sent\": %zu, \"waiting\": %zu",
+		    any++ ? ", " : "", names[i], w[i].total, w[i].sent, w[i].waiting);
+		if (w[i].waiting) {
+			timefmt_iso_utc(w[i].first, iso, sizeof(iso));
+			buf_addf(b, ", \"first_due\": \"%s\"", iso);
+			timefmt_iso_utc(w[i].last, iso, sizeof(iso));
+			buf_addf(b, ", \"last_due\": \"%s\"", iso);
+		}
+		buf_addc(b, '}');
+	}
+	buf_addc(b, ']');
+}
+
 static void
 status_json(struct buf *b, struct store *st, const struct store_release *r,
-    const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep)
+    const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep,
+    const struct store_wave waves[2])
 {
 	char iso[32];
 	size_t i;
@@ -89,13 +150,16 @@ status_json(struct buf *b, struct store *st, const struct store_release *r,
 		buf_add_json(b, rep[i].reply);
 		buf_addf(b, ", \"count\": %zu}", rep[i].count);
 	}
-	buf_adds(b, "]}");
+	buf_addc(b, ']');
+	status_waves_json(b, waves);
+	buf_addc(b, '}');
 	(void)st;
 }
 
 static void
 status_table_row(const struct store_release *r, const struct status_opts *o,
-    const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep)
+    const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep,
+    const struct store_wave waves[2])
 {
 	char when[40];
 	size_t i;
@@ -108,6 +172,7 @@ status_table_row(const struct store_release *r, const struct status_opts *o,
 	putchar('\n');
 	if (status_file_changed(r) == 1)
 		printf("  note: %s changed since the snapshot; the snapshot is what is sent\n", r->file);
+	status_waves_text(waves, o);
 	for (i = 0; i < nrep; i++)
 		printf("  %6zu x %s\n", rep[i].count, rep[i].reply);
 }
@@ -136,16 +201,18 @@ status_one(struct store *st, const struct store_release *r, const struct status_
 {
 	size_t counts[DS__COUNT], nrep = 0;
 	struct store_reply *rep = NULL;
+	struct store_wave waves[2];
 
 	if (store_counts(st, r->id, counts) == -1 ||
+	    store_waves(st, r->id, (long long)time(NULL), waves) == -1 ||
 	    store_top_replies(st, r->id, STATUS_REPLIES, &rep, &nrep) == -1) {
 		fprintf(stderr, "herald: journal: %s\n", store_error(st));
 		return -1;
 	}
 	if (o->json)
-		status_json(json, st, r, counts, rep, nrep);
+		status_json(json, st, r, counts, rep, nrep, waves);
 	else
-		status_table_row(r, o, counts, rep, nrep);
+		status_table_row(r, o, counts, rep, nrep, waves);
 	store_replies_free(rep, nrep);
 	return 0;
 }

@@ -254,10 +254,13 @@ cron_zone_open(struct cron_zone *z, const char *tz)
 	if ((size_t)snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz) >= sizeof(path) ||
 	    stat(path, &st) == -1 || !S_ISREG(st.st_mode))
 		return -1;
+	timefmt_zone_lock();
 	if ((old = getenv("TZ")) != NULL) {
 		z->had_tz = 1;
-		if ((z->saved = strdup(old)) == NULL)
+		if ((z->saved = strdup(old)) == NULL) {
+			timefmt_zone_unlock();
 			return -1;
+		}
 	}
 	setenv("TZ", tz, 1);
 	tzset();
@@ -276,6 +279,7 @@ cron_zone_close(struct cron_zone *z)
 	tzset();
 	free(z->saved);
 	z->saved = NULL;
+	timefmt_zone_unlock();
 }
 
 /* The UTC offset in seconds at instant t. */

@@ -289,7 +289,8 @@ dmn_send(struct dmn *d, const char *id, long long now)
 		log_info("run", "release=%s: done", id);
 	else if (r.end == DELIVERY_PENDING || r.end == DELIVERY_UNREACHABLE ||
 	    r.end == DELIVERY_INTERRUPTED || r.end == DELIVERY_NOT_YET)
-		log_info("run", "release=%s: waiting (deferred deliveries or an unreachable relay)",
+		log_info("run", "release=%s: waiting (deliveries due later or deferred, or an "
+		    "unreachable relay)",
 		    id);
 	else
 		log_warn("run", "release=%s: send ended with status %d", id,

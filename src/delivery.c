@@ -365,14 +365,14 @@ dv_unget(struct dvrun *dv, const struct store_row *row)
 
 /* The source's window (an embargo, an expiry), at the moment each message goes out. */
 static int
-dv_window_open(struct dvrun *dv)
+dv_window_open(struct dvrun *dv, const struct store_row *row)
 {
 	long long now = dv_now(), until = 0;
 	char iso[32];
 	size_t n = 0;
 	int open;
 
-	if (dv->src->window == NULL || (open = dv->src->window(dv->src->arg, now, &until)) == 1)
+	if (dv->src->window == NULL || (open = dv->src->window(dv->src->arg, row, now, &until)) == 1)
 		return 1;
 	timefmt_iso_utc(until, iso, sizeof(iso));
 	dv->r->until = until;
@@ -411,7 +411,7 @@ dv_fill(struct dvrun *dv)
 				dv_stop(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
 			return -1;
 		}
-		if (!dv_window_open(dv)) {
+		if (!dv_window_open(dv, &row)) {
 			dv_unget(dv, &row);
 			return 0;
 		}

@@ -98,10 +98,11 @@ struct delivery_source {
 	/* The rows into the journal, in one transaction (a release's lists). */
 	int (*expand)(void *arg, struct delivery_ctx *ctx);
 	/*
-	 * Whether messages may go out at now: 1 yes; 0 not yet, until *until;
-	 * -1 never again, since *until (every unsent row fails as expired).
+	 * Whether row's message may go out at now: 1 yes; 0 not yet, until
+	 * *until; -1 never again, since *until (every unsent row fails as
+	 * expired).
 	 */
-	int (*window)(void *arg, long long now, long long *until);
+	int (*window)(void *arg, const struct store_row *row, long long now, long long *until);
 	/* A sending thread's own rendering state, and its end (on the caller's thread). */
 	void *(*make)(void *arg);
 	void (*free)(void *state);

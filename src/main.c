@@ -102,7 +102,7 @@ static const struct command commands[] = {
 	  "suppressed; the release is not marked done); 78 configuration error (a\n"
 	  "refused login among them).\n",
 	  cmd_send },
-	{ "schedule", "RELEASE --at TIME [--tz ZONE] [--list ID]...",
+	{ "schedule", "RELEASE [--at TIME [--tz ZONE]] [--list ID]...",
 	  "record when a release goes out; herald run sends it then",
 	  "TIME is ISO 8601 with a UTC offset (2017-06-22T09:00:00-03:00), or a\n"
 	  "local time (2017-06-22T09:00) with --tz ZONE, an IANA zone such as\n"
@@ -110,9 +110,12 @@ static const struct command commands[] = {
 	  "snapshot kept in the journal: what is sent is the release as it was\n"
 	  "when scheduled. A time before the release's embargo, or not before its\n"
 	  "expiry, is refused, and so is a time already past (more than a minute\n"
-	  "ago): use herald send to send now.\n"
+	  "ago): use herald send to send now. Without --at: the release's\n"
+	  "pre-briefing time (now when it has none), else its embargo; with a\n"
+	  "pre-briefing, herald run sends the early wave then and the rest at\n"
+	  "the lift.\n"
 	  "\n"
-	  "  --at TIME         when (required)\n"
+	  "  --at TIME         when (default: the release's own time, as above)\n"
 	  "  --tz ZONE         the zone of a TIME without offset\n"
 	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
 	  "\n"

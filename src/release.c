@@ -18,7 +18,8 @@ const char *const release_text_fields[] = { "title", "byline", "dateline",
 
 static const char *const release_keys[] = { "id", "title", "byline", "dateline",
 	"lists", "template", "embargo", "expires", "summary", "body", "about",
-	"contact", NULL };
+	"contact", "prebrief", "deliver_local", NULL };
+static const char *const prebrief_keys[] = { "lists", "at", NULL };
 
 char *
 release_path(const char *dir, const char *arg)
@@ -59,28 +60,121 @@ release_time(struct release *r, const char *key, int *has, long long *t,
 	    s, rc == -2 ? s : "", rc == -2 ? s : "");
 }
 
+/* A list id or a sequence of them (n not NULL) into ids; what names each into nodes. */
 static void
-release_lists(struct release *r, struct diag *d)
+release_list_ids(const struct ynode *n, const char *key, char ***ids,
+    const struct ynode ***nodes, size_t *count, struct diag *d)
 {
-	const struct ynode *n = ynode_get(r->root, "lists"), *item;
-	size_t i, count;
+	const struct ynode *item;
+	size_t i, max = n->kind == YNODE_SEQ ? n->n : 1;
 
-	if (n == NULL || ynode_is_null(n))
-		return;
-	count = n->kind == YNODE_SEQ ? n->n : 1;
-	r->lists = xcalloc(count, sizeof(*r->lists));
-	r->list_nodes = xcalloc(count, sizeof(*r->list_nodes));
-	for (i = 0; i < count; i++) {
+	*ids = xcalloc(max ? max : 1, sizeof(**ids));
+	if (nodes)
+		*nodes = xcalloc(max ? max : 1, sizeof(**nodes));
+	for (i = 0; i < max; i++) {
 		item = n->kind == YNODE_SEQ ? n->items[i] : n;
 		if (item->kind != YNODE_SCALAR || !list_id_ok(item->str, item->len)) {
-			schema_error(d, item, "expected a list id in 'lists', got %s",
+			schema_error(d, item, "expected a list id in '%s', got %s", key,
 			    item->kind == YNODE_SCALAR ? "a name with other characters"
 			    : ynode_kind_name(item));
 			continue;
 		}
-		r->list_nodes[r->nlists] = item;
-		r->lists[r->nlists++] = xstrdup(item->str);
+		if (nodes)
+			(*nodes)[*count] = item;
+		(*ids)[(*count)++] = xstrdup(item->str);
 	}
+}
+
+static void
+release_lists(struct release *r, struct diag *d)
+{
+	const struct ynode *n = ynode_get(r->root, "lists");
+
+	if (n == NULL || ynode_is_null(n))
+		return;
+	release_list_ids(n, "lists", &r->lists, &r->list_nodes, &r->nlists, d);
+}
+
+/* The key node of key in map, for errors about the whole entry. */
+static const struct ynode *
+release_key(const struct ynode *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i++)
+		if (strcmp(ynode_key(map, i)->str, key) == 0)
+			return ynode_key(map, i);
+	return map;
+}
+
+/*
+ * `prebrief: { lists: [...], at: TIME }`: only with an embargo, its lists
+ * among the release's, its time before the lift.
+ */
+static void
+release_prebrief(struct release *r, struct diag *d)
+{
+	const struct ynode *n = ynode_get(r->root, "prebrief"), *ls, *at;
+	const char *s;
+	size_t i, j;
+	int rc;
+
+	if (n == NULL || ynode_is_null(n) || !schema_is_map(n, "'prebrief'", d))
+		return;
+	schema_unknown_keys(n, prebrief_keys, d);
+	if (!r->has_embargo && ynode_get(r->root, "embargo") == NULL)
+		schema_error(d, release_key(r->root, "prebrief"), "'prebrief' needs an 'embargo': "
+		    "pre-briefing is getting it before the lift");
+	ls = ynode_get(n, "lists");
+	if (ls == NULL || ynode_is_null(ls) || (ls->kind == YNODE_SEQ && ls->n == 0)) {
+		schema_error(d, ls ? ls : n, "'prebrief' needs 'lists': the lists briefed early");
+	} else {
+		release_list_ids(ls, "prebrief.lists", &r->prebrief_lists, NULL, &r->nprebrief, d);
+		for (i = 0; i < r->nprebrief && r->nlists > 0; i++) {
+			for (j = 0; j < r->nlists; j++)
+				if (strcmp(r->prebrief_lists[i], r->lists[j]) == 0)
+					break;
+			if (j == r->nlists)
+				schema_error(d, ls->kind == YNODE_SEQ ? ls->items[i] : ls,
+				    "pre-briefing list '%s' is not one of the release's 'lists'",
+				    r->prebrief_lists[i]);
+		}
+	}
+	at = ynode_get(n, "at");
+	if (at == NULL || ynode_is_null(at))
+		return;
+	if ((s = schema_string(n, "at", 0, NULL, d)) == NULL)
+		return;
+	if ((rc = timefmt_parse(s, &r->prebrief_at)) != 0) {
+		schema_error(d, at, rc == -2 ? "'at' has no UTC offset: write e.g. %s-03:00 or %sZ" :
+		    "'at' is not an ISO 8601 time such as 2017-06-22T09:00:00-03:00%s%s",
+		    rc == -2 ? s : "", rc == -2 ? s : "");
+		return;
+	}
+	r->has_prebrief_at = 1;
+	if (r->has_embargo && r->prebrief_at >= r->embargo)
+		schema_error(d, at, "'prebrief.at' is not before 'embargo': pre-briefing comes "
+		    "before the lift");
+}
+
+/* `deliver_local: "HH:MM"`. */
+static void
+release_local(struct release *r, struct diag *d)
+{
+	const char *s = schema_string(r->root, "deliver_local", 0, NULL, d);
+	unsigned h, m;
+	char end;
+
+	r->deliver_local = -1;
+	if (s == NULL)
+		return;
+	if (strlen(s) != 5 || sscanf(s, "%2u:%2u%c", &h, &m, &end) != 2 || s[2] != ':' ||
+	    h > 23 || m > 59 || strspn(s, "0123456789:") != 5) {
+		schema_error(d, ynode_get(r->root, "deliver_local"),
+		    "'deliver_local' is not a time of day such as \"09:00\" (HH:MM, 24-hour)");
+		return;
+	}
+	r->deliver_local = (int)(h * 60 + m);
 }
 
 static void
@@ -155,6 +249,8 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	if (r->has_embargo && r->has_expires && r->expires <= r->embargo)
 		schema_error(d, ynode_get(r->root, "expires"),
 		    "'expires' is not after 'embargo': the release could never be sent");
+	release_prebrief(r, d);
+	release_local(r, d);
 	return d->errors > before ? -1 : 0;
 }
 
@@ -173,6 +269,25 @@ release_lists_joined(const struct release *r, char **override, size_t n)
 		buf_adds(&b, ids[i]);
 	}
 	return buf_detach(&b);
+}
+
+int
+release_prebriefs(const struct release *r, const char *list)
+{
+	size_t i;
+
+	for (i = 0; i < r->nprebrief; i++)
+		if (strcmp(r->prebrief_lists[i], list) == 0)
+			return 1;
+	return 0;
+}
+
+long long
+release_opens(const struct release *r)
+{
+	if (r->nprebrief > 0)
+		return r->has_prebrief_at ? r->prebrief_at : 0;
+	return r->has_embargo ? r->embargo : 0;
 }
 
 const char *
@@ -194,6 +309,9 @@ release_free(struct release *r)
 		free(r->lists[i]);
 	free(r->lists);
 	free(r->list_nodes);
+	for (i = 0; i < r->nprebrief; i++)
+		free(r->prebrief_lists[i]);
+	free(r->prebrief_lists);
 	ydoc_free(r->doc);
 	free(r->file);
 	free(r->id);

@@ -22,6 +22,16 @@ struct release {
 	const struct ynode *template_node;
 	int has_embargo, has_expires;
 	long long embargo, expires;
+	/*
+	 * `prebrief`: these lists get it before the lift (embargo), marked;
+	 * from prebrief_at when has_prebrief_at, else from when it is sent.
+	 */
+	char **prebrief_lists;
+	size_t nprebrief;
+	int has_prebrief_at;
+	long long prebrief_at;
+	/* `deliver_local: "HH:MM"`: minutes after local midnight, or -1. */
+	int deliver_local;
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */
@@ -38,6 +48,13 @@ void release_free(struct release *r);
  * The caller owns the result ("" when there are none).
  */
 char *release_lists_joined(const struct release *r, char **override, size_t n);
+/* 1 when list id is one of the release's pre-briefing lists. */
+int release_prebriefs(const struct release *r, const char *list);
+/*
+ * The first moment anything of the release may go out: the pre-briefing's
+ * time (0 when it goes when sent), else the embargo, else 0.
+ */
+long long release_opens(const struct release *r);
 /* A text field's value, or NULL. */
 const char *release_field(const struct release *r, const char *name);
 

@@ -40,6 +40,12 @@ struct rsheld {
 	size_t digest;			/* subscribers by digest: not spooled */
 };
 
+/* When a zone's readers get it (deliver_local), worked out once per zone. */
+struct rszone {
+	char *zone;			/* NULL: UTC */
+	long long due;
+};
+
 /* A release being sent: read by the sending threads once the rows are in. */
 struct relsrc {
 	const struct config *cfg;
@@ -58,12 +64,25 @@ struct relsrc {
 	struct render_env env;
 	struct rslist *lists;
 	size_t nlists;
+	long long base;			/* the day deliver_local counts from: scheduled, else begun */
+	struct rszone *zones;		/* deliver_local's times, by zone */
+	size_t nzones;
+	char until[32];			/* the lift, ISO 8601 UTC */
+};
+
+/* The lift as one zone's readers see it. */
+struct rslocal {
+	char *zone;
+	char text[64];
 };
 
 /* A sending thread's own. */
 struct rsworker {
 	const struct relsrc *rs;
 	struct render_worker rw;
+	struct render_embargo emb;
+	struct rslocal *locals;
+	size_t nlocals;
 };
 
 static long long
@@ -137,6 +156,7 @@ rs_hold_one(void *arg, const struct list_info *info, const struct subscriber *s)
 	}
 	buf_reset(&rs->pack);
 	render_fields_pack(s->fields, &rs->pack);
+	render_fields_pack_tz(s->tz, &rs->pack);
 	if (spool_add(h->sp, s->email, rs->pack.data, rs->pack.len) == -1) {
 		rs->held_errno = errno;
 		return 1;
@@ -185,14 +205,22 @@ rs_check(void *arg, struct delivery_ctx *ctx)
 /* ---- the release row ---- */
 
 static void
-rs_not_yet(struct delivery_ctx *ctx, const char *id, long long embargo)
+rs_not_yet(struct delivery_ctx *ctx, const struct release *rel)
 {
-	char iso[32];
+	long long opens = release_opens(rel);
+	char iso[32], lift[32];
 
-	timefmt_iso_utc(embargo, iso, sizeof(iso));
-	ctx->r->until = embargo;
-	delivery_fail(ctx->r, DELIVERY_NOT_YET, "release %s is under embargo until %s; nothing sent "
-	    "(herald schedule %s --at %s sends it then)", id, iso, id, iso);
+	timefmt_iso_utc(opens, iso, sizeof(iso));
+	timefmt_iso_utc(rel->embargo, lift, sizeof(lift));
+	ctx->r->until = opens;
+	if (rel->nprebrief > 0)
+		delivery_fail(ctx->r, DELIVERY_NOT_YET, "release %s is under embargo until %s and "
+		    "its pre-briefing starts at %s; nothing sent (herald schedule %s sends both "
+		    "waves then)", rel->id, lift, iso, rel->id);
+	else
+		delivery_fail(ctx->r, DELIVERY_NOT_YET, "release %s is under embargo until %s; "
+		    "nothing sent (herald schedule %s --at %s sends it then)", rel->id, iso,
+		    rel->id, iso);
 }
 
 /*
@@ -227,9 +255,9 @@ rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release
 			    "the journal's snapshot", path);
 		return 0;
 	}
-	if (fresh->has_embargo && rs_now() < fresh->embargo) {
+	if (rs_now() < release_opens(fresh)) {
 		/* Nothing is recorded: schedule must still be able to take it. */
-		rs_not_yet(ctx, fresh->id, fresh->embargo);
+		rs_not_yet(ctx, fresh);
 		return -1;
 	}
 	if (rs->a->nlists == 0 && fresh->nlists == 0) {
@@ -357,6 +385,24 @@ rs_choose_lists(struct relsrc *rs, struct delivery_ctx *ctx, const struct store_
 	return rc;
 }
 
+/*
+ * The pre-briefing's lists first: an address on one of them and on a
+ * public list gets it once, early and marked (the first list wins).
+ */
+static void
+rs_prebrief_first(struct relsrc *rs)
+{
+	struct rslist tmp;
+	size_t i, j = 0;
+
+	for (i = 0; i < rs->nlists; i++)
+		if (release_prebriefs(&rs->rel, rs->lists[i].id)) {
+			tmp = rs->lists[i];
+			memmove(&rs->lists[j + 1], &rs->lists[j], (i - j) * sizeof(*rs->lists));
+			rs->lists[j++] = tmp;
+		}
+}
+
 static int
 rs_prepare(void *arg, struct delivery_ctx *ctx)
 {
@@ -387,10 +433,12 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 	}
 	if (rs_choose_lists(rs, ctx, &sr) == -1)
 		goto out;
-	if (rs->rel.has_embargo && rs_now() < rs->rel.embargo) {
-		rs_not_yet(ctx, rs->rel.id, rs->rel.embargo);
+	if (rs_now() < release_opens(&rs->rel)) {
+		rs_not_yet(ctx, &rs->rel);
 		goto out;
 	}
+	rs->base = sr.scheduled_at ? sr.scheduled_at : sr.created;
+	rs_prebrief_first(rs);
 	if (rs_templates(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
@@ -423,15 +471,65 @@ struct expand {
 	size_t added, skipped, digest, dup;
 };
 
+/* The zone a reader's times are shown and kept in: theirs, else the list's, else the config's. */
+static const char *
+rs_zone(const struct relsrc *rs, const struct rslist *l, const char *tz)
+{
+	if (tz)
+		return tz;
+	return l->info.tz ? l->info.tz : rs->cfg->tz;
+}
+
+/*
+ * When a row of list l for a reader in zone falls due (0: at once): the
+ * pre-briefing's wave at its time; the others at the lift, or at
+ * deliver_local's time in the reader's zone on the day the release was
+ * scheduled or begun (the next day when that time was past), never before
+ * the lift. -1 when the zone cannot be read.
+ */
+static int
+rs_due(struct relsrc *rs, const struct rslist *l, const char *tz, int early, long long *due)
+{
+	const struct release *r = &rs->rel;
+	const char *zone = rs_zone(rs, l, tz);
+	size_t i;
+
+	if (early) {
+		*due = r->has_prebrief_at ? r->prebrief_at : 0;
+		return 0;
+	}
+	*due = r->has_embargo ? r->embargo : 0;
+	if (r->deliver_local < 0)
+		return 0;
+	for (i = 0; i < rs->nzones; i++)
+		if (zone == NULL ? rs->zones[i].zone == NULL :
+		    rs->zones[i].zone && strcmp(rs->zones[i].zone, zone) == 0)
+			break;
+	if (i == rs->nzones) {
+		long long at;
+
+		if (timefmt_local_at(rs->base, zone, r->deliver_local, &at) == -1)
+			return -1;
+		rs->zones = xrealloc(rs->zones, (rs->nzones + 1) * sizeof(*rs->zones));
+		rs->zones[i].zone = zone ? xstrdup(zone) : NULL;
+		rs->zones[i].due = at;
+		rs->nzones++;
+	}
+	if (rs->zones[i].due > *due)
+		*due = rs->zones[i].due;
+	return 0;
+}
+
 /* One list's held subscribers into the journal, in the order of its file. */
 static int
 rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, struct expand *x)
 {
 	struct rsheld *h = rs_held(rs, l->path);
-	const char *email;
+	const char *email, *tz;
 	const void *fields;
+	long long due;
 	size_t len;
-	int rc;
+	int rc, early;
 
 	if (h == NULL) {
 		delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s' (%s) was not read by the check",
@@ -448,10 +546,18 @@ rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, st
 		return 0;
 	if (spool_rewind(h->sp) == -1)
 		goto spool;
+	/* Lifted already: nobody is briefed early any more. */
+	early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
 	while ((rc = spool_next(h->sp, &email, &fields, &len)) == 1) {
+		tz = render_fields_tz(fields, len);
+		if (rs_due(rs, l, tz, early, &due) == -1) {
+			delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s': cannot read the time zone "
+			    "'%s'", l->id, rs_zone(rs, l, tz));
+			return -1;
+		}
 		/* Suppressed addresses too: one statement for all of them makes them skipped. */
-		rc = store_delivery_add(ctx->st, ctx->relrow, email, l->id, fields, len,
-		    DS_QUEUED, NULL, rs_now());
+		rc = store_delivery_add_due(ctx->st, ctx->relrow, email, l->id, fields, len,
+		    DS_QUEUED, NULL, due, early, rs_now());
 		if (rc == -1) {
 			delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
 			return -1;
@@ -477,6 +583,8 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 	rs->env.partials = &rs->partials;
 	rs->env.secret = secret;
 	rs->env.now = rs_now();
+	if (rs->rel.has_embargo)
+		timefmt_iso_utc(rs->rel.embargo, rs->until, sizeof(rs->until));
 	render_release_init(&rs->rr, &rs->rel);
 	rs->rr_ready = 1;
 }
@@ -522,12 +630,19 @@ journal:
 /* ---- the window: embargo and expiry, at the moment each message goes out ---- */
 
 static int
-rs_window(void *arg, long long now, long long *until)
+rs_window(void *arg, const struct store_row *row, long long now, long long *until)
 {
 	const struct relsrc *rs = arg;
+	const struct release *r = &rs->rel;
 
-	if (rs->rel.has_embargo && now < rs->rel.embargo) {
-		*until = rs->rel.embargo;
+	/* The pre-briefing's wave from its time, everyone else from the lift. */
+	if (row->early && r->nprebrief > 0) {
+		if (r->has_prebrief_at && now < r->prebrief_at) {
+			*until = r->prebrief_at;
+			return 0;
+		}
+	} else if (r->has_embargo && now < r->embargo) {
+		*until = r->embargo;
 		return 0;
 	}
 	if (rs->rel.has_expires && now >= rs->rel.expires) {
@@ -565,11 +680,51 @@ static void
 rs_worker_free(void *state)
 {
 	struct rsworker *w = state;
+	size_t i;
 
 	if (w == NULL)
 		return;
 	render_worker_free(&w->rw);
+	for (i = 0; i < w->nlocals; i++)
+		free(w->locals[i].zone);
+	free(w->locals);
 	free(w);
+}
+
+/* The lift as readers in zone see it, worked out once per zone and thread. */
+static const char *
+rs_lift_local(struct rsworker *w, const char *zone)
+{
+	struct rslocal *c;
+	size_t i;
+
+	for (i = 0; i < w->nlocals; i++)
+		if (zone == NULL ? w->locals[i].zone == NULL :
+		    w->locals[i].zone && strcmp(w->locals[i].zone, zone) == 0)
+			return w->locals[i].text;
+	w->locals = xrealloc(w->locals, (w->nlocals + 1) * sizeof(*w->locals));
+	c = &w->locals[w->nlocals++];
+	c->zone = zone ? xstrdup(zone) : NULL;
+	/* A zone the list's check accepted but that is gone now: UTC says the truth. */
+	if (timefmt_human(w->rs->rel.embargo, zone, c->text, sizeof(c->text)) == -1)
+		timefmt_human(w->rs->rel.embargo, NULL, c->text, sizeof(c->text));
+	return c->text;
+}
+
+/* What the row's reader is told of the embargo: marked in the early wave before the lift. */
+static void
+rs_embargo(struct rsworker *w, const struct rslist *l, const struct subscriber *s, int early,
+    long long now)
+{
+	const struct relsrc *rs = w->rs;
+
+	w->rw.env.embargo = NULL;
+	if (!rs->rel.has_embargo)
+		return;
+	w->emb.active = early && rs->rel.nprebrief > 0 && now < rs->rel.embargo;
+	w->emb.until = rs->until;
+	w->emb.local = rs_lift_local(w, rs_zone(rs, l, s->tz));
+	w->rw.env.embargo = &w->emb;
 }
 
 /* The message for one row and its Message-ID; rs is only read. */
@@ -590,6 +745,7 @@ rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	ydoc_clear(w->rw.doc);
 	w->rw.env.token_time = row->first_attempt;
 	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
+	rs_embargo(w, l, &s, row->early, rs_now());
 	if (render_message(&w->rw.env, &w->rs->rr, &l->info, &s, &l->tmpl,
 	    (unsigned long long)row->id, &out, message_id, d) == -1) {
 		buf_free(&out);
@@ -629,6 +785,9 @@ rs_free(struct relsrc *rs)
 		spool_free(rs->held[i].sp);
 	}
 	free(rs->held);
+	for (i = 0; i < rs->nzones; i++)
+		free(rs->zones[i].zone);
+	free(rs->zones);
 	buf_free(&rs->pack);
 	if (rs->rr_ready)
 		render_release_free(&rs->rr);
@@ -711,6 +870,10 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 {
 	struct dry *x = arg;
 	struct relsrc *rs = x->rs;
+	struct render_embargo emb;
+	struct render_env env;
+	char local[64];
+	int early;
 
 	if (s->delivery == DELIVERY_DIGEST) {
 		x->out->digest++;
@@ -729,12 +892,24 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		x->out->suppressed++;
 		return 0;
 	}
+	early = release_prebriefs(&rs->rel, x->list->id) && rs_now() < rs->rel.embargo;
+	x->out->early += early;
 	if (x->out->count_only) {
 		x->out->would++;
 		return 0;
 	}
+	env = rs->env;
+	if (rs->rel.has_embargo) {
+		emb.active = early;
+		emb.until = rs->until;
+		if (timefmt_human(rs->rel.embargo, rs_zone(rs, x->list, s->tz), local,
+		    sizeof(local)) == -1)
+			timefmt_human(rs->rel.embargo, NULL, local, sizeof(local));
+		emb.local = local;
+		env.embargo = &emb;
+	}
 	buf_reset(&x->msg);
-	if (render_message(&rs->env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
+	if (render_message(&env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
 	    rs->d) == -1) {
 		x->failed = 1;
 		return 1;
@@ -766,6 +941,7 @@ dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 	path = release_lists_joined(&rs->rel, rs->a->lists, rs->a->nlists);
 	rs_lists_from(rs, path);
 	free(path);
+	rs_prebrief_first(rs);
 	if (rs_templates(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		return -1;

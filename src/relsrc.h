@@ -43,6 +43,7 @@ struct relsrc_dry {
 	char lists[256];		/* the lists it would go to, "a, b" */
 	size_t would, suppressed, dup, digest;
 	size_t had;			/* have a delivery of it already */
+	size_t early;			/* of `would`: in the pre-briefing's early wave */
 	size_t bytes;			/* of every message rendered */
 };
 

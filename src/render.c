@@ -176,9 +176,39 @@ render_fields_unpack(struct ydoc *doc, const void *blob, size_t len)
 		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			break;
 		p++;
-		ynode_map_set(doc, map, key, ynode_str(doc, val));
+		/* The reader's zone travels with the fields (herald's key, never a field). */
+		if (strcmp(key, "tz") != 0)
+			ynode_map_set(doc, map, key, ynode_str(doc, val));
 	}
 	return map;
+}
+
+void
+render_fields_pack_tz(const char *tz, struct buf *out)
+{
+	if (tz == NULL)
+		return;
+	buf_add(out, "tz", 3);
+	buf_add(out, tz, strlen(tz) + 1);
+}
+
+const char *
+render_fields_tz(const void *blob, size_t len)
+{
+	const char *p = blob, *end = p + len, *key, *val;
+
+	while (p < end) {
+		key = p;
+		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return NULL;
+		val = ++p;
+		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return NULL;
+		p++;
+		if (strcmp(key, "tz") == 0)
+			return val;
+	}
+	return NULL;
 }
 
 void
@@ -208,6 +238,7 @@ render_worker_subscriber(struct render_worker *w, const char *address, const voi
 	s->email = address;
 	s->doc = w->doc;
 	s->fields = render_fields_unpack(w->doc, fields, len);
+	s->tz = render_fields_tz(fields, len);
 	if ((name = ynode_get(s->fields, "name")) != NULL)
 		s->name = name->str;
 }
@@ -310,7 +341,25 @@ render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 	ynode_map_set(doc, m, "address", ynode_str(doc, "x"));
 	ynode_map_set(doc, m, "postal_address", ynode_str(doc, "x"));
 	ynode_map_set(doc, ctx, "sender", m);
+	m = ynode_map(doc);
+	ynode_map_set(doc, m, "active", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "until", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "local", ynode_str(doc, "x"));
+	ynode_map_set(doc, ctx, "embargo", m);
 	return ctx;
+}
+
+/* `embargo`: for every message of a release under embargo (active: false when lifted). */
+static struct ynode *
+render_embargo_node(struct ydoc *doc, const struct render_embargo *e)
+{
+	struct ynode *m = ynode_map(doc), *active = ynode_str(doc, e->active ? "true" : "false");
+
+	active->style = YSTYLE_PLAIN;	/* a boolean to sections, as in YAML */
+	ynode_map_set(doc, m, "active", active);
+	ynode_map_set(doc, m, "until", ynode_str(doc, e->until));
+	ynode_map_set(doc, m, "local", ynode_str(doc, e->local));
+	return m;
 }
 
 /* `sender`: who sends, as the config says; postal_address only when given. */
@@ -346,6 +395,8 @@ render_context(const struct render_env *env, const struct list_info *l,
 	timefmt_iso_utc(env->now, iso, sizeof(iso));
 	ynode_map_set(doc, ctx, "now", ynode_str(doc, iso));
 	ynode_map_set(doc, ctx, "sender", render_sender_node(doc, env->cfg));
+	if (env->embargo)
+		ynode_map_set(doc, ctx, "embargo", render_embargo_node(doc, env->embargo));
 	return ctx;
 }
 
@@ -386,10 +437,13 @@ render_build(const struct render_env *env, const struct list_info *l,
 	    tmplfile_render(t, TMPLFILE_TEXT, ctx, env->partials, &text, d) == -1 ||
 	    tmplfile_render(t, TMPLFILE_HTML, ctx, env->partials, &html, d) == -1)
 		goto out;
-	if (env->subject_prefix) {
+	if (env->subject_prefix || (env->embargo && env->embargo->active)) {
 		struct buf pre = BUF_INIT;
 
-		buf_adds(&pre, env->subject_prefix);
+		if (env->subject_prefix)
+			buf_adds(&pre, env->subject_prefix);
+		if (env->embargo && env->embargo->active)
+			buf_addf(&pre, "EMBARGOED until %s: ", env->embargo->local);
 		buf_adds(&pre, buf_str(&subject));
 		buf_free(&subject);
 		subject = pre;

@@ -23,6 +23,17 @@ struct render_release {
 	struct ynode *fields;	/* the `release` mapping of the context */
 };
 
+/*
+ * A release under embargo, as one reader sees it: `embargo.active` (the
+ * pre-briefing's wave before the lift: the subject is marked),
+ * `embargo.until` (ISO 8601 UTC) and `embargo.local` (the lift in the
+ * reader's zone, "Tue 8 Dec 2026, 09:00 CET").
+ */
+struct render_embargo {
+	int active;
+	const char *until, *local;
+};
+
 struct render_env {
 	const struct config *cfg;
 	struct partials *partials;
@@ -35,6 +46,7 @@ struct render_env {
 	 */
 	long long token_time;
 	const char *subject_prefix;	/* before the subject ("[TEST] "), or NULL */
+	const struct render_embargo *embargo;	/* NULL: no embargo */
 };
 
 void render_release_init(struct render_release *rr, const struct release *r);
@@ -73,6 +85,13 @@ char *render_verp(const struct render_env *env, unsigned long long rowid, const 
  */
 void render_fields_pack(const struct ynode *fields, struct buf *out);
 struct ynode *render_fields_unpack(struct ydoc *doc, const void *blob, size_t len);
+/*
+ * The reader's zone (a subscriber's `tz`) appended to such a blob, and
+ * found in it (a pointer into blob, or NULL); unpack leaves it out of the
+ * mapping, as tz is no template field.
+ */
+void render_fields_pack_tz(const char *tz, struct buf *out);
+const char *render_fields_tz(const void *blob, size_t len);
 
 /*
  * What a sending thread renders with, whatever the source: its own copy

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "diag.h"
 #include "log.h"
@@ -27,7 +28,7 @@ report_counts(const struct delivery_result *r, char *out, size_t len)
 	    r->deferred);
 	if (r->next_attempt && n < len) {
 		timefmt_iso_utc(r->next_attempt, iso, sizeof(iso));
-		snprintf(out + n, len - n, " (next retry at %s)", iso);
+		snprintf(out + n, len - n, " (next %s at %s)", r->deferred ? "retry" : "due", iso);
 	}
 }
 
@@ -43,6 +44,9 @@ report_delivery(const struct delivery_result *r)
 		return;
 	if (r->queued + r->deferred == 0)
 		printf("%s\n", line);
+	else if (r->deferred == 0 && r->end == DELIVERY_PENDING && r->next_attempt > time(NULL))
+		printf("%s; the rest wait for their time (the lift, the reader's local time): "
+		    "herald run sends them then\n", line);
 	else
 		printf("%s; herald send %s resumes\n", line, r->release_id);
 	fflush(stdout);

@@ -204,12 +204,28 @@ migrate_v4(struct store *st)
 	return store_exec(st, schema_v4, "schema version 4");
 }
 
+/*
+ * Deliveries that wait for their time: a queued row's next_attempt is when
+ * it falls due (the lift, the reader's local time; 0: at once), as a
+ * deferred row's is its retry, so that the time of each row is in the
+ * journal and survives a restart. `early` marks the pre-briefing wave.
+ */
+static const char schema_v5[] =
+	"ALTER TABLE deliveries ADD COLUMN early INTEGER NOT NULL DEFAULT 0;";
+
+static int
+migrate_v5(struct store *st)
+{
+	return store_exec(st, schema_v5, "schema version 5");
+}
+
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
 	migrate_v1,
 	migrate_v2,
 	migrate_v3,	/* digests: the schema is with the digest functions, at the end */
 	migrate_v4,
+	migrate_v5,
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -220,7 +236,7 @@ enum sid {
 	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_LISTS, S_REL_DUE, S_REL_LIST, S_DELIVERY_HAS,
 	S_ADD, S_CLAIM, S_DONE, S_RELEASE, S_BOUNCED, S_STATE_OF, S_FAIL_PENDING,
 	S_SKIP_SUPPRESSED,
-	S_OWNERS, S_RECLAIM, S_COUNTS, S_NEXT, S_TOP,
+	S_OWNERS, S_RECLAIM, S_COUNTS, S_WAVES, S_NEXT, S_TOP,
 	S_SUPPRESS, S_UNSUPPRESS, S_IS_SUPPRESSED, S_SUPPRESSIONS,
 	S_DLV_GET, S_DLV_LATEST, S_HAS_BOUNCED,
 	S_MBOX_GET, S_MBOX_SET, S_IN_ADD, S_IN_ACTION, S_IN_SEEN, S_IN_UNMOVED, S_IN_MOVED,
@@ -267,12 +283,13 @@ static const char *const sql[S__COUNT] = {
 	[S_REL_LIST] = "SELECT " REL_COLS " FROM releases ORDER BY created DESC, id DESC",
 	[S_ADD] =
 	    "INSERT INTO deliveries (release, address, list, fields, state, text,"
-	    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	    " created, updated, next_attempt, early)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)"
 	    " ON CONFLICT (release, address) DO NOTHING",
 	/*
-	 * Retries that are due first, then fresh rows in the order they were
-	 * added; never an address suppressed since it was expanded (those
-	 * become skipped in store_skip_suppressed).
+	 * Retries that are due first, then fresh rows that are due in the
+	 * order they were added; never an address suppressed since it was
+	 * expanded (those become skipped in store_skip_suppressed).
 	 */
 	[S_CLAIM] =
 	    "UPDATE deliveries SET state = 'sending', owner = ?1, updated = ?2"
@@ -281,11 +298,12 @@ static const char *const sql[S__COUNT] = {
 	    "   SELECT id, address, list FROM deliveries"
 	    "    WHERE release = ?3 AND state = 'deferred' AND next_attempt <= ?2"
 	    "   UNION ALL"
-	    "   SELECT id, address, list FROM deliveries WHERE release = ?3 AND state = 'queued') d"
+	    "   SELECT id, address, list FROM deliveries WHERE release = ?3 AND state = 'queued'"
+	    "    AND next_attempt <= ?2) d"
 	    "  WHERE NOT EXISTS (SELECT 1 FROM suppressions s"
 	    "   WHERE s.address = d.address AND s.list IN ('', d.list))"
 	    "  LIMIT ?4)"
-	    " RETURNING id, address, list, fields, attempts, first_attempt",
+	    " RETURNING id, address, list, fields, attempts, first_attempt, early",
 	[S_SKIP_SUPPRESSED] =
 	    "UPDATE deliveries SET state = 'skipped', next_attempt = 0, text = 'suppressed',"
 	    " updated = ?2 WHERE release = ?1 AND state IN ('queued', 'deferred')"
@@ -318,9 +336,15 @@ static const char *const sql[S__COUNT] = {
 	    " AND owner IS ?1",
 	[S_COUNTS] =
 	    "SELECT state, count(*) FROM deliveries WHERE release = ?1 GROUP BY state",
+	[S_WAVES] =
+	    "SELECT early, count(*), sum(state IN ('sent', 'bounced')),"
+	    " sum(state = 'queued' AND next_attempt > ?2),"
+	    " min(CASE WHEN state = 'queued' AND next_attempt > ?2 THEN next_attempt END),"
+	    " max(CASE WHEN state = 'queued' AND next_attempt > ?2 THEN next_attempt END)"
+	    " FROM deliveries WHERE release = ?1 GROUP BY early",
 	[S_NEXT] =
 	    "SELECT min(next_attempt) FROM deliveries"
-	    " WHERE release = ?1 AND state = 'deferred'",
+	    " WHERE release = ?1 AND state IN ('queued', 'deferred') AND next_attempt > 0",
 	[S_TOP] =
 	    "SELECT " REPLY " AS reply, count(*) AS n FROM deliveries"
 	    " WHERE release = ?1 AND state IN ('deferred', 'failed')"
@@ -393,15 +417,16 @@ static const char *const sql[S__COUNT] = {
 	    " UNION "
 	    "SELECT r.release_id FROM releases r WHERE r.state = 'sending' AND ("
 	    " EXISTS (SELECT 1 FROM deliveries d WHERE d.release = r.id"
-	    "  AND d.state IN ('queued', 'sending'))"
+	    "  AND d.state = 'sending')"
 	    " OR EXISTS (SELECT 1 FROM deliveries d WHERE d.release = r.id"
-	    "  AND d.state = 'deferred' AND d.next_attempt <= ?1))",
+	    "  AND d.state IN ('queued', 'deferred') AND d.next_attempt <= ?1))",
 	[S_NEXT_DUE] =
 	    "SELECT min(t) FROM ("
 	    " SELECT min(scheduled_at) AS t FROM releases WHERE state = 'scheduled'"
 	    " UNION ALL"
 	    " SELECT min(d.next_attempt) FROM releases r JOIN deliveries d ON d.release = r.id"
-	    "  AND d.state = 'deferred' WHERE r.state = 'sending')",
+	    "  AND d.state IN ('queued', 'deferred') AND d.next_attempt > 0"
+	    " WHERE r.state = 'sending')",
 	[S_OUT_ADD] =
 	    "INSERT INTO outbox (kind, mail_from, rcpt, message, created, updated)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -1056,6 +1081,15 @@ store_delivery_add(struct store *st, long long rel, const char *address,
     const char *list, const void *fields, size_t fields_len, enum dstate initial,
     const char *reason, long long now)
 {
+	return store_delivery_add_due(st, rel, address, list, fields, fields_len, initial,
+	    reason, 0, 0, now);
+}
+
+int
+store_delivery_add_due(struct store *st, long long rel, const char *address,
+    const char *list, const void *fields, size_t fields_len, enum dstate initial,
+    const char *reason, long long due, int early, long long now)
+{
 	sqlite3_stmt *s = store_stmt(st, S_ADD);
 
 	if (s == NULL)
@@ -1070,6 +1104,8 @@ store_delivery_add(struct store *st, long long rel, const char *address,
 	bind_text(s, 5, dstate_names[initial]);
 	bind_text(s, 6, reason != NULL ? reason : "");
 	bind_int(s, 7, now);
+	bind_int(s, 8, initial == DS_QUEUED ? due : 0);
+	bind_int(s, 9, early != 0);
 	if (store_run(st, s, "delivery add") < 0)
 		return -1;
 	return sqlite3_changes(st->db) == 1 ? 0 : 1;
@@ -1095,6 +1131,7 @@ store_row_read(sqlite3_stmt *s, struct store_row *r)
 	r->fields = col_blob(s, 3, &r->fields_len);
 	r->attempts = sqlite3_column_int(s, 4);
 	r->first_attempt = sqlite3_column_int64(s, 5);
+	r->early = sqlite3_column_int(s, 6);
 }
 
 /* The UPDATE ... RETURNING itself; every change is made by the first step. */
@@ -1282,6 +1319,32 @@ store_counts(struct store *st, long long rel, size_t counts[DS__COUNT])
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		store_fail(st, "counts");
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_waves(struct store *st, long long rel, long long now, struct store_wave waves[2])
+{
+	sqlite3_stmt *s = store_stmt(st, S_WAVES);
+	struct store_wave *w;
+	int rc;
+
+	memset(waves, 0, 2 * sizeof(waves[0]));
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_int(s, 2, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		w = &waves[sqlite3_column_int(s, 0) != 0];
+		w->total = (size_t)sqlite3_column_int64(s, 1);
+		w->sent = (size_t)sqlite3_column_int64(s, 2);
+		w->waiting = (size_t)sqlite3_column_int64(s, 3);
+		w->first = sqlite3_column_int64(s, 4);
+		w->last = sqlite3_column_int64(s, 5);
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(st, "waves");
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -101,6 +101,14 @@ int store_delivery_add(struct store *st, long long rel, const char *address,
     const char *list, const void *fields, size_t fields_len, enum dstate initial,
     const char *reason, long long now);
 
+/*
+ * The same with the time the row falls due (queued rows are never claimed
+ * before it; 0: at once) and whether it is in a pre-briefing's early wave.
+ */
+int store_delivery_add_due(struct store *st, long long rel, const char *address,
+    const char *list, const void *fields, size_t fields_len, enum dstate initial,
+    const char *reason, long long due, int early, long long now);
+
 struct store_row {
 	long long id;
 	char *address, *list;
@@ -108,12 +116,13 @@ struct store_row {
 	size_t fields_len;
 	int attempts;			/* before this one */
 	long long first_attempt;	/* 0: never tried */
+	int early;			/* the pre-briefing's wave */
 };
 void store_row_clear(struct store_row *r);
 
 /*
- * Claims up to `max` rows of release `rel` that are due: queued, or
- * deferred with next_attempt <= now. They become `sending`, owned by
+ * Claims up to `max` rows of release `rel` that are due: queued or
+ * deferred, with next_attempt <= now. They become `sending`, owned by
  * `owner`, atomically (two processes never claim one row). The caller
  * owns rows[0..*got) (store_row_clear each). Call inside or outside a
  * transaction.
@@ -155,9 +164,20 @@ int store_skip_suppressed(struct store *st, long long rel, long long now, size_t
  */
 int store_reclaim(struct store *st, const char *owner_dir, size_t *n);
 
+/*
+ * A release's waves: [0] everyone, [1] the pre-briefing's early one. Rows
+ * in all, sent (or bounced since), and still waiting for their time after
+ * now (deliver_local, the lift), the first and last of those times.
+ */
+struct store_wave {
+	size_t total, sent, waiting;
+	long long first, last;
+};
+int store_waves(struct store *st, long long rel, long long now, struct store_wave waves[2]);
+
 /* Counts by state for release rel (counts has DS__COUNT slots). */
 int store_counts(struct store *st, long long rel, size_t counts[DS__COUNT]);
-/* The earliest next_attempt of rel's deferred rows; 0 when none. */
+/* When rel's next row falls due: the earliest future time of a queued or deferred row; 0 when none. */
 int store_next_attempt(struct store *st, long long rel, long long *when);
 
 struct store_reply {

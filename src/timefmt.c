@@ -1,5 +1,6 @@
 #include "timefmt.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,11 +153,34 @@ timefmt_zone_ok(const char *zone)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Sets TZ to zone (NULL: back to what it was) and tells the C library. */
+/*
+ * The C library knows one zone per process, $TZ: whoever needs another
+ * one sets TZ, asks, and sets it back, holding this lock, so that two
+ * threads never read each other's zone.
+ */
+static pthread_mutex_t timefmt_tz_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void
+timefmt_zone_lock(void)
+{
+	pthread_mutex_lock(&timefmt_tz_mutex);
+}
+
+void
+timefmt_zone_unlock(void)
+{
+	pthread_mutex_unlock(&timefmt_tz_mutex);
+}
+
+/*
+ * Sets TZ to zone (NULL: back to what it was) and tells the C library;
+ * the lock is taken on the way in and given back on the way out.
+ */
 static void
 timefmt_set_tz(const char *zone, char **saved)
 {
 	if (zone) {
+		timefmt_zone_lock();
 		*saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
 		setenv("TZ", zone, 1);
 	} else if (*saved) {
@@ -167,6 +191,8 @@ timefmt_set_tz(const char *zone, char **saved)
 		unsetenv("TZ");
 	}
 	tzset();
+	if (zone == NULL)
+		timefmt_zone_unlock();
 }
 
 int
@@ -225,5 +251,100 @@ timefmt_iso_zone(long long t, const char *zone, char *out, unsigned long size)
 	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
 	    labs(off) / 3600, labs(off) / 60 % 60);
+	return 0;
+}
+
+/*
+ * The local calendar time of t in zone (NULL: UTC), with the zone's
+ * abbreviation there copied to abbr (tm_zone points into the C library's
+ * zone, which the next caller replaces). 0, or -1 for an unknown zone.
+ */
+static int
+timefmt_local(long long t, const char *zone, struct tm *tm, char *abbr, size_t abbrlen)
+{
+	char *saved = NULL;
+	time_t r = (time_t)t;
+	int ok;
+
+	if (zone == NULL) {
+		snprintf(abbr, abbrlen, "UTC");
+		return gmtime_r(&r, tm) != NULL ? 0 : -1;
+	}
+	if (!timefmt_zone_ok(zone))
+		return -1;
+	timefmt_set_tz(zone, &saved);
+	ok = localtime_r(&r, tm) != NULL;
+	if (ok)
+		snprintf(abbr, abbrlen, "%s", tm->tm_zone ? tm->tm_zone : "");
+	timefmt_set_tz(NULL, &saved);
+	tm->tm_zone = NULL;
+	return ok ? 0 : -1;
+}
+
+/* The instant of local date y-m-d (d may overflow into the next month) at minute in zone. */
+static int
+timefmt_wall(const char *zone, int y, int m, int d, int minute, long long *out)
+{
+	char *saved = NULL;
+	struct tm tm;
+	time_t r;
+
+	if (zone == NULL) {
+		*out = timefmt_days(y, (unsigned)m, 1) * 86400 + (d - 1) * 86400LL + minute * 60;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = minute / 60;
+	tm.tm_min = minute % 60;
+	tm.tm_isdst = -1;
+	/* A time a DST change skipped becomes one that exists: mktime moves it forward. */
+	timefmt_set_tz(zone, &saved);
+	r = mktime(&tm);
+	timefmt_set_tz(NULL, &saved);
+	if (r == (time_t)-1)
+		return -1;
+	*out = (long long)r;
+	return 0;
+}
+
+int
+timefmt_local_at(long long base, const char *zone, int minute, long long *out)
+{
+	char abbr[16];
+	struct tm tm;
+
+	if (minute < 0 || minute >= 24 * 60 ||
+	    timefmt_local(base, zone, &tm, abbr, sizeof(abbr)) == -1 ||
+	    timefmt_wall(zone, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, minute, out) == -1)
+		return -1;
+	/* Already past there that day: the next day's. */
+	if (*out < base)
+		return timefmt_wall(zone, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday + 1, minute,
+		    out);
+	return 0;
+}
+
+int
+timefmt_human(long long t, const char *zone, char *out, unsigned long size)
+{
+	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+		"Aug", "Sep", "Oct", "Nov", "Dec" };
+	char abbr[16];
+	struct tm tm;
+	long off;
+
+	if (timefmt_local(t, zone, &tm, abbr, sizeof(abbr)) == -1)
+		return -1;
+	off = tm.tm_gmtoff;
+	/* A zone without a name of its own ("-03") is shown as its offset. */
+	if (abbr[0] == '\0' || abbr[0] == '+' || abbr[0] == '-')
+		snprintf(abbr, sizeof(abbr), "UTC%c%02d:%02d", off < 0 ? '-' : '+',
+		    (int)(labs(off) / 3600 % 24), (int)(labs(off) / 60 % 60));
+	snprintf(out, size, "%s %d %s %d, %02d:%02d %s", days[tm.tm_wday], tm.tm_mday,
+	    months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, abbr);
 	return 0;
 }

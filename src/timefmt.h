@@ -31,4 +31,22 @@ void timefmt_iso_utc(long long t, char *out, unsigned long size);
  */
 int timefmt_iso_zone(long long t, const char *zone, char *out, unsigned long size);
 
+/*
+ * The instant at `minute` after local midnight (0..1439) in zone (NULL:
+ * UTC) on the local day of base, or on the next day when that is before
+ * base. A time a DST change skipped is moved forward. 0, or -1 for an
+ * unknown zone.
+ */
+int timefmt_local_at(long long base, const char *zone, int minute, long long *out);
+/* t as a reader sees it in zone (NULL: UTC): "Tue 8 Dec 2026, 09:00 CET". 0, or -1. */
+int timefmt_human(long long t, const char *zone, char *out, unsigned long size);
+
+/*
+ * Whoever sets $TZ to ask the C library about another zone holds this
+ * lock until it has set it back (timefmt does inside; cron.c around its
+ * own questions), so that threads never read each other's zone.
+ */
+void timefmt_zone_lock(void);
+void timefmt_zone_unlock(void);
+
 #endif

@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 4, "a new journal is at schema version 4");
+	is_int(store_schema_version(st), 5, "a new journal is at schema version 5");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 4, "reopened, the version is kept");
+	is_int(store_schema_version(st), 5, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
@@ -432,6 +432,63 @@ test_claim_due(struct store *st)
 	ok(got == 2 && rows[0].attempts == 2 && rows[0].first_attempt == 1000,
 	    "attempts 2, first attempt kept");
 	clear_rows(rows, got);
+}
+
+/* Rows that wait for their time (the lift, a reader's local time) and the pre-briefing's wave. */
+static void
+test_due_waves(struct store *st)
+{
+	long long rel = new_release(st, "waves", 1), when = 0;
+	struct store_row rows[8];
+	struct store_wave w[2];
+	char **ids = NULL;
+	size_t got, n = 0, i;
+
+	store_release_set_state(st, rel, RS_SENDING, 1);
+	is_int(store_delivery_add_due(st, rel, "early@example.org", "press", NULL, 0, DS_QUEUED,
+	    NULL, 0, 1, 1), 0, "an early row, due at once");
+	is_int(store_delivery_add_due(st, rel, "lift@example.org", "public", NULL, 0, DS_QUEUED,
+	    NULL, 5000, 0, 1), 0, "a row due at the lift");
+	is_int(store_delivery_add_due(st, rel, "later@example.org", "public", NULL, 0, DS_QUEUED,
+	    NULL, 9000, 0, 1), 0, "a row due later still");
+	is_int(store_delivery_add_due(st, rel, "early@example.org", "public", NULL, 0, DS_QUEUED,
+	    NULL, 5000, 0, 1), 1, "the same address again is ignored: once, early");
+	got = claim(st, rel, "me", 1000, 8, rows);
+	ok(got == 1 && strcmp(rows[0].address, "early@example.org") == 0 && rows[0].early == 1,
+	    "before the lift only the early row is claimed, and says it is early");
+	done(st, rows[0].id, DS_SENT, 250, "2.0.0", "ok", 0, 1000);
+	clear_rows(rows, got);
+	store_next_attempt(st, rel, &when);
+	is_int(when, 5000, "the next row falls due at the lift");
+	is_int(store_work_due(st, 4999, &ids, &n), 0, "work due before the lift");
+	for (i = 0; i < n; i++)
+		ok(strcmp(ids[i], "waves") != 0, "a release whose rows wait is no work yet (%s)", ids[i]);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	ids = NULL;
+	is_int(store_next_due(st, &when), 0, "next due");
+	ok(when > 0 && when <= 5000, "the daemon wakes by the lift (%lld)", when);
+	is_int(store_waves(st, rel, 1000, w), 0, "waves");
+	ok(w[1].total == 1 && w[1].sent == 1 && w[1].waiting == 0, "the early wave: 1 of 1 sent");
+	ok(w[0].total == 2 && w[0].sent == 0 && w[0].waiting == 2 && w[0].first == 5000 &&
+	    w[0].last == 9000, "the public wave: 2 waiting, from 5000 to 9000");
+	got = claim(st, rel, "me", 5000, 8, rows);
+	ok(got == 1 && strcmp(rows[0].address, "lift@example.org") == 0 && rows[0].early == 0,
+	    "at the lift the row due then is claimed");
+	/* Given back (a relay that could not be reached): still due, claimed again. */
+	store_delivery_release(st, rows[0].id, 5001);
+	clear_rows(rows, got);
+	got = claim(st, rel, "me", 5002, 8, rows);
+	is_int((long long)got, 1, "a row given back stays due");
+	clear_rows(rows, got);
+	is_int(store_work_due(st, 9000, &ids, &n), 0, "work due at the last time");
+	for (i = 0, got = 0; i < n; i++) {
+		got += strcmp(ids[i], "waves") == 0;
+		free(ids[i]);
+	}
+	free(ids);
+	is_int((long long)got, 1, "then the release is work");
 }
 
 static void
@@ -1025,6 +1082,7 @@ main(void)
 	test_delivery_add(st);
 	test_suppressions(st);
 	test_claim_due(st);
+	test_due_waves(st);
 	test_bounced(st);
 	test_fail_pending(st);
 	test_top_replies(st);
