@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "journal.h"
+#include "release.h"
 #include "timefmt.h"
 
 #define STATUS_REPLIES 5
@@ -71,6 +72,41 @@ status_time(long long t, const struct status_opts *o, char *out, size_t size)
 {
 	if (o->tz == NULL || timefmt_iso_zone(t, o->tz, out, size) == -1)
 		timefmt_iso_utc(t, out, size);
+}
+
+/*
+ * A scheduled release that will go in waves: what its snapshot says of
+ * them, before any row exists.
+ */
+static void
+status_plan(const struct store_release *r, const struct status_opts *o)
+{
+	struct release rel;
+	struct diag d;
+	char at[40], lift[40];
+	size_t i;
+
+	if (r->state != RS_SCHEDULED)
+		return;
+	diag_init(&d, EXIT_DATAERR);
+	if (release_load_mem(r->file ? r->file : r->release_id, r->snapshot, r->snapshot_len,
+	    &rel, &d) == 0) {
+		if (rel.has_embargo)
+			status_time(rel.embargo, o, lift, sizeof(lift));
+		if (rel.nprebrief > 0) {
+			status_time(r->scheduled_at, o, at, sizeof(at));
+			printf("  pre-briefing: at %s to", at);
+			for (i = 0; i < rel.nprebrief; i++)
+				printf("%s %s", i ? "," : "", rel.prebrief_lists[i]);
+			printf("; public: at the lift, %s\n", lift);
+		}
+		if (rel.deliver_local >= 0)
+			printf("  each reader at %02d:%02d in their zone%s%s\n", rel.deliver_local / 60,
+			    rel.deliver_local % 60, rel.has_embargo ? ", not before " : "",
+			    rel.has_embargo ? lift : "");
+	}
+	release_free(&rel);
+	diag_free(&d);
 }
 
 /* A release in two waves, or with rows waiting for their time: one line each. */
@@ -172,6 +208,7 @@ status_table_row(const struct store_release *r, const struct status_opts *o,
 	putchar('\n');
 	if (status_file_changed(r) == 1)
 		printf("  note: %s changed since the snapshot; the snapshot is what is sent\n", r->file);
+	status_plan(r, o);
 	status_waves_text(waves, o);
 	for (i = 0; i < nrep; i++)
 		printf("  %6zu x %s\n", rep[i].count, rep[i].reply);
