@@ -471,7 +471,7 @@ dg_take_one(struct dgtake *t, const struct dgsub *s)
 	size_t n;
 
 	if (store_digest_member(t->st, t->list, s->email, t->since, t->now) == -1 ||
-	    store_digest_take(t->st, t->rel, t->list, s->email, &n) == -1)
+	    store_digest_take(t->st, t->rel, t->list, s->email, t->now, &n) == -1)
 		return -1;
 	if (n == 0)
 		return 0;

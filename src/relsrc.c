@@ -120,7 +120,9 @@ relsrc_record(struct store *st, const struct release *rel, const char *path,
 	put.lists = (char *)lists;
 	put.scheduled_at = scheduled_at;
 	put.state = state;
-	return store_release_put(st, &put, now, row);
+	if (store_release_put(st, &put, now, row) == -1)
+		return -1;
+	return store_release_set_lift(st, *row, rel->has_embargo ? rel->embargo : 0);
 }
 
 /* ---- before the journal: nothing is sent when any input is invalid ---- */

@@ -208,10 +208,13 @@ migrate_v4(struct store *st)
  * Deliveries that wait for their time: a queued row's next_attempt is when
  * it falls due (the lift, the reader's local time; 0: at once), as a
  * deferred row's is its retry, so that the time of each row is in the
- * journal and survives a restart. `early` marks the pre-briefing wave.
+ * journal and survives a restart. `early` marks the pre-briefing wave;
+ * `releases.lift` is the embargo, which digests wait for (a release being
+ * pre-briefed is sending before it).
  */
 static const char schema_v5[] =
-	"ALTER TABLE deliveries ADD COLUMN early INTEGER NOT NULL DEFAULT 0;";
+	"ALTER TABLE deliveries ADD COLUMN early INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE releases ADD COLUMN lift INTEGER NOT NULL DEFAULT 0;";
 
 static int
 migrate_v5(struct store *st)
@@ -233,7 +236,7 @@ static int (*const migrations[])(struct store *) = {
 
 enum sid {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
-	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_LISTS, S_REL_DUE, S_REL_LIST, S_DELIVERY_HAS,
+	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_LISTS, S_REL_LIFT, S_REL_DUE, S_REL_LIST, S_DELIVERY_HAS,
 	S_ADD, S_CLAIM, S_DONE, S_RELEASE, S_BOUNCED, S_STATE_OF, S_FAIL_PENDING,
 	S_SKIP_SUPPRESSED,
 	S_OWNERS, S_RECLAIM, S_COUNTS, S_WAVES, S_NEXT, S_TOP,
@@ -275,6 +278,7 @@ static const char *const sql[S__COUNT] = {
 	[S_REL_GET] = "SELECT " REL_COLS " FROM releases WHERE release_id = ?1",
 	[S_REL_STATE] = "UPDATE releases SET state = ?2, updated = ?3 WHERE id = ?1",
 	[S_REL_LISTS] = "UPDATE releases SET lists = ?2 WHERE id = ?1",
+	[S_REL_LIFT] = "UPDATE releases SET lift = ?2 WHERE id = ?1 AND NOT " FROZEN,
 	[S_DELIVERY_HAS] =
 	    "SELECT EXISTS (SELECT 1 FROM deliveries WHERE release = ?1 AND address = ?2)",
 	[S_REL_DUE] =
@@ -993,6 +997,18 @@ store_release_set_lists(struct store *st, long long rowid, const char *lists)
 	bind_int(q, 1, rowid);
 	bind_text(q, 2, lists);
 	return store_run(st, q, "release lists") < 0 ? -1 : 0;
+}
+
+int
+store_release_set_lift(struct store *st, long long rowid, long long lift)
+{
+	sqlite3_stmt *q = store_stmt(st, S_REL_LIFT);
+
+	if (q == NULL)
+		return -1;
+	bind_int(q, 1, rowid);
+	bind_int(q, 2, lift);
+	return store_run(st, q, "release lift") < 0 ? -1 : 0;
 }
 
 int
@@ -2255,7 +2271,8 @@ static const char *const digest_sql[S__COUNT - S_DG_ADD] = {
 	    " ON CONFLICT (list, address) DO NOTHING",
 	/*
 	 * Releases sent to the list (being sent or done; never a digest), gone
-	 * out since the address took the digest, that no digest carried to it
+	 * out since the address took the digest, lifted (pre-briefed is not
+	 * public yet), that no digest carried to it
 	 * yet and that it has not had (nor is having) by a delivery of its own.
 	 */
 	[S_DG_TAKE - S_DG_ADD] =
@@ -2264,6 +2281,7 @@ static const char *const digest_sql[S__COUNT - S_DG_ADD] = {
 	    " WHERE r.state IN ('sending', 'done')"
 	    "  AND instr(' ' || r.lists || ' ', ' ' || ?3 || ' ') > 0"
 	    "  AND r.id NOT IN (SELECT release FROM digests)"
+	    "  AND r.lift <= ?4"
 	    "  AND " DG_SENT_AT " >= (SELECT since FROM digest_members"
 	    "   WHERE list = ?3 AND address = ?2)"
 	    "  AND NOT EXISTS (SELECT 1 FROM digest_items i"
@@ -2356,7 +2374,7 @@ store_digest_member(struct store *st, const char *list, const char *address, lon
 
 int
 store_digest_take(struct store *st, long long rel, const char *list, const char *address,
-    size_t *n)
+    long long now, size_t *n)
 {
 	sqlite3_stmt *s = digest_stmt(st, S_DG_TAKE);
 
@@ -2366,6 +2384,7 @@ store_digest_take(struct store *st, long long rel, const char *list, const char 
 	bind_int(s, 1, rel);
 	bind_text(s, 2, address);
 	bind_text(s, 3, list);
+	bind_int(s, 4, now);
 	if (store_run(st, s, "digest take") < 0)
 		return -1;
 	*n = (size_t)sqlite3_changes(st->db);

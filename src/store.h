@@ -80,6 +80,8 @@ int store_release_set_state(struct store *st, long long rowid, enum rstate s,
     long long now);
 /* The lists (space-separated) a release has been sent to: digests read them. */
 int store_release_set_lists(struct store *st, long long rowid, const char *lists);
+/* The release's embargo (0: none), until it has delivery rows: digests wait for it. */
+int store_release_set_lift(struct store *st, long long rowid, long long lift);
 /* 1 when release row rel has a delivery row for address, 0 when not, -1 on error. */
 int store_delivery_has(struct store *st, long long rel, const char *address);
 /* Scheduled releases due at `now` (scheduled_at <= now, state scheduled), oldest first. */
@@ -364,13 +366,14 @@ int store_digest_member(struct store *st, const char *list, const char *address,
 /*
  * Records in digest rel, for address on list (a member), every release it
  * is owed: sent to list (state sending or done, not a digest), gone out
- * (scheduled_at, else created) since it became a member, carried to it by
- * no digest yet, and without a delivery row to it that is not failed or
- * skipped. *n is how many. Call it in the transaction that adds the
- * address's delivery row of rel.
+ * (scheduled_at, else created) since it became a member, lifted by now
+ * (its embargo, store_release_set_lift), carried to it by no digest yet,
+ * and without a delivery row to it that is not failed or skipped. *n is
+ * how many. Call it in the transaction that adds the address's delivery
+ * row of rel.
  */
 int store_digest_take(struct store *st, long long rel, const char *list, const char *address,
-    size_t *n);
+    long long now, size_t *n);
 /* The list's digests still being sent, oldest first; the caller frees each id and the array. */
 int store_digest_open(struct store *st, const char *list, char ***ids, size_t *n);
 

@@ -87,7 +87,7 @@ take(struct store *st, long long rel, const char *list, const char *address, lon
 	size_t n = 0;
 
 	if (store_digest_member(st, list, address, since, 1) < 0 ||
-	    store_digest_take(st, rel, list, address, &n) < 0)
+	    store_digest_take(st, rel, list, address, 1000, &n) < 0)
 		fatalx("take: %s", store_error(st));
 	return (long long)n;
 }
@@ -127,7 +127,7 @@ is_carried(struct store *st, long long rel, const char *address, const char *wan
 static void
 test_owed(struct store *st)
 {
-	long long r1, r2, dg1, dg2, dg3, last = 0;
+	long long r1, r2, r8, dg1, dg2, dg3, last = 0;
 	char **ids;
 	char *list = NULL;
 	size_t n;
@@ -170,6 +170,14 @@ test_owed(struct store *st)
 	put_release(st, "r7", "press", RS_DONE, 450, 0);
 	is_int(take(st, dg2, "press", "a@example.org", 0), 1, "a new release is owed once");
 	is_carried(st, dg2, "a@example.org", "r7", "and it is r7");
+
+	/* Pre-briefed (sending) before its lift at 2000: no digest carries it yet. */
+	r8 = put_release(st, "r8", "press", RS_SENDING, 460, 0);
+	is_int(store_release_set_lift(st, r8, 2000), 0, "a release lifted at 2000");
+	is_int(take(st, dg2, "press", "a@example.org", 0), 0,
+	    "a release being pre-briefed is in no digest before its lift");
+	is_int(store_release_set_lift(st, r8, 900), 0, "lifted at 900 instead");
+	is_int(take(st, dg2, "press", "a@example.org", 0), 1, "after its lift it is owed");
 
 	dg3 = new_digest(st, "other", 500);
 	is_int(take(st, dg3, "other", "a@example.org", 0), 1,
