@@ -264,7 +264,7 @@ int
 tmplset_load(const char *templates_dir, const char *name, struct partials *p,
     struct tmplset *s, struct diag *d)
 {
-	char **stems;
+	char **stems = NULL;
 	size_t i, nv;
 	int rc;
 
@@ -280,8 +280,7 @@ tmplset_load(const char *templates_dir, const char *name, struct partials *p,
 		s->n++;
 		free(stems[i]);
 	}
-	if (nv)
-		free(stems);
+	free(stems);
 	return rc;
 }
 
