@@ -78,7 +78,7 @@ check_weigh(const struct config *c, const struct validate_summary *sum, const ch
 	env.cfg = c;
 	env.partials = &partials;
 	env.secret = secret;
-	render_release_init(&rr, &rel);
+	render_release_init(&rr, &rel, release_lang(&rel, c->lang));
 	w.env = &env;
 	w.rr = &rr;
 	w.t = &t;

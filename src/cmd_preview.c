@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "config.h"
 #include "dkim.h"
+#include "lang.h"
 #include "list.h"
 #include "project.h"
 #include "release.h"
@@ -24,14 +25,15 @@
 
 struct preview {
 	const char *release_arg, *list_id, *to, *digest;
+	const char *lang;		/* --lang: the reader's language, whatever theirs */
 	char **tests;			/* send --test: where the message goes instead */
 	size_t ntests;
 	char *to_canon;
 	struct config cfg;
 	struct release rel;
-	struct render_release rr;
+	struct render_versions rv;
 	struct partials partials;
-	struct tmplfile tmpl;
+	struct tmplset tmpls;
 	struct render_env env;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	struct list_info info;
@@ -41,6 +43,23 @@ struct preview {
 	char *found_email;		/* the subscriber rendered for */
 };
 
+/* --lang: a language tag as herald takes it (lang.h). */
+static int
+preview_lang_ok(const char *lang)
+{
+	char canon[LANG_MAX];
+	int rc = lang_tag_check(lang, strlen(lang), canon);
+
+	if (rc == 0)
+		return 0;
+	if (rc == 1)
+		fprintf(stderr, "herald: --lang: language '%s' is written '%s'\n", lang, canon);
+	else
+		fprintf(stderr, "herald: --lang: '%s' is not a language tag such as en, es, pt-BR "
+		    "or zh-Hant\n", lang);
+	return -1;
+}
+
 static int
 preview_args(struct preview *p, int argc, char **argv)
 {
@@ -48,6 +67,7 @@ preview_args(struct preview *p, int argc, char **argv)
 		{ "list", required_argument, NULL, 'l' },
 		{ "to", required_argument, NULL, 't' },
 		{ "digest", required_argument, NULL, 'd' },
+		{ "lang", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,6 +77,9 @@ preview_args(struct preview *p, int argc, char **argv)
 		switch (c) {
 		case 'd':
 			p->digest = optarg;
+			break;
+		case 'L':
+			p->lang = optarg;
 			break;
 		case 'l':
 			p->list_id = optarg;
@@ -72,11 +95,13 @@ preview_args(struct preview *p, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (p->digest ? argc != optind || p->list_id : argc - optind != 1) {
-		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] | "
+	if (p->digest ? argc != optind || p->list_id || p->lang : argc - optind != 1) {
+		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] [--lang LANG] | "
 		    "herald preview --digest LIST [--to EMAIL]\n");
 		return EXIT_USAGE;
 	}
+	if (p->lang && preview_lang_ok(p->lang) == -1)
+		return EXIT_USAGE;
 	p->release_arg = p->digest ? NULL : argv[optind];
 	return -1;
 }
@@ -116,15 +141,19 @@ preview_embargo(struct preview *p, const struct list_info *info, const struct su
 	p->env.embargo = e;
 }
 
+/* The message in the subscriber's language (p->info is the list's, read whole), or in --lang. */
 static int
 preview_render(struct preview *p, const struct list_info *info,
     const struct subscriber *s)
 {
+	const char *lang = p->lang ? p->lang : render_reader_lang(s, p->info.lang,
+	    p->rv.v[0].lang);
 	struct render_embargo e;
 	char until[32], local[64];
 
 	preview_embargo(p, info, s, &e, until, local);
-	if (render_message(&p->env, &p->rr, info, s, &p->tmpl, 0, &p->out, NULL, &p->d) == 0) {
+	if (render_message(&p->env, render_versions_pick(&p->rv, lang), info, s,
+	    tmplset_pick(&p->tmpls, lang), 0, &p->out, NULL, &p->d) == 0) {
 		p->found = 1;
 		free(p->found_email);
 		p->found_email = xstrdup(s->email);
@@ -185,10 +214,13 @@ static int
 preview_check_names(struct preview *p)
 {
 	struct ydoc *doc = ydoc_new("model");
-	int rc;
+	const struct ynode *model = render_model(doc, p->info.fields, p->info.nfields);
+	size_t i;
+	int rc = 0;
 
-	rc = tmplfile_check_names(&p->tmpl, render_model(doc, p->info.fields, p->info.nfields),
-	    &p->partials, &p->d);
+	for (i = 0; i < p->tmpls.n; i++)
+		if (tmplfile_check_names(&p->tmpls.t[i], model, &p->partials, &p->d) == -1)
+			rc = -1;
 	ydoc_free(doc);
 	return rc;
 }
@@ -225,7 +257,7 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 		return EXIT_DATAERR;
 	}
 	partials_init(&p->partials, p->cfg.templates_dir);
-	if (tmplfile_load(p->cfg.templates_dir, tname, &p->partials, &p->tmpl, &p->d) == -1 ||
+	if (tmplset_load(p->cfg.templates_dir, tname, &p->partials, &p->tmpls, &p->d) == -1 ||
 	    preview_check_names(p) == -1)
 		return EXIT_DATAERR;
 	if (token_secret_load(p->cfg.secret, p->secret, err, sizeof(err)) == -1) {
@@ -303,7 +335,10 @@ preview_run(struct preview *p, const struct global_opts *g)
 
 	if ((status = preview_load(p, g, &list_path)) != 0)
 		goto out;
-	render_release_init(&p->rr, &p->rel);
+	render_versions_init(&p->rv, &p->rel, p->cfg.lang);
+	if (p->lang && lang_serves(render_versions_pick(&p->rv, p->lang)->lang, p->lang) == 0)
+		fprintf(stderr, "herald: note: release %s has no translation into %s; its readers get "
+		    "it in %s\n", p->rel.id, p->lang, p->rv.v[0].lang);
 	p->env.cfg = &p->cfg;
 	p->env.partials = &p->partials;
 	p->env.secret = p->secret;
@@ -358,9 +393,9 @@ preview_free(struct preview *p)
 	free(p->to_canon);
 	free(p->found_email);
 	list_info_free(&p->info);
-	tmplfile_free(&p->tmpl);
+	tmplset_free(&p->tmpls);
 	partials_free(&p->partials);
-	render_release_free(&p->rr);
+	render_versions_free(&p->rv);
 	release_free(&p->rel);
 	config_free(&p->cfg);
 	diag_free(&p->d);

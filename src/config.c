@@ -18,7 +18,7 @@
 #include "yamltree.h"
 
 static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http",
-	"state", "lists", "templates", "releases", "bounces", "tokens", "tz", NULL };
+	"state", "lists", "templates", "releases", "bounces", "tokens", "tz", "lang", NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
 	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", NULL };
 static const char *const smtp_keys[] = { "url", "tls", "username", "password",
@@ -586,6 +586,16 @@ config_tz(struct config *c, const struct ynode *root, struct diag *d)
 		    " America/Argentina/Buenos_Aires)", c->tz);
 }
 
+/* The language of releases that name none. */
+static void
+config_lang(struct config *c, const struct ynode *root, struct diag *d)
+{
+	const struct ynode *n = ynode_get(root, "lang");
+
+	if (n != NULL && !ynode_is_null(n) && schema_lang(n, "lang", d))
+		c->lang = xstrdup(n->str);
+}
+
 /* state/secret lives beside the journal. */
 static void
 config_paths(struct config *c, const struct ynode *root, struct diag *d)
@@ -646,6 +656,7 @@ config_load(const char *path, struct config *c, struct diag *d)
 		config_tokens(c, n, d);
 	config_paths(c, root, d);
 	config_tz(c, root, d);
+	config_lang(c, root, d);
 out:
 	if (c->secret == NULL)
 		c->secret = xstrdup("state/secret");
@@ -722,6 +733,7 @@ config_free(struct config *c)
 	free(c->imap.ca_file);
 	free(c->imap.mailbox);
 	free(c->tz);
+	free(c->lang);
 	free(c->dkim.domain);
 	free(c->dkim.selector);
 	free(c->dkim.key_file);

@@ -63,6 +63,7 @@ struct config {
 	} http;
 	char *state, *secret, *lists_dir, *templates_dir, *releases_dir;
 	char *tz;			/* digest schedules' zone when a list has none; NULL: UTC */
+	char *lang;			/* releases' language when they name none; NULL: en */
 	struct {
 		unsigned long long soft_threshold, soft_window;
 	} bounces;

@@ -23,11 +23,11 @@
 
 #define DIGEST_PREFIX "digest."
 
-/* One release a digest carries, rendered once for every message. */
+/* One release a digest carries, rendered once in each of its languages for every message. */
 struct dgrel {
 	long long row;
 	struct release rel;
-	struct render_release rr;
+	struct render_versions rv;
 	int ready;			/* loaded and rendered */
 	char date[11];			/* the UTC day it went out */
 };
@@ -35,7 +35,7 @@ struct dgrel {
 /* A digest subscriber as the list has them now: the address and template fields. */
 struct dgsub {
 	char *email;
-	char *fields;			/* render_fields_pack's blob */
+	char *fields;			/* render_subscriber_pack's blob */
 	size_t fields_len;
 };
 
@@ -46,8 +46,7 @@ struct digest {
 	struct list_info info;
 	struct dgsub *subs;		/* the list's digest subscribers */
 	size_t nsubs, subscap;
-	struct tmplfile tmpl;
-	int tmpl_loaded;
+	struct tmplset tmpls;		/* the digest template and its language variants */
 	struct partials partials;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	long long now;
@@ -142,7 +141,7 @@ dg_sub_one(void *arg, const struct list_info *info, const struct subscriber *s)
 	dg->subs = xgrow(dg->subs, &dg->subscap, dg->nsubs + 1, sizeof(*dg->subs));
 	e = &dg->subs[dg->nsubs++];
 	e->email = xstrdup(s->email);
-	render_fields_pack(s->fields, &b);
+	render_subscriber_pack(s, &b);
 	e->fields_len = b.len;
 	e->fields = buf_detach(&b);
 	return 0;
@@ -181,10 +180,9 @@ dg_setup(struct digest *dg, const struct config *cfg, struct diag *d,
 		    "(digest: { template: NAME })", list_id);
 		return EXIT_DATAERR;
 	}
-	if (tmplfile_load(cfg->templates_dir, dg->info.digest_template, &dg->partials,
-	    &dg->tmpl, d) == -1)
+	if (tmplset_load(cfg->templates_dir, dg->info.digest_template, &dg->partials,
+	    &dg->tmpls, d) == -1)
 		return dg_status(dg, EXIT_DATAERR);
-	dg->tmpl_loaded = 1;
 	if (token_secret_load(cfg->secret, dg->secret, err, sizeof(err)) == -1) {
 		snprintf(why, whylen, "%s", err);
 		return EXIT_CONFIG;
@@ -199,7 +197,7 @@ dg_unload(struct digest *dg)
 
 	for (i = 0; i < dg->nrels; i++) {
 		if (dg->rels[i].ready)
-			render_release_free(&dg->rels[i].rr);
+			render_versions_free(&dg->rels[i].rv);
 		release_free(&dg->rels[i].rel);
 	}
 	free(dg->rels);
@@ -224,8 +222,7 @@ dg_free(struct digest *dg)
 	}
 	free(dg->subs);
 	list_info_free(&dg->info);
-	if (dg->tmpl_loaded)
-		tmplfile_free(&dg->tmpl);
+	tmplset_free(&dg->tmpls);
 	partials_free(&dg->partials);
 	memset(dg->secret, 0, sizeof(dg->secret));
 }
@@ -280,6 +277,7 @@ static int
 dg_rel_load(struct digest *dg, struct store *st, struct dgrel *r)
 {
 	struct store_release sr;
+	size_t i;
 	int rc;
 
 	if ((rc = store_digest_release(st, r->row, &sr)) != 0) {
@@ -292,9 +290,11 @@ dg_rel_load(struct digest *dg, struct store *st, struct dgrel *r)
 	    &r->rel, dg->d);
 	if (rc == 0) {
 		dg_day(sr.scheduled_at ? sr.scheduled_at : sr.created, r->date);
-		render_release_init(&r->rr, &r->rel);
+		render_versions_init(&r->rv, &r->rel, dg->cfg->lang);
 		r->ready = 1;
-		ynode_map_set(r->rr.doc, r->rr.fields, "date", ynode_str(r->rr.doc, r->date));
+		for (i = 0; i < r->rv.n; i++)
+			ynode_map_set(r->rv.v[i].doc, r->rv.v[i].fields, "date",
+			    ynode_str(r->rv.v[i].doc, r->date));
 	}
 	store_release_clear(&sr);
 	return rc;
@@ -352,11 +352,29 @@ dg_worker_free(void *state)
 	free(w);
 }
 
-/* The row's releases, oldest first, as a sequence; NULL when it has none. */
-static struct ynode *
-dg_releases(const struct digest *dg, struct ydoc *doc, const char *address,
-    const struct dgrel **oldest)
+/* lang joins the languages of langs ("es, en"), when it is not there yet. */
+static void
+dg_add_lang(struct buf *langs, const char *lang)
 {
+	const char *p = buf_str(langs);
+	size_t n = strlen(lang);
+
+	for (; (p = strstr(p, lang)) != NULL; p += n)
+		if ((p == buf_str(langs) || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return;
+	buf_addf(langs, "%s%s", langs->len ? ", " : "", lang);
+}
+
+/*
+ * The row's releases, oldest first, as a sequence, each in the version a
+ * reader of lang gets (NULL: each in its own); NULL when it has none.
+ * langs gets their languages.
+ */
+static struct ynode *
+dg_releases(const struct digest *dg, struct ydoc *doc, const char *address, const char *lang,
+    const struct dgrel **oldest, struct buf *langs)
+{
+	const struct render_release *v;
 	struct ynode *seq;
 	struct dgrel *r;
 	size_t first, n, i;
@@ -370,7 +388,9 @@ dg_releases(const struct digest *dg, struct ydoc *doc, const char *address,
 			return NULL;
 		if (i == first)
 			*oldest = r;
-		ynode_seq_push(seq, r->rr.fields);
+		v = render_versions_pick(&r->rv, lang);
+		dg_add_lang(langs, v->lang);
+		ynode_seq_push(seq, v->fields);
 	}
 	return seq;
 }
@@ -384,23 +404,31 @@ dg_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	const struct dgrel *oldest = NULL;
 	struct ydoc *doc = w->rw.doc;
 	struct ynode *releases, *period;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, langs = BUF_INIT;
 	struct subscriber s;
+	const char *lang;
+	int rc;
 
 	ydoc_clear(doc);
-	if ((releases = dg_releases(dg, doc, row->address, &oldest)) == NULL) {
+	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
+	s.delivery = DELIVERY_DIGEST;
+	lang = render_reader_lang(&s, dg->info.lang, NULL);
+	if ((releases = dg_releases(dg, doc, row->address, lang, &oldest, &langs)) == NULL) {
 		diag_error(d, NULL, 0, 0, "digest %s: no releases recorded for %s", dg->id,
 		    row->address);
+		buf_free(&langs);
 		return -1;
 	}
 	period = ynode_map(doc);
 	ynode_map_set(doc, period, "from", ynode_str(doc, oldest->date));
 	ynode_map_set(doc, period, "to", ynode_str(doc, dg->to));
 	w->rw.env.token_time = row->first_attempt;
-	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
-	s.delivery = DELIVERY_DIGEST;
-	if (render_digest(&w->rw.env, dg->id, releases, period, &dg->info, &s, &dg->tmpl,
-	    (unsigned long long)row->id, &out, message_id, d) == -1) {
+	w->rw.env.content_language = buf_str(&langs);
+	rc = render_digest(&w->rw.env, dg->id, releases, period, &dg->info, &s,
+	    tmplset_pick(&dg->tmpls, lang), (unsigned long long)row->id, &out, message_id, d);
+	w->rw.env.content_language = NULL;
+	buf_free(&langs);
+	if (rc == -1) {
 		buf_free(&out);
 		return -1;
 	}

@@ -29,15 +29,16 @@
 
 enum list_key {
 	KEY_ID, KEY_NAME, KEY_DESCRIPTION, KEY_TEMPLATE, KEY_DIGEST, KEY_TZ, KEY_FIELDS,
-	KEY_SUBSCRIBERS, KEY_N
+	KEY_SUBSCRIBERS, KEY_LANG, KEY_N
 };
 
 static const char *const list_keys[] = {
-	"id", "name", "description", "template", "digest", "tz", "fields", "subscribers", NULL
+	"id", "name", "description", "template", "digest", "tz", "fields", "subscribers",
+	"lang", NULL
 };
 static const char *const list_digest_keys[] = { "template", "schedule", NULL };
 static const char *const list_sub_keys[] = {
-	"email", "name", "delivery", "tz", NULL
+	"email", "name", "delivery", "tz", "lang", NULL
 };
 
 struct hpart {
@@ -458,6 +459,31 @@ list_sub_tz(struct lctx *c, struct entry *e, const struct ynode *v)
 	e->s.tz = v->str;
 }
 
+/* A language the list's subscribers read, noted once (for herald check's template variants). */
+static void
+list_note_lang(struct list_info *info, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < info->nlangs; i++)
+		if (strcmp(info->langs[i], lang) == 0)
+			return;
+	if (info->nlangs >= 256)
+		return;		/* more languages than any list has readers of */
+	info->langs = xgrow(info->langs, &info->caplangs, info->nlangs + 1, sizeof(*info->langs));
+	info->langs[info->nlangs++] = xstrdup(lang);
+}
+
+static void
+list_sub_lang(struct lctx *c, struct entry *e, const struct ynode *v)
+{
+	if (ynode_is_null(v) || !list_is_scalar(c, v, "lang") || !schema_lang(v, "lang", c->d))
+		return;
+	e->s.lang = v->str;
+	if (c->pass == 1)
+		list_note_lang(c->info, v->str);
+}
+
 static void
 list_sub_name(struct lctx *c, struct entry *e, const struct ynode *v)
 {
@@ -623,6 +649,8 @@ list_sub_map(struct lctx *c, struct entry *e, const struct ynode *map)
 			list_sub_delivery(c, e, v);
 		else if (strcmp(k->str, "tz") == 0)
 			list_sub_tz(c, e, v);
+		else if (strcmp(k->str, "lang") == 0)
+			list_sub_lang(c, e, v);
 		else if (c->has_fields ? list_undeclared(c, k) : list_key_typo(c, k, has_email) != NULL)
 			continue;
 		else if (list_is_scalar(c, v, k->str)) {
@@ -871,6 +899,10 @@ list_top_value(struct lctx *c, enum list_key key, const struct ynode *v)
 			schema_error(c->d, v, "unknown time zone '%s'", list_show(c, v->str, v->len));
 		else
 			info->tz = xstrndup(v->str, v->len);
+		break;
+	case KEY_LANG:
+		if (!ynode_is_null(v) && list_is_scalar(c, v, "lang") && schema_lang(v, "lang", c->d))
+			info->lang = xstrndup(v->str, v->len);
 		break;
 	default:
 		fatalx("list: no handler for key %d", (int)key);
@@ -1130,6 +1162,10 @@ list_info_free(struct list_info *info)
 	free(info->name);
 	free(info->description);
 	free(info->tz);
+	free(info->lang);
+	while (info->nlangs > 0)
+		free(info->langs[--info->nlangs]);
+	free(info->langs);
 	free(info->template_name);
 	free(info->digest_template);
 	free(info->digest_schedule);

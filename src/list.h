@@ -11,10 +11,11 @@
  * from a hash collision); lists without duplicates are read once.
  *
  * File format (DESIGN.md): top-level keys id, name, description,
- * template, digest { template, schedule }, subscribers (required, a
- * list). A subscriber is "Name <addr>" or a mapping with email (required),
- * name, delivery (each | digest), tz (an IANA zone name) and any other
- * key, a template field whose value must be a scalar. No name, field or
+ * template, digest { template, schedule }, tz, lang, fields, subscribers
+ * (required, a list). A subscriber is "Name <addr>" or a mapping with
+ * email (required), name, delivery (each | digest), tz (an IANA zone
+ * name), lang (a language tag, lang.h) and any other key, a template
+ * field whose value must be a scalar. No name, field or
  * address may hold CR, LF or another control character.
  *
  * Every problem is reported to a struct diag as FILE:LINE:COL and reading
@@ -47,6 +48,9 @@ struct list_info {
 	char *template_name;		/* `template:` */
 	char *digest_template, *digest_schedule;	/* `digest:`; NULL when absent */
 	char *tz;			/* `tz:`, the zone of the digest schedule; NULL when absent */
+	char *lang;			/* `lang:`, its readers' language; NULL when absent */
+	char **langs;			/* every subscriber's `lang`, once each */
+	size_t nlangs, caplangs;
 	unsigned template_line, template_col;	/* of the `template:` value, for "unknown template" */
 	unsigned digest_template_line, digest_template_col;	/* of digest's `template:` value */
 	size_t n_subscribers;		/* valid subscribers handed to the callback */
@@ -65,11 +69,12 @@ struct subscriber {
 	const char *name;		/* UTF-8, or NULL */
 	enum delivery delivery;
 	const char *tz;			/* IANA zone name, or NULL */
+	const char *lang;		/* a language tag in its one spelling (lang.h), or NULL */
 	unsigned line, col;		/* of the entry in the file */
 	/*
 	 * A mapping for templates (`subscriber.*`): email (canonical), name
-	 * (when given) and every template field, all scalars; delivery and tz
-	 * are not in it. Built only when list_load() was given a callback.
+	 * (when given) and every template field, all scalars; delivery, tz
+	 * and lang are herald's and not in it. Built only when list_load() was given a callback.
 	 */
 	struct ynode *fields;
 	struct ydoc *doc;		/* owns fields; callbacks may add nodes to it */

@@ -46,7 +46,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 all valid; 65 a list, template or release is invalid;\n"
 	  "78 the configuration itself is invalid.\n",
 	  cmd_check },
-	{ "preview", "RELEASE [--list ID] [--to EMAIL] | --digest LIST [--to EMAIL]",
+	{ "preview", "RELEASE [--list ID] [--to EMAIL] [--lang LANG] | --digest LIST [--to EMAIL]",
 	  "print the exact message one subscriber would get",
 	  "RELEASE is a release id (releases/ID.yaml) or the path of a release file.\n"
 	  "\n"
@@ -54,6 +54,9 @@ static const struct command commands[] = {
 	  "  -t, --to EMAIL    the subscriber (default: the list's first subscriber\n"
 	  "                    who receives each release); an address not on the list\n"
 	  "                    is rendered with no subscriber fields but the address\n"
+	  "  --lang LANG       as a reader of LANG gets it (es, pt-BR): the release's\n"
+	  "                    translation and the template's variant for LANG\n"
+	  "                    (default: the subscriber's lang, else the list's)\n"
 	  "  -d, --digest LIST the message the list's next digest would be, for --to\n"
 	  "                    (a digest subscriber; default: the first one it would\n"
 	  "                    go to); 65 when it would carry nothing for them\n"

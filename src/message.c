@@ -3,6 +3,7 @@
  */
 #include "message.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -686,6 +687,28 @@ unsubscribe_headers(struct buf *b, const struct message *m)
 	buf_free(&w);
 }
 
+/* Content-Language's value: tags (letters, digits, '-') separated by ", ", at most a line. */
+static int
+language_list_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+	int tag = 0;
+
+	if (n == 0 || n > 900)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (isalnum((unsigned char)s[i]) || (s[i] == '-' && tag)) {
+			tag = 1;
+			continue;
+		}
+		if (s[i] != ',' || !tag || s[i + 1] != ' ')
+			return 0;
+		tag = 0;
+		i++;
+	}
+	return tag;
+}
+
 static int
 message_usable(const struct message *m)
 {
@@ -698,7 +721,8 @@ message_usable(const struct message *m)
 	    (m->unsub_mailto == NULL || addr_usable(m->unsub_mailto)) &&
 	    (m->unsub_url == NULL || url_usable(m->unsub_url)) &&
 	    (m->in_reply_to == NULL || msgid_inner(m->in_reply_to, &n)) &&
-	    (m->reply_to == NULL || addr_usable(m->reply_to));
+	    (m->reply_to == NULL || addr_usable(m->reply_to)) &&
+	    (m->content_language == NULL || language_list_ok(m->content_language));
 }
 
 static void
@@ -727,6 +751,8 @@ message_headers(struct buf *b, const struct message *m, const char *date)
 	buf_addf(b, "Date: %s\r\n", date);
 	msgid_header(b, "Message-ID", m->message_id);
 	buf_adds(b, "MIME-Version: 1.0\r\n");
+	if (m->content_language)
+		buf_addf(b, "Content-Language: %s\r\n", m->content_language);
 	if (m->list_id)
 		phrase_header(b, "List-Id", m->list_name, m->list_id, 1);
 	if (m->unsub_mailto || m->unsub_url)

@@ -39,6 +39,7 @@ struct message {
 	const char *in_reply_to;		/* a Message-ID, with or without <> */
 	int robot;				/* MESSAGE_AUTO_GENERATED or _REPLIED: Auto-Submitted */
 	int bulk;				/* 1: Precedence: bulk */
+	const char *content_language;		/* Content-Language (RFC 3282): "es", "es, en"; NULL: none */
 	const char *text;			/* text/plain body, UTF-8, LF or CRLF line ends */
 	const char *html;			/* text/html body; NULL: a single text/plain part */
 };

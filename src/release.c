@@ -18,7 +18,7 @@ const char *const release_text_fields[] = { "title", "byline", "dateline",
 
 static const char *const release_keys[] = { "id", "title", "byline", "dateline",
 	"lists", "template", "embargo", "expires", "summary", "body", "about",
-	"contact", "prebrief", "deliver_local", NULL };
+	"contact", "prebrief", "deliver_local", "lang", "translations", NULL };
 static const char *const prebrief_keys[] = { "lists", "at", NULL };
 
 char *
@@ -177,24 +177,104 @@ release_local(struct release *r, struct diag *d)
 	r->deliver_local = (int)(h * 60 + m);
 }
 
+/* The text fields of map, the release's (where the title is required) or a translation's. */
 static void
-release_texts(struct release *r, struct diag *d)
+release_texts(const struct ynode *map, int own, struct diag *d)
 {
 	const char *s;
 	size_t i;
 
 	for (i = 0; release_text_fields[i]; i++) {
-		s = schema_string(r->root, release_text_fields[i],
-		    strcmp(release_text_fields[i], "title") == 0, "the release", d);
+		s = schema_string(map, release_text_fields[i],
+		    own && strcmp(release_text_fields[i], "title") == 0, "the release", d);
 		if (s == NULL)
 			continue;
 		/* The title is the subject line: a line break there would be a header injection. */
 		if (strcmp(release_text_fields[i], "title") == 0 &&
 		    util_has_ctl(s, strlen(s)))
-			schema_error(d, ynode_get(r->root, "title"),
+			schema_error(d, ynode_get(map, "title"),
 			    "'title' contains a line break or control character");
 	}
-	r->title = ynode_get(r->root, "title");
+}
+
+static int
+release_in(const char *key, const char *const *set)
+{
+	size_t i;
+
+	for (i = 0; set[i]; i++)
+		if (strcmp(key, set[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A translation holds text fields only: a release key that is not one
+ * (lists, embargo) is said as such, any other key as unknown, with the
+ * text field it is nearest to.
+ */
+static void
+release_translation_keys(const struct ynode *map, const char *lang, struct diag *d)
+{
+	struct buf texts = BUF_INIT;
+	const struct ynode *k;
+	char *where;
+	size_t i;
+
+	for (i = 0; release_text_fields[i]; i++)
+		buf_addf(&texts, "%s%s", i ? ", " : "", release_text_fields[i]);
+	where = xasprintf("translation '%s'", lang);
+	for (i = 0; i < map->n; i++) {
+		k = ynode_key(map, i);
+		if (release_in(k->str, release_text_fields))
+			continue;
+		if (release_in(k->str, release_keys))
+			schema_error(d, k, "'%s' is not translated: a translation holds only text "
+			    "fields (%s)", k->str, buf_str(&texts));
+		else
+			schema_unknown_key(k, release_text_fields, where, d);
+	}
+	free(where);
+	buf_free(&texts);
+}
+
+/* `lang` and `translations`: each translation a language other than the release's own. */
+static void
+release_langs(struct release *r, struct diag *d)
+{
+	const struct ynode *n, *k, *v;
+	size_t i;
+
+	if ((n = ynode_get(r->root, "lang")) != NULL && !ynode_is_null(n) &&
+	    schema_lang(n, "lang", d)) {
+		r->lang = n->str;
+		r->lang_node = n;
+	}
+	n = ynode_get(r->root, "translations");
+	if (n == NULL || ynode_is_null(n) || !schema_is_map(n, "'translations'", d))
+		return;
+	r->translations = xcalloc(n->n ? n->n : 1, sizeof(*r->translations));
+	for (i = 0; i < n->n; i++) {
+		k = ynode_key(n, i);
+		v = ynode_val(n, i);
+		if (!schema_lang(k, "translations", d))
+			continue;
+		if (r->lang && strcmp(k->str, r->lang) == 0) {
+			schema_error(d, k, "translation '%s' is the release's own language (lang: %s): "
+			    "its text is the release's own fields", k->str, r->lang);
+			continue;
+		}
+		if (v->kind != YNODE_MAP) {
+			schema_error(d, v, "expected a mapping of text fields for translation '%s', "
+			    "got %s", k->str, ynode_kind_name(v));
+			continue;
+		}
+		release_translation_keys(v, k->str, d);
+		release_texts(v, 0, d);
+		r->translations[r->ntranslations].lang = k->str;
+		r->translations[r->ntranslations].key = k;
+		r->translations[r->ntranslations++].fields = v;
+	}
 }
 
 int
@@ -238,7 +318,9 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	if (!release_id_ok(r->id))
 		schema_error(d, id ? ynode_get(r->root, "id") : r->root,
 		    "release id '%s' may hold only letters, digits, '-' and '_'", r->id);
-	release_texts(r, d);
+	release_texts(r->root, 1, d);
+	r->title = ynode_get(r->root, "title");
+	release_langs(r, d);
 	release_lists(r, d);
 	if ((tmpl = schema_string(r->root, "template", 0, NULL, d)) != NULL) {
 		r->template_name = tmpl;
@@ -290,12 +372,46 @@ release_opens(const struct release *r)
 	return r->has_embargo ? r->embargo : 0;
 }
 
+/* A text field of map (a scalar, not null), or NULL. */
+static const char *
+release_text_of(const struct ynode *map, const char *name)
+{
+	const struct ynode *n = ynode_get(map, name);
+
+	return n && n->kind == YNODE_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+}
+
 const char *
 release_field(const struct release *r, const char *name)
 {
-	const struct ynode *n = ynode_get(r->root, name);
+	return release_text_of(r->root, name);
+}
 
-	return n && n->kind == YNODE_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+const char *
+release_field_in(const struct release *r, long tr, const char *name)
+{
+	const char *s = NULL;
+
+	if (tr >= 0 && (size_t)tr < r->ntranslations)
+		s = release_text_of(r->translations[tr].fields, name);
+	return s ? s : release_field(r, name);
+}
+
+const char *
+release_lang(const struct release *r, const char *def)
+{
+	return r->lang ? r->lang : def ? def : "en";
+}
+
+long
+release_translation(const struct release *r, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; lang && i < r->ntranslations; i++)
+		if (strcmp(r->translations[i].lang, lang) == 0)
+			return (long)i;
+	return -1;
 }
 
 void
@@ -312,6 +428,7 @@ release_free(struct release *r)
 	for (i = 0; i < r->nprebrief; i++)
 		free(r->prebrief_lists[i]);
 	free(r->prebrief_lists);
+	free(r->translations);
 	ydoc_free(r->doc);
 	free(r->file);
 	free(r->id);

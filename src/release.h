@@ -7,8 +7,15 @@
 #include "diag.h"
 #include "yamltree.h"
 
-/* The text fields a release may carry; each is CommonMark. */
+/* The text fields a release may carry; each is CommonMark, and each may be translated. */
 extern const char *const release_text_fields[];
+
+/* One entry of `translations:`: a language and the text fields written in it. */
+struct release_translation {
+	const char *lang;		/* a tag in its one spelling (lang.h) */
+	const struct ynode *key;	/* where it was named */
+	const struct ynode *fields;	/* a mapping of text fields; those it lacks are the release's */
+};
 
 struct release {
 	char *file, *id;
@@ -32,6 +39,10 @@ struct release {
 	long long prebrief_at;
 	/* `deliver_local: "HH:MM"`: minutes after local midnight, or -1. */
 	int deliver_local;
+	const char *lang;		/* `lang:`, or NULL: release_lang says which */
+	const struct ynode *lang_node;
+	struct release_translation *translations;	/* in file order */
+	size_t ntranslations;
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */
@@ -57,5 +68,15 @@ int release_prebriefs(const struct release *r, const char *list);
 long long release_opens(const struct release *r);
 /* A text field's value, or NULL. */
 const char *release_field(const struct release *r, const char *name);
+/*
+ * A text field in translation tr (an index of r->translations; -1: the
+ * release's own): the translation's value, else the release's; NULL when
+ * neither has it.
+ */
+const char *release_field_in(const struct release *r, long tr, const char *name);
+/* The release's own language: its `lang`, else def (the config's `lang`), else "en". */
+const char *release_lang(const struct release *r, const char *def);
+/* The index of the translation into lang, or -1. */
+long release_translation(const struct release *r, const char *lang);
 
 #endif

@@ -25,11 +25,12 @@
 #include "token.h"
 #include "validate.h"
 
-/* One list of the release, with the template its messages use. */
+/* One list of the release, with the template its messages use and the template's variants. */
 struct rslist {
 	char *id, *path;
+	char *lang;			/* the list's `lang`, or NULL */
 	struct list_info info;
-	struct tmplfile tmpl;
+	struct tmplset tmpls;
 	int loaded;
 };
 
@@ -58,8 +59,8 @@ struct relsrc {
 	int held_errno;			/* a spool could not be written: why */
 	struct buf pack;
 	struct release rel;		/* the journal's snapshot of it */
-	struct render_release rr;
-	int rr_ready;
+	struct render_versions rv;	/* each language of it, rendered once */
+	int rv_ready;
 	struct partials partials;
 	struct render_env env;
 	struct rslist *lists;
@@ -157,8 +158,7 @@ rs_hold_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		return 1;
 	}
 	buf_reset(&rs->pack);
-	render_fields_pack(s->fields, &rs->pack);
-	render_fields_pack_tz(s->tz, &rs->pack);
+	render_subscriber_pack(s, &rs->pack);
 	if (spool_add(h->sp, s->email, rs->pack.data, rs->pack.len) == -1) {
 		rs->held_errno = errno;
 		return 1;
@@ -296,12 +296,13 @@ rs_templates(struct relsrc *rs)
 			return -1;
 		}
 		l->path = xstrdup(vl->file);
+		l->lang = vl->lang ? xstrdup(vl->lang) : NULL;
 		name = rs->rel.template_name ? rs->rel.template_name : vl->template_name;
 		if (name == NULL) {
 			diag_error(rs->d, l->path, 0, 0, "no template for list '%s'", l->id);
 			return -1;
 		}
-		if (tmplfile_load(rs->cfg->templates_dir, name, &rs->partials, &l->tmpl,
+		if (tmplset_load(rs->cfg->templates_dir, name, &rs->partials, &l->tmpls,
 		    rs->d) == -1)
 			return -1;
 		l->loaded = 1;
@@ -587,8 +588,8 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 	rs->env.now = rs_now();
 	if (rs->rel.has_embargo)
 		timefmt_iso_utc(rs->rel.embargo, rs->until, sizeof(rs->until));
-	render_release_init(&rs->rr, &rs->rel);
-	rs->rr_ready = 1;
+	render_versions_init(&rs->rv, &rs->rel, rs->cfg->lang);
+	rs->rv_ready = 1;
 }
 
 /*
@@ -729,6 +730,21 @@ rs_embargo(struct rsworker *w, const struct rslist *l, const struct subscriber *
 	w->rw.env.embargo = &w->emb;
 }
 
+/*
+ * One subscriber's message: the release in the language they read, in
+ * the template's variant for it.
+ */
+static int
+rs_render_one(const struct relsrc *rs, const struct render_env *env, const struct rslist *l,
+    const struct list_info *info, const struct subscriber *s, unsigned long long rowid,
+    struct buf *out, char **message_id, struct diag *d)
+{
+	const char *lang = render_reader_lang(s, l->lang, rs->rv.v[0].lang);
+
+	return render_message(env, render_versions_pick(&rs->rv, lang), info, s,
+	    tmplset_pick(&l->tmpls, lang), rowid, out, message_id, d);
+}
+
 /* The message for one row and its Message-ID; rs is only read. */
 static int
 rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
@@ -748,8 +764,8 @@ rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	w->rw.env.token_time = row->first_attempt;
 	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
 	rs_embargo(w, l, &s, row->early, rs_now());
-	if (render_message(&w->rw.env, &w->rs->rr, &l->info, &s, &l->tmpl,
-	    (unsigned long long)row->id, &out, message_id, d) == -1) {
+	if (rs_render_one(w->rs, &w->rw.env, l, &l->info, &s, (unsigned long long)row->id, &out,
+	    message_id, d) == -1) {
 		buf_free(&out);
 		return -1;
 	}
@@ -778,8 +794,9 @@ rs_free(struct relsrc *rs)
 	for (i = 0; i < rs->nlists; i++) {
 		free(rs->lists[i].id);
 		free(rs->lists[i].path);
+		free(rs->lists[i].lang);
 		list_info_free(&rs->lists[i].info);
-		tmplfile_free(&rs->lists[i].tmpl);
+		tmplset_free(&rs->lists[i].tmpls);
 	}
 	free(rs->lists);
 	for (i = 0; i < rs->nheld; i++) {
@@ -791,8 +808,8 @@ rs_free(struct relsrc *rs)
 		free(rs->zones[i].zone);
 	free(rs->zones);
 	buf_free(&rs->pack);
-	if (rs->rr_ready)
-		render_release_free(&rs->rr);
+	if (rs->rv_ready)
+		render_versions_free(&rs->rv);
 	partials_free(&rs->partials);
 	release_free(&rs->rel);
 	validate_summary_free(&rs->vsum);
@@ -911,8 +928,7 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		env.embargo = &emb;
 	}
 	buf_reset(&x->msg);
-	if (render_message(&env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
-	    rs->d) == -1) {
+	if (rs_render_one(rs, &env, x->list, info, s, 0, &x->msg, NULL, rs->d) == -1) {
 		x->failed = 1;
 		return 1;
 	}

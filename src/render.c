@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang.h"
 #include "message.h"
 #include "plaintext.h"
 #include "timefmt.h"
 
 #define RENDER_WIDTH 72
+
+/* Herald's own keys in a row's blob start with this: no field's key may hold a control character. */
+#define RENDER_OWN '\001'
 
 /* Fields that are running text: re-flowed for the text part. */
 static const char *const render_wrapped[] = { "summary", "body", "about", NULL };
@@ -66,18 +70,23 @@ render_plain(const char *field, const char *text)
 }
 
 void
-render_release_init(struct render_release *rr, const struct release *r)
+render_release_init(struct render_release *rr, const struct release *r, const char *lang)
 {
 	char iso[32], *key, *v;
 	const char *text;
+	long tr = release_translation(r, lang);
+	struct ynode *ln;
 	size_t i;
 
 	rr->release = r;
 	rr->doc = ydoc_new(r->file);
 	rr->fields = ynode_map(rr->doc);
 	ynode_map_set(rr->doc, rr->fields, "id", ynode_str(rr->doc, r->id));
+	ln = ynode_str(rr->doc, tr >= 0 ? lang : release_lang(r, lang));
+	rr->lang = ln->str;
+	ynode_map_set(rr->doc, rr->fields, "lang", ln);
 	for (i = 0; release_text_fields[i]; i++) {
-		if ((text = release_field(r, release_text_fields[i])) == NULL)
+		if ((text = release_field_in(r, tr, release_text_fields[i])) == NULL)
 			continue;
 		v = render_plain(release_text_fields[i], text);
 		ynode_map_set(rr->doc, rr->fields, release_text_fields[i],
@@ -109,6 +118,50 @@ render_release_free(struct render_release *rr)
 		return;
 	ydoc_free(rr->doc);
 	memset(rr, 0, sizeof(*rr));
+}
+
+void
+render_versions_init(struct render_versions *rv, const struct release *r, const char *def_lang)
+{
+	size_t i;
+
+	rv->n = 1 + r->ntranslations;
+	rv->v = xcalloc(rv->n, sizeof(*rv->v));
+	render_release_init(&rv->v[0], r, release_lang(r, def_lang));
+	for (i = 0; i < r->ntranslations; i++)
+		render_release_init(&rv->v[i + 1], r, r->translations[i].lang);
+}
+
+void
+render_versions_free(struct render_versions *rv)
+{
+	size_t i;
+
+	if (rv == NULL)
+		return;
+	for (i = 0; i < rv->n; i++)
+		render_release_free(&rv->v[i]);
+	free(rv->v);
+	memset(rv, 0, sizeof(*rv));
+}
+
+const struct render_release *
+render_versions_pick(const struct render_versions *rv, const char *lang)
+{
+	size_t i, best = 0, rank, best_rank = 0;
+
+	for (i = 0; lang && i < rv->n; i++)
+		if ((rank = lang_serves(rv->v[i].lang, lang)) > best_rank) {
+			best_rank = rank;
+			best = i;
+		}
+	return &rv->v[best];
+}
+
+const char *
+render_reader_lang(const struct subscriber *s, const char *list_lang, const char *fallback)
+{
+	return s->lang ? s->lang : list_lang ? list_lang : fallback;
 }
 
 char *
@@ -162,10 +215,30 @@ render_fields_pack(const struct ynode *fields, struct buf *out)
 	}
 }
 
-struct ynode *
-render_fields_unpack(struct ydoc *doc, const void *blob, size_t len)
+void
+render_subscriber_pack(const struct subscriber *s, struct buf *out)
 {
-	struct ynode *map = ynode_map(doc);
+	render_fields_pack(s->fields, out);
+	if (s->lang) {
+		buf_addf(out, "%clang", RENDER_OWN);
+		buf_add(out, "", 1);
+		buf_add(out, s->lang, strlen(s->lang) + 1);
+	}
+	if (s->tz) {
+		buf_addf(out, "%ctz", RENDER_OWN);
+		buf_add(out, "", 1);
+		buf_add(out, s->tz, strlen(s->tz) + 1);
+	}
+}
+
+/*
+ * Each key and value of a blob, in order: fn(arg, key, value); the keys
+ * herald's own when own, else the fields.
+ */
+static void
+render_blob_each(const void *blob, size_t len, int own,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
 	const char *p = blob, *end = p + len, *key, *val;
 
 	while (p < end) {
@@ -176,39 +249,59 @@ render_fields_unpack(struct ydoc *doc, const void *blob, size_t len)
 		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
 			break;
 		p++;
-		/* The reader's zone travels with the fields (herald's key, never a field). */
-		if (strcmp(key, "tz") != 0)
-			ynode_map_set(doc, map, key, ynode_str(doc, val));
+		if ((key[0] == RENDER_OWN) == own)
+			fn(arg, own ? key + 1 : key, val);
 	}
-	return map;
 }
 
-void
-render_fields_pack_tz(const char *tz, struct buf *out)
+struct render_unpack {
+	struct ydoc *doc;
+	struct ynode *map;
+	struct subscriber *s;
+};
+
+static void
+render_unpack_field(void *arg, const char *key, const char *val)
 {
-	if (tz == NULL)
-		return;
-	buf_add(out, "tz", 3);
-	buf_add(out, tz, strlen(tz) + 1);
+	struct render_unpack *u = arg;
+
+	ynode_map_set(u->doc, u->map, key, ynode_str(u->doc, val));
+}
+
+static void
+render_unpack_own(void *arg, const char *key, const char *val)
+{
+	struct render_unpack *u = arg;
+
+	if (strcmp(key, "lang") == 0 && lang_tag_ok(val))
+		u->s->lang = ynode_str(u->doc, val)->str;
+	else if (strcmp(key, "tz") == 0)
+		u->s->tz = ynode_str(u->doc, val)->str;
+}
+
+struct ynode *
+render_fields_unpack(struct ydoc *doc, const void *blob, size_t len)
+{
+	struct render_unpack u = { doc, ynode_map(doc), NULL };
+
+	render_blob_each(blob, len, 0, render_unpack_field, &u);
+	return u.map;
+}
+
+static void
+render_find_tz(void *arg, const char *key, const char *val)
+{
+	if (strcmp(key, "tz") == 0)
+		*(const char **)arg = val;
 }
 
 const char *
 render_fields_tz(const void *blob, size_t len)
 {
-	const char *p = blob, *end = p + len, *key, *val;
+	const char *tz = NULL;
 
-	while (p < end) {
-		key = p;
-		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
-			return NULL;
-		val = ++p;
-		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
-			return NULL;
-		p++;
-		if (strcmp(key, "tz") == 0)
-			return val;
-	}
-	return NULL;
+	render_blob_each(blob, len, 1, render_find_tz, &tz);
+	return tz;
 }
 
 void
@@ -232,15 +325,16 @@ void
 render_worker_subscriber(struct render_worker *w, const char *address, const void *fields,
     size_t len, struct subscriber *s)
 {
+	struct render_unpack u = { w->doc, NULL, s };
 	const struct ynode *name;
 
 	memset(s, 0, sizeof(*s));
 	s->email = address;
 	s->doc = w->doc;
 	s->fields = render_fields_unpack(w->doc, fields, len);
-	s->tz = render_fields_tz(fields, len);
 	if ((name = ynode_get(s->fields, "name")) != NULL)
 		s->name = name->str;
+	render_blob_each(fields, len, 1, render_unpack_own, &u);
 }
 
 static struct ynode *
@@ -290,7 +384,7 @@ render_ids_free(struct render_ids *ids)
 struct ynode *
 render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 {
-	static const char *const release_more[] = { "id", "embargo", "expires", NULL };
+	static const char *const release_more[] = { "id", "lang", "embargo", "expires", NULL };
 	static const char *const list_keys[] = { "id", "name", "description", NULL };
 	static const char *const unsub_keys[] = { "address", "mailto", "url", NULL };
 	struct ynode *ctx = ynode_map(doc), *rel = ynode_map(doc), *m, *seq;
@@ -427,7 +521,8 @@ render_one_line(char *s)
 static int
 render_build(const struct render_env *env, const struct list_info *l,
     const struct subscriber *s, const struct tmplfile *t, const struct ynode *ctx,
-    struct render_ids *ids, struct buf *out, char **message_id, struct diag *d)
+    const char *lang, struct render_ids *ids, struct buf *out, char **message_id,
+    struct diag *d)
 {
 	struct buf subject = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
 	struct message m;
@@ -463,6 +558,7 @@ render_build(const struct render_env *env, const struct list_info *l,
 	m.unsub_url = ids->unsub_url;
 	m.bulk = 1;
 	m.reply_to = env->cfg->sender.reply_to;
+	m.content_language = lang;
 	m.text = buf_str(&text);
 	m.html = buf_str(&html);
 	if (message_build(&m, out) == -1) {
@@ -494,7 +590,7 @@ render_message(const struct render_env *env, const struct render_release *rr,
 	render_ids_make(&ids, env, rr->release->id, l, s, rowid);
 	ctx = render_context(env, l, s, &ids);
 	ynode_map_set(s->doc, ctx, "release", rr->fields);
-	rc = render_build(env, l, s, t, ctx, &ids, out, message_id, d);
+	rc = render_build(env, l, s, t, ctx, rr->lang, &ids, out, message_id, d);
 	render_ids_free(&ids);
 	return rc;
 }
@@ -514,7 +610,7 @@ render_digest(const struct render_env *env, const char *digest_id, struct ynode 
 	ctx = render_context(env, l, s, &ids);
 	ynode_map_set(s->doc, ctx, "releases", releases);
 	ynode_map_set(s->doc, ctx, "period", period);
-	rc = render_build(env, l, s, t, ctx, &ids, out, message_id, d);
+	rc = render_build(env, l, s, t, ctx, env->content_language, &ids, out, message_id, d);
 	render_ids_free(&ids);
 	return rc;
 }

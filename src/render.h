@@ -14,12 +14,14 @@
 #include "token.h"
 
 /*
- * What every message of one release shares, computed once: the release's
- * fields with their wrapped text and their HTML.
+ * What every message of one release in one language shares, computed
+ * once: the release's fields in that language with their wrapped text and
+ * their HTML, and `lang`.
  */
 struct render_release {
 	const struct release *release;
-	struct ydoc *doc;
+	const char *lang;	/* the language of its text; Content-Language */
+	struct ydoc *doc;	/* owns fields and lang */
 	struct ynode *fields;	/* the `release` mapping of the context */
 };
 
@@ -32,6 +34,15 @@ struct render_release {
 struct render_embargo {
 	int active;
 	const char *until, *local;
+};
+
+/*
+ * Every language of one release, each rendered once per send: v[0] the
+ * release's own, then each translation in file order.
+ */
+struct render_versions {
+	struct render_release *v;
+	size_t n;
 };
 
 struct render_env {
@@ -47,10 +58,39 @@ struct render_env {
 	long long token_time;
 	const char *subject_prefix;	/* before the subject ("[TEST] "), or NULL */
 	const struct render_embargo *embargo;	/* NULL: no embargo */
+	/*
+	 * A digest's Content-Language, set per message as token_time is: the
+	 * languages of the releases it carries ("es, en"); NULL: none. A
+	 * release's message says its version's language instead.
+	 */
+	const char *content_language;
 };
 
-void render_release_init(struct render_release *rr, const struct release *r);
+/*
+ * The release in language lang: when r has a translation into lang, its
+ * fields, each one it lacks taken from the release; else the release's
+ * own fields (lang is then the release's own language, release_lang).
+ */
+void render_release_init(struct render_release *rr, const struct release *r, const char *lang);
 void render_release_free(struct render_release *rr);
+
+/* Every version of r; def_lang is the config's `lang` (NULL: none). Free with render_versions_free. */
+void render_versions_init(struct render_versions *rv, const struct release *r,
+    const char *def_lang);
+void render_versions_free(struct render_versions *rv);
+/*
+ * The version a reader of `lang` gets: the closest one that serves them
+ * (lang.h), else the release's own; lang NULL: the release's own.
+ */
+const struct render_release *render_versions_pick(const struct render_versions *rv,
+    const char *lang);
+/*
+ * The language a subscriber of a list reads: their own `lang`, else the
+ * list's, else fallback (a release's own language; NULL for a digest,
+ * whose releases each keep their own then). One rule for every message.
+ */
+const char *render_reader_lang(const struct subscriber *s, const char *list_lang,
+    const char *fallback);
 
 /*
  * Appends the whole message for subscriber s of list l to out. rowid is
@@ -86,11 +126,14 @@ char *render_verp(const struct render_env *env, unsigned long long rowid, const 
 void render_fields_pack(const struct ynode *fields, struct buf *out);
 struct ynode *render_fields_unpack(struct ydoc *doc, const void *blob, size_t len);
 /*
- * The reader's zone (a subscriber's `tz`) appended to such a blob, and
- * found in it (a pointer into blob, or NULL); unpack leaves it out of the
- * mapping, as tz is no template field.
+ * The blob a delivery row keeps of subscriber s: its fields, then
+ * herald's own keys that are no template field (`lang`, `tz`), each under a key
+ * that starts with a control character, which no field's key may hold:
+ * render_fields_unpack leaves them out, render_worker_subscriber reads
+ * them back into the struct subscriber.
  */
-void render_fields_pack_tz(const char *tz, struct buf *out);
+void render_subscriber_pack(const struct subscriber *s, struct buf *out);
+/* The reader's zone (a subscriber's `tz`) in such a blob: a pointer into it, or NULL. */
 const char *render_fields_tz(const void *blob, size_t len);
 
 /*
@@ -107,7 +150,7 @@ void render_worker_init(struct render_worker *w, const struct render_env *env,
     const struct partials *p);
 void render_worker_free(struct render_worker *w);
 /*
- * The subscriber a journal row holds (its address and render_fields_pack's
+ * The subscriber a journal row holds (its address and render_subscriber_pack's
  * blob), in w's document, which the caller cleared for the row.
  */
 void render_worker_subscriber(struct render_worker *w, const char *address, const void *fields,

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang.h"
+
 const char *
 schema_suggest(const char *key, const char *const *known)
 {
@@ -52,13 +54,22 @@ schema_is_map(const struct ynode *n, const char *what, struct diag *d)
 	return 0;
 }
 
+void
+schema_unknown_key(const struct ynode *k, const char *const *known, const char *where,
+    struct diag *d)
+{
+	const char *near = schema_suggest(k->str, known);
+
+	schema_error(d, k, "unknown key '%s'%s%s%s%s%s", k->str, where ? " in " : "",
+	    where ? where : "", near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
 size_t
 schema_unknown_keys(const struct ynode *map, const char *const *known,
     struct diag *d)
 {
 	size_t i, j, bad = 0;
 	const struct ynode *k;
-	const char *near;
 
 	for (i = 0; map != NULL && map->kind == YNODE_MAP && i < map->n; i++) {
 		k = ynode_key(map, i);
@@ -68,13 +79,32 @@ schema_unknown_keys(const struct ynode *map, const char *const *known,
 		if (known[j])
 			continue;
 		bad++;
-		if ((near = schema_suggest(k->str, known)) != NULL)
-			schema_error(d, k, "unknown key '%s'; did you mean '%s'?",
-			    k->str, near);
-		else
-			schema_error(d, k, "unknown key '%s'", k->str);
+		schema_unknown_key(k, known, NULL, d);
 	}
 	return bad;
+}
+
+int
+schema_lang(const struct ynode *v, const char *what, struct diag *d)
+{
+	char canon[LANG_MAX];
+	int rc;
+
+	if (v->kind != YNODE_SCALAR) {
+		schema_error(d, v, "expected a language tag for '%s', got %s", what,
+		    ynode_kind_name(v));
+		return 0;
+	}
+	rc = lang_tag_check(v->str, v->len, canon);
+	if (rc == 1)
+		schema_error(d, v, "language '%s' is written '%s'", v->str, canon);
+	else if (rc == -1 && (util_has_ctl(v->str, v->len) || v->len > 40))
+		schema_error(d, v, "'%s' is not a language tag such as en, es, pt-BR or zh-Hant",
+		    what);
+	else if (rc == -1)
+		schema_error(d, v, "'%s' in '%s' is not a language tag such as en, es, pt-BR or "
+		    "zh-Hant", v->str, what);
+	return rc == 0;
 }
 
 const char *

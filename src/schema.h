@@ -21,6 +21,20 @@ int schema_is_map(const struct ynode *n, const char *what, struct diag *d);
 /* Reports every key of map not in the NULL-terminated `known`. Returns the number reported. */
 size_t schema_unknown_keys(const struct ynode *map, const char *const *known,
     struct diag *d);
+/*
+ * Reports key k as unknown, with the nearest of `known` when it is a
+ * plausible typo: "unknown key 'titel' in WHERE; did you mean 'title'?"
+ * (where NULL: no " in WHERE").
+ */
+void schema_unknown_key(const struct ynode *k, const char *const *known, const char *where,
+    struct diag *d);
+
+/*
+ * 1 when the scalar v is a language tag in its one spelling (lang.h);
+ * else reports at v what is wrong with it (what names the key: "lang")
+ * and returns 0.
+ */
+int schema_lang(const struct ynode *v, const char *what, struct diag *d);
 
 /*
  * The string value of key in map, or NULL. When absent (or null) and

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lang.h"
 #include "project.h"
 #include "schema.h"
 
@@ -221,6 +222,92 @@ tmplfile_free(struct tmplfile *t)
 	free(t->name);
 	free(t->file);
 	memset(t, 0, sizeof(*t));
+}
+
+size_t
+tmplfile_variant_base(const char *stem)
+{
+	const char *dot = strrchr(stem, '.');
+
+	/* A tag holds no '.': the language is what follows the last one. */
+	return dot != NULL && dot > stem && lang_tag_ok(dot + 1) ? (size_t)(dot - stem) : 0;
+}
+
+/* The stems of dir's templates that are variants of name, sorted. The caller frees each. */
+static size_t
+tmplset_variants(const char *templates_dir, const char *name, char ***out)
+{
+	struct diag quiet;
+	char **files, *stem;
+	size_t i, n, len = strlen(name), nv = 0;
+
+	*out = NULL;
+	diag_init(&quiet, EXIT_DATAERR);
+	/* A folder that cannot be listed: tmplfile_load of T itself says why. */
+	if (project_files(templates_dir, &files, &n, &quiet) == 0) {
+		*out = xcalloc(n ? n : 1, sizeof(**out));
+		for (i = 0; i < n; i++) {
+			stem = util_file_stem(files[i]);
+			if (strncmp(stem, name, len) == 0 && stem[len] == '.' &&
+			    lang_tag_ok(stem + len + 1))
+				(*out)[nv++] = stem;
+			else
+				free(stem);
+		}
+		project_files_free(files, n);
+	}
+	diag_free(&quiet);
+	return nv;
+}
+
+int
+tmplset_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplset *s, struct diag *d)
+{
+	char **stems = NULL;
+	size_t i, nv;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	nv = project_name_ok(name) ? tmplset_variants(templates_dir, name, &stems) : 0;
+	s->t = xcalloc(1 + nv, sizeof(*s->t));
+	rc = tmplfile_load(templates_dir, name, p, &s->t[0], d);
+	s->n = 1;
+	for (i = 0; i < nv; i++) {
+		if (tmplfile_load(templates_dir, stems[i], p, &s->t[s->n], d) == -1)
+			rc = -1;
+		s->t[s->n].lang = s->t[s->n].name + strlen(name) + 1;
+		s->n++;
+		free(stems[i]);
+	}
+	free(stems);
+	return rc;
+}
+
+const struct tmplfile *
+tmplset_pick(const struct tmplset *s, const char *lang)
+{
+	size_t i, best = 0, rank, best_rank = 0;
+
+	for (i = 1; lang && i < s->n; i++)
+		if ((rank = lang_serves(s->t[i].lang, lang)) > best_rank) {
+			best_rank = rank;
+			best = i;
+		}
+	return &s->t[best];
+}
+
+void
+tmplset_free(struct tmplset *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		tmplfile_free(&s->t[i]);
+	free(s->t);
+	memset(s, 0, sizeof(*s));
 }
 
 int

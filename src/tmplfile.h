@@ -31,8 +31,22 @@ struct partials {
 
 struct tmplfile {
 	char *name, *file;
+	const char *lang;		/* a variant's language (the end of name), or NULL */
 	struct ydoc *doc;
 	const struct ynode *subject, *text, *html;
+};
+
+/*
+ * A template and its language variants: templates/T.yaml and each
+ * templates/T.LANG.yaml beside it whose LANG is a language tag in its one
+ * spelling (lang.h), such as T.es.yaml or T.pt-BR.yaml. A template is
+ * always named by its whole file stem: `template: T.es` names T.es.yaml
+ * itself (whose variants would be T.es.LANG.yaml), and T.es.yaml is a
+ * variant only of the template T, only when T is the one in use.
+ */
+struct tmplset {
+	struct tmplfile *t;		/* t[0] T itself, then each variant, by name */
+	size_t n;
 };
 
 enum tmplfile_part { TMPLFILE_SUBJECT, TMPLFILE_TEXT, TMPLFILE_HTML };
@@ -54,6 +68,18 @@ int tmplfile_exists(const char *templates_dir, const char *name);
 int tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
     struct tmplfile *t, struct diag *d);
 void tmplfile_free(struct tmplfile *t);
+/*
+ * When stem (a file's name without .yaml) is BASE.LANG, LANG a language
+ * tag in its one spelling: the length of BASE; else 0.
+ */
+size_t tmplfile_variant_base(const char *stem);
+
+/* Loads T (name) and every variant of it, as tmplfile_load. 0, or -1 with errors in d. */
+int tmplset_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplset *s, struct diag *d);
+/* The template for a reader of lang: the variant that serves them best (lang.h), else T itself. */
+const struct tmplfile *tmplset_pick(const struct tmplset *s, const char *lang);
+void tmplset_free(struct tmplset *s);
 /* Renders one part against ctx (HTML escaping for the html part). */
 /*
  * Renders every part of t against model, a context that holds every name

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang.h"
 #include "list.h"
 #include "project.h"
 #include "render.h"
@@ -32,6 +33,8 @@ struct check {
 	size_t nfields, capfields;
 	struct check_partial *partial;	/* fields only some subscribers of a list have */
 	size_t npartial, cappartial;
+	char **langs;			/* every language a reader may read, once */
+	size_t nlangs, caplangs;
 };
 
 /* A field that only some subscribers of a list have: printed bare, it prints nothing for the others. */
@@ -94,6 +97,19 @@ check_list_templates(struct check *k, const struct list_info *info)
 		diag_error(k->d, info->file, info->digest_template_line,
 		    info->digest_template_col, "unknown digest template '%s': there is no %s/%s.yaml",
 		    info->digest_template, k->cfg->templates_dir, info->digest_template);
+}
+
+/* A language some reader reads: a subscriber's, a list's, or a release's own. */
+static void
+check_note_lang(struct check *k, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < k->nlangs; i++)
+		if (strcmp(k->langs[i], lang) == 0)
+			return;
+	k->langs = xgrow(k->langs, &k->caplangs, k->nlangs + 1, sizeof(*k->langs));
+	k->langs[k->nlangs++] = xstrdup(lang);
 }
 
 /* The fields of the list's subscribers join those of the others. */
@@ -300,7 +316,7 @@ check_lists(struct check *k)
 	struct list_info info;
 	struct validate_list *kl;
 	char **files;
-	size_t i, n;
+	size_t i, j, n;
 
 	if (project_files(k->cfg->lists_dir, &files, &n, k->d) == -1)
 		return;
@@ -313,6 +329,10 @@ check_lists(struct check *k)
 		k->sum->subscribers += info.n_subscribers;
 		check_list_templates(k, &info);
 		check_note_fields(k, &info);
+		if (info.lang)
+			check_note_lang(k, info.lang);
+		for (j = 0; j < info.nlangs; j++)
+			check_note_lang(k, info.langs[j]);
 		if ((other = check_find_list(k, info.id)) != NULL) {
 			diag_error(k->d, files[i], 0, 0, "list id '%s' is already the id of %s",
 			    info.id, other->file);
@@ -322,12 +342,32 @@ check_lists(struct check *k)
 			kl->id = xstrdup(info.id);
 			kl->file = xstrdup(files[i]);
 			kl->template_name = info.template_name ? xstrdup(info.template_name) : NULL;
+			kl->lang = info.lang ? xstrdup(info.lang) : NULL;
 		}
 		if (k->sink)
 			k->sink->list(k->sink->arg, &info);
 		list_info_free(&info);
 	}
 	project_files_free(files, n);
+}
+
+/*
+ * A translation into the language the release is in already, when that
+ * comes from the config (release.c refuses it against an explicit `lang`).
+ */
+static void
+check_release_langs(struct check *k, const struct release *r)
+{
+	const char *own = release_lang(r, k->cfg->lang);
+	size_t i;
+
+	check_note_lang(k, own);
+	for (i = 0; r->lang == NULL && i < r->ntranslations; i++)
+		if (strcmp(r->translations[i].lang, own) == 0)
+			schema_error(k->d, r->translations[i].key, "translation '%s' is the release's "
+			    "own language (%s): write that text in the release's own fields, or give "
+			    "the release its 'lang'", own, k->cfg->lang ? "the config's 'lang'" :
+			    "en, as neither the release nor the config names one");
 }
 
 /* Every list a release names exists, and each has a template to render with. */
@@ -337,6 +377,7 @@ check_release_refs(struct check *k, const struct release *r)
 	const struct validate_list *kl;
 	size_t i;
 
+	check_release_langs(k, r);
 	if (r->nlists == 0)
 		diag_warn(k->d, r->file, r->root->line, r->root->col,
 		    "the release names no 'lists'; it can only be sent with --list");
@@ -386,6 +427,40 @@ check_releases(struct check *k)
 	project_files_free(files, n);
 }
 
+/*
+ * A template variant (T.LANG.yaml beside T.yaml) that no reader's
+ * language picks: likely a misnamed language, or a file nobody will see.
+ */
+static void
+check_variants(struct check *k)
+{
+	struct diag quiet;
+	char **files, *stem, *base;
+	size_t i, j, n, b;
+
+	diag_init(&quiet, EXIT_DATAERR);
+	if (project_files(k->cfg->templates_dir, &files, &n, &quiet) == -1) {
+		diag_free(&quiet);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		stem = util_file_stem(files[i]);
+		if ((b = tmplfile_variant_base(stem)) > 0) {
+			base = xstrndup(stem, b);
+			for (j = 0; j < k->nlangs && !lang_serves(stem + b + 1, k->langs[j]); j++)
+				;
+			if (j == k->nlangs && tmplfile_exists(k->cfg->templates_dir, base))
+				diag_warn(k->d, files[i], 0, 0, "variant of template '%s' for language "
+				    "'%s', which no subscriber, list or release reads: nobody gets it",
+				    base, stem + b + 1);
+			free(base);
+		}
+		free(stem);
+	}
+	project_files_free(files, n);
+	diag_free(&quiet);
+}
+
 static void
 check_free(struct check *k)
 {
@@ -403,6 +478,9 @@ check_free(struct check *k)
 		free(cp->fields);
 	}
 	free(k->partial);
+	while (k->nlangs > 0)
+		free(k->langs[--k->nlangs]);
+	free(k->langs);
 	partials_free(&k->partials);
 }
 
@@ -457,6 +535,8 @@ validate_run(const struct config *cfg, struct diag *d, struct validate_summary *
 	if (k.keep && !k.kept_seen && k.sum->release.root != NULL &&
 	    k.sum->release.root->kind == YNODE_MAP)
 		check_release_refs(&k, &k.sum->release);
+	if (k.warn)
+		check_variants(&k);
 	k.sum->lists = k.nlists;
 	k.sum->index = k.lists;
 	k.sum->nindex = k.nlists;
@@ -476,6 +556,7 @@ validate_summary_free(struct validate_summary *sum)
 		free(sum->index[i].id);
 		free(sum->index[i].file);
 		free(sum->index[i].template_name);
+		free(sum->index[i].lang);
 	}
 	free(sum->index);
 	release_free(&sum->release);

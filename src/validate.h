@@ -19,6 +19,7 @@
 /* What a valid list file defines, so that later steps need not read it again to find it. */
 struct validate_list {
 	char *id, *file, *template_name;
+	char *lang;			/* the list's `lang`, or NULL */
 };
 
 struct validate_summary {

@@ -1,6 +1,7 @@
 /*
  * fuzz_yaml.c - the YAML loader and the loaders on top of it (config and
- * release checks) against any bytes.
+ * release checks) against any bytes; a valid release is then rendered in
+ * each of its languages (translations, field by field fallback).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "config.h"
 #include "diag.h"
 #include "release.h"
+#include "render.h"
 #include "yamltree.h"
 
 static void
@@ -19,6 +21,7 @@ fuzz_file(const uint8_t *data, size_t size, int which)
 	int fd = mkstemp(path);
 	struct config c;
 	struct release r;
+	struct render_versions rv;
 	struct diag d;
 
 	if (fd == -1)
@@ -34,7 +37,11 @@ fuzz_file(const uint8_t *data, size_t size, int which)
 		config_load(path, &c, &d);
 		config_free(&c);
 	} else {
-		release_load(path, &r, &d);
+		if (release_load(path, &r, &d) == 0) {
+			render_versions_init(&rv, &r, "pt-BR");
+			render_versions_pick(&rv, "pt-BR");
+			render_versions_free(&rv);
+		}
 		release_free(&r);
 	}
 	diag_free(&d);

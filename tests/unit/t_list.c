@@ -12,7 +12,7 @@
 #define DIR "tests/data/lists/"
 
 struct got {
-	char *email, *name, *tz, *org;
+	char *email, *name, *tz, *org, *lang;
 	enum delivery delivery;
 	unsigned line, col;
 	size_t nfields;
@@ -37,6 +37,7 @@ collect_fn(void *arg, const struct list_info *info, const struct subscriber *s)
 	g->email = xstrdup(s->email);
 	g->name = s->name ? xstrdup(s->name) : NULL;
 	g->tz = s->tz ? xstrdup(s->tz) : NULL;
+	g->lang = s->lang ? xstrdup(s->lang) : NULL;
 	org = ynode_get(s->fields, "org");
 	g->org = org ? xstrdup(org->str) : NULL;
 	g->delivery = s->delivery;
@@ -57,6 +58,7 @@ collect_free(struct collect *c)
 		free(c->subs[i].email);
 		free(c->subs[i].name);
 		free(c->subs[i].tz);
+		free(c->subs[i].lang);
 		free(c->subs[i].org);
 	}
 	free(c->subs);
@@ -225,6 +227,15 @@ static const struct bad_case bad[] = {
 	{ "subscribers-map.yaml", -1, 0, {
 		DIR "subscribers-map.yaml:2:3: expected a list of subscribers, got a mapping",
 	} },
+	{ "bad-lang.yaml", -1, 1, {
+		DIR "bad-lang.yaml:1:7: 'Español' in 'lang' is not a language tag such as en, es, "
+		    "pt-BR or zh-Hant",
+		DIR "bad-lang.yaml:3:35: language 'PT-br' is written 'pt-BR'",
+		DIR "bad-lang.yaml:4:35: expected a scalar for 'lang', got a list",
+		DIR "bad-lang.yaml:5:35: 'e' in 'lang' is not a language tag such as en, es, "
+		    "pt-BR or zh-Hant",
+		DIR "bad-lang.yaml:6:29: unknown key 'lnag' in subscriber; did you mean 'lang'?",
+	} },
 };
 
 static void
@@ -264,6 +275,36 @@ test_bad(void)
 		list_info_free(&info);
 		diag_free(&d);
 	}
+}
+
+/* Languages: the list's, each subscriber's (herald's, not a field), and the set of them. */
+static void
+test_langs(void)
+{
+	struct collect c = { 0 };
+	struct list_info info;
+	struct diag d;
+
+	diag_init(&d, EXIT_DATAERR);
+	is_int(list_load(DIR "langs.yaml", &info, collect_fn, &c, &d), 0, "langs.yaml loads");
+	is_str(info.lang, "es", "the list's lang");
+	is_int((long long)info.nlangs, 2, "two languages among the subscribers");
+	if (info.nlangs == 2) {
+		is_str(info.langs[0], "pt-BR", "pt-BR, once");
+		is_str(info.langs[1], "fr", "then fr");
+	}
+	is_int((long long)c.n, 4, "4 subscribers");
+	if (c.n == 4) {
+		is_str(c.subs[0].lang, "pt-BR", "a subscriber's lang");
+		is_int((long long)c.subs[0].nfields, 2, "fields: email, org; lang is not one");
+		is_str(c.subs[1].lang, NULL, "no lang of their own");
+		is_str(c.subs[3].lang, "fr", "lang beside tz");
+		is_int((long long)c.subs[3].nfields, 1, "fields: email; neither lang nor tz");
+	}
+	is_int((long long)info.nfields, 1, "the list's fields: org only");
+	collect_free(&c);
+	list_info_free(&info);
+	diag_free(&d);
 }
 
 static void
@@ -397,6 +438,7 @@ main(void)
 		fatalx("mkdtemp failed");
 	test_good();
 	test_bad();
+	test_langs();
 	test_stop_and_missing();
 	test_stem_id(dir);
 	test_many(dir);

@@ -770,7 +770,7 @@ test_build_whole(void)
 /* One field of a struct message set to a value, for table-driven variants. */
 enum field {
 	F_FROM, F_TO, F_SUBJECT, F_MSGID, F_LISTID, F_LISTNAME, F_MAILTO, F_URL,
-	F_REPLY, F_TEXT, F_HTML, F_DATE, F_FROMNAME, F_NONE
+	F_REPLY, F_TEXT, F_HTML, F_DATE, F_FROMNAME, F_LANG, F_NONE
 };
 
 static void
@@ -790,6 +790,7 @@ set_field(struct message *m, enum field f, const char *v, long long date)
 	case F_HTML: m->html = v; break;
 	case F_DATE: m->date = date; break;
 	case F_FROMNAME: m->from_name = v; break;
+	case F_LANG: m->content_language = v; break;
 	case F_NONE: break;
 	}
 }
@@ -824,6 +825,13 @@ static const struct refuse_case refuse_cases[] = {
 	{ F_URL, "https://ogp.example/ú", 0, "URL with 8-bit bytes" },
 	{ F_URL, "", 0, "empty URL" },
 	{ F_REPLY, "not an id", 0, "In-Reply-To not a msg-id" },
+	{ F_LANG, "es\r\nBcc: x@evil.example", 0, "Content-Language with CRLF" },
+	{ F_LANG, "", 0, "empty Content-Language" },
+	{ F_LANG, "es,en", 0, "Content-Language without the space" },
+	{ F_LANG, ", es", 0, "Content-Language starting with a comma" },
+	{ F_LANG, "es, ", 0, "Content-Language ending with a comma" },
+	{ F_LANG, "-es", 0, "Content-Language starting with a dash" },
+	{ F_LANG, "es en", 0, "Content-Language with a bare space" },
 	{ F_DATE, NULL, -1, "date before 1970" },
 	{ F_DATE, NULL, 253402300800LL, "date after 9999" },
 };
@@ -913,6 +921,14 @@ static const struct variant_case variant_cases[] = {
 	    "empty bodies" },
 	{ F_SUBJECT, F_NONE, "", NULL, 0, "\r\nSubject: \r\nDate: ", NULL,
 	    "empty subject" },
+	{ F_LANG, F_NONE, "pt-BR", NULL, 0,
+	    "\r\nMIME-Version: 1.0\r\nContent-Language: pt-BR\r\nList-Id: ", NULL,
+	    "Content-Language after MIME-Version" },
+	{ F_LANG, F_NONE, "es, en, zh-Hant-TW", NULL, 0,
+	    "\r\nContent-Language: es, en, zh-Hant-TW\r\n", NULL,
+	    "Content-Language of several languages" },
+	{ F_NONE, F_NONE, NULL, NULL, 0, "\r\nMIME-Version: 1.0\r\nList-Id: ", "Content-Language",
+	    "no language: no Content-Language" },
 };
 
 static void
