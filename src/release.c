@@ -18,7 +18,7 @@ const char *const release_text_fields[] = { "title", "byline", "dateline",
 
 static const char *const release_keys[] = { "id", "title", "byline", "dateline",
 	"lists", "template", "embargo", "expires", "summary", "body", "about",
-	"contact", NULL };
+	"contact", "where", NULL };
 
 char *
 release_path(const char *dir, const char *arg)
@@ -152,6 +152,9 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	}
 	release_time(r, "embargo", &r->has_embargo, &r->embargo, d);
 	release_time(r, "expires", &r->has_expires, &r->expires, d);
+	if ((r->where_node = ynode_get(r->root, "where")) != NULL && ynode_is_null(r->where_node))
+		r->where_node = NULL;
+	segment_from_yaml(&r->where, r->where_node, d);
 	if (r->has_embargo && r->has_expires && r->expires <= r->embargo)
 		schema_error(d, ynode_get(r->root, "expires"),
 		    "'expires' is not after 'embargo': the release could never be sent");
@@ -194,6 +197,7 @@ release_free(struct release *r)
 		free(r->lists[i]);
 	free(r->lists);
 	free(r->list_nodes);
+	segment_free(&r->where);
 	ydoc_free(r->doc);
 	free(r->file);
 	free(r->id);

@@ -5,6 +5,7 @@
 #define HERALD_RELEASE_H
 
 #include "diag.h"
+#include "segment.h"
 #include "yamltree.h"
 
 /* The text fields a release may carry; each is CommonMark. */
@@ -22,6 +23,8 @@ struct release {
 	const struct ynode *template_node;
 	int has_embargo, has_expires;
 	long long embargo, expires;
+	struct segment where;		/* `where`; no keys: everyone on the lists */
+	const struct ynode *where_node;	/* or NULL */
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */
