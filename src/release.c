@@ -125,6 +125,7 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
     struct diag *d)
 {
 	size_t before = d->errors;
+	const struct ynode *where;
 	const char *id, *tmpl;
 
 	memset(r, 0, sizeof(*r));
@@ -152,9 +153,10 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	}
 	release_time(r, "embargo", &r->has_embargo, &r->embargo, d);
 	release_time(r, "expires", &r->has_expires, &r->expires, d);
-	if ((r->where_node = ynode_get(r->root, "where")) != NULL && ynode_is_null(r->where_node))
-		r->where_node = NULL;
-	segment_from_yaml(&r->where, r->where_node, d);
+	/* `where:` with nothing after it is no segment, as `lists:` is no list. */
+	if ((where = ynode_get(r->root, "where")) != NULL && ynode_is_null(where))
+		where = NULL;
+	segment_from_yaml(&r->where, where, d);
 	if (r->has_embargo && r->has_expires && r->expires <= r->embargo)
 		schema_error(d, ynode_get(r->root, "expires"),
 		    "'expires' is not after 'embargo': the release could never be sent");

@@ -24,7 +24,6 @@ struct release {
 	int has_embargo, has_expires;
 	long long embargo, expires;
 	struct segment where;		/* `where`; no keys: everyone on the lists */
-	const struct ynode *where_node;	/* or NULL */
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */

@@ -227,29 +227,6 @@ segment_text(const struct segment *sg)
 	return buf_detach(&b);
 }
 
-int
-segment_parse_text(struct segment *sg, const char *text)
-{
-	const char *p = text, *nl;
-	char err[256], *line;
-	int rc = 0;
-
-	memset(sg, 0, sizeof(*sg));
-	while (rc == 0 && p != NULL && *p != '\0') {
-		if ((nl = strchr(p, '\n')) == NULL) {
-			rc = -1;
-			break;
-		}
-		line = xstrndup(p, (size_t)(nl - p));
-		rc = segment_add_arg(sg, line, err, sizeof(err));
-		free(line);
-		p = nl + 1;
-	}
-	if (rc == -1)
-		segment_free(sg);
-	return rc;
-}
-
 void
 segment_describe(const struct segment *sg, struct buf *out)
 {
@@ -349,4 +326,169 @@ segment_free(struct segment *sg)
 	}
 	free(sg->keys);
 	memset(sg, 0, sizeof(*sg));
+}
+
+/* ---- sets: every segment a release went to ---- */
+
+static void
+segment_copy(struct segment *to, const struct segment *from)
+{
+	size_t i;
+
+	memset(to, 0, sizeof(*to));
+	for (i = 0; i < from->nkeys; i++)
+		segment_copy_key(to, &from->keys[i]);
+}
+
+/* 1 when a and b keep the same subscribers: the same keys with the same values. */
+static int
+segment_same(const struct segment *a, const struct segment *b)
+{
+	const struct segment_key *k;
+	size_t i, j, l;
+
+	if (a->nkeys != b->nkeys)
+		return 0;
+	for (i = 0; i < a->nkeys; i++) {
+		if ((k = segment_find(b, a->keys[i].key)) == NULL ||
+		    k->nvalues != a->keys[i].nvalues)
+			return 0;
+		for (j = 0; j < k->nvalues; j++) {
+			for (l = 0; l < k->nvalues; l++)
+				if (strcmp(a->keys[i].values[j], k->values[l]) == 0)
+					break;
+			if (l == k->nvalues)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+void
+segment_set_one(struct segment_set *set, const struct segment *sg)
+{
+	memset(set, 0, sizeof(*set));
+	if (sg == NULL || sg->nkeys == 0)
+		return;
+	set->v = xcalloc(1, sizeof(*set->v));
+	segment_copy(&set->v[0], sg);
+	set->n = 1;
+}
+
+void
+segment_set_add(struct segment_set *set, const struct segment *sg)
+{
+	size_t i;
+
+	if (set->n == 0)
+		return;		/* everyone already: a segment adds nobody */
+	if (sg == NULL || sg->nkeys == 0) {
+		segment_set_free(set);
+		return;
+	}
+	for (i = 0; i < set->n; i++)
+		if (segment_same(&set->v[i], sg))
+			return;
+	set->v = xrealloc(set->v, (set->n + 1) * sizeof(*set->v));
+	segment_copy(&set->v[set->n++], sg);
+}
+
+int
+segment_set_parse(struct segment_set *set, const char *text)
+{
+	struct segment cur;
+	const char *p = text, *nl;
+	char err[256], *line;
+	int rc = 0;
+
+	memset(set, 0, sizeof(*set));
+	memset(&cur, 0, sizeof(cur));
+	while (rc == 0 && *p != '\0') {
+		if ((nl = strchr(p, '\n')) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (nl == p) {		/* the empty line that ends a segment */
+			if (cur.nkeys == 0) {
+				rc = -1;
+				break;
+			}
+			set->v = xrealloc(set->v, (set->n + 1) * sizeof(*set->v));
+			set->v[set->n++] = cur;
+			memset(&cur, 0, sizeof(cur));
+		} else {
+			line = xstrndup(p, (size_t)(nl - p));
+			rc = segment_add_arg(&cur, line, err, sizeof(err));
+			free(line);
+		}
+		p = nl + 1;
+	}
+	if (cur.nkeys > 0)
+		rc = -1;	/* a segment not ended by its empty line */
+	segment_free(&cur);
+	if (rc == -1)
+		segment_set_free(set);
+	return rc;
+}
+
+char *
+segment_set_text(const struct segment_set *set)
+{
+	struct buf b = BUF_INIT;
+	char *one;
+	size_t i;
+
+	buf_adds(&b, "");
+	for (i = 0; i < set->n; i++) {
+		one = segment_text(&set->v[i]);
+		buf_addf(&b, "%s\n", one);
+		free(one);
+	}
+	return buf_detach(&b);
+}
+
+int
+segment_set_match_packed(const struct segment_set *set, const void *blob, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (segment_match_packed(&set->v[i], blob, len))
+			return 1;
+	return set->n == 0;	/* everyone */
+}
+
+int
+segment_set_match_fields(const struct segment_set *set, const struct ynode *fields)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (segment_match_fields(&set->v[i], fields))
+			return 1;
+	return set->n == 0;	/* everyone */
+}
+
+void
+segment_set_describe(const struct segment_set *set, struct buf *out)
+{
+	size_t i;
+
+	buf_adds(out, "");
+	for (i = 0; i < set->n; i++) {
+		if (i)
+			buf_adds(out, ", or ");
+		segment_describe(&set->v[i], out);
+	}
+}
+
+void
+segment_set_free(struct segment_set *set)
+{
+	if (set == NULL)
+		return;
+	while (set->n > 0)
+		segment_free(&set->v[--set->n]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
 }

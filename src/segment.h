@@ -11,10 +11,16 @@
  * name and every key of the subscriber's own. An empty segment (no keys)
  * keeps everyone.
  *
- * The journal keeps a segment as text, the --where form one pair a line:
+ * A segment's text is the --where form, one pair a line:
  * "beat=energy\nbeat=climate\nregion=americas\n". Keys hold no '=',
  * whitespace or control character and values no control character (no
  * subscriber field could equal one), so the text needs no escaping.
+ *
+ * The journal keeps every segment a release went to (a send by hand may
+ * reach another segment of its lists later), as it keeps every list: a
+ * segment set, whose text is each segment's text followed by an empty
+ * line. A subscriber in any of them is in the set. Everyone is the empty
+ * text: a send without a segment makes the set everyone for good.
  *
  * Every string in a struct segment is owned by it and freed by
  * segment_free().
@@ -59,10 +65,8 @@ int segment_add_arg(struct segment *sg, const char *arg, char *err, size_t errle
 void segment_combine(struct segment *out, const struct segment *base,
     const struct segment *over);
 
-/* The journal's form; "" for an empty segment. The caller owns it. */
+/* The text form; "" for an empty segment. The caller owns it. */
 char *segment_text(const struct segment *sg);
-/* The journal's form back into *sg (emptied first); -1 when text is not one. */
-int segment_parse_text(struct segment *sg, const char *text);
 /* For people: "beat=energy|climate region=americas"; "" when empty. Appends to out. */
 void segment_describe(const struct segment *sg, struct buf *out);
 
@@ -79,5 +83,25 @@ int segment_match_packed(const struct segment *sg, const void *blob, size_t len)
 
 /* Frees the members and zeroes *sg; accepts NULL. */
 void segment_free(struct segment *sg);
+
+struct segment_set {
+	struct segment *v;		/* n segments, none empty; n == 0: everyone */
+	size_t n;
+};
+
+/* The set of the one segment sg (everyone when it has no keys), into *set. */
+void segment_set_one(struct segment_set *set, const struct segment *sg);
+/* The journal's text into *set (emptied first); -1 when text is not a set's. */
+int segment_set_parse(struct segment_set *set, const char *text);
+/* The journal's text; "" for everyone. The caller owns it. */
+char *segment_set_text(const struct segment_set *set);
+/* Adds sg (everyone absorbs every segment; a segment already there is not added twice). */
+void segment_set_add(struct segment_set *set, const struct segment *sg);
+/* 1 when the packed fields (or the mapping) are in some segment of set, or set is everyone. */
+int segment_set_match_packed(const struct segment_set *set, const void *blob, size_t len);
+int segment_set_match_fields(const struct segment_set *set, const struct ynode *fields);
+/* For people: each segment described, ", or " between them; "" for everyone. */
+void segment_set_describe(const struct segment_set *set, struct buf *out);
+void segment_set_free(struct segment_set *set);
 
 #endif

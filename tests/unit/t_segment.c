@@ -172,23 +172,13 @@ test_combine_text(void)
 
 	text = segment_text(&out);
 	is_str(text, "beat=energy\nbeat=climate\nregion=europe\norg=Reuters\n",
-	    "the journal form: one KEY=VALUE a line");
-	is_int(segment_parse_text(&back, text), 0, "and back");
-	s = describe(&back);
-	is_str(s, "beat=energy|climate region=europe org=Reuters", "to the same segment");
-	free(s);
+	    "the text form: one KEY=VALUE a line");
 	free(text);
-	segment_free(&back);
 
 	segment_combine(&back, NULL, NULL);
 	text = segment_text(&back);
 	is_str(text, "", "no segment: the empty text");
-	is_int(segment_parse_text(&back, text), 0, "which parses as no segment");
-	is_int((long long)back.nkeys, 0, "(no keys)");
 	free(text);
-	is_int(segment_parse_text(&back, "beat=energy"), -1, "a journal text without its newline is refused");
-	is_int(segment_parse_text(&back, "beat\n"), -1, "and a line without '='");
-	ok(back.nkeys == 0, "leaving no segment");
 
 	segment_combine(&back, &rel, NULL);
 	s = describe(&back);
@@ -266,6 +256,88 @@ test_match(void)
 	segment_free(&sg);
 }
 
+static char *
+set_describe(const struct segment_set *set)
+{
+	struct buf b = BUF_INIT;
+
+	segment_set_describe(set, &b);
+	return buf_detach(&b);
+}
+
+static void
+test_sets(void)
+{
+	struct segment a, b, none;
+	struct segment_set set, back;
+	struct ydoc *doc = ydoc_new("t");
+	struct ynode *fields;
+	struct buf packed = BUF_INIT;
+	char err[256], *text, *s;
+	static const char *const europe[] = { "email=x@y", "beat=energy", "region=europe", NULL };
+	static const char *const asia[] = { "email=x@y", "beat=energy", "region=asia", NULL };
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&none, 0, sizeof(none));
+	segment_add_arg(&a, "beat=energy", err, sizeof(err));
+	segment_add_arg(&a, "region=americas", err, sizeof(err));
+	segment_add_arg(&b, "region=europe", err, sizeof(err));
+	segment_add_arg(&b, "beat=energy", err, sizeof(err));
+
+	segment_set_one(&set, &a);
+	text = segment_set_text(&set);
+	is_str(text, "beat=energy\nregion=americas\n\n", "a set of one: its text and an empty line");
+	free(text);
+	segment_set_add(&set, &b);
+	segment_set_add(&set, &a);
+	is_int((long long)set.n, 2, "a second segment joins, the first again does not");
+	text = segment_set_text(&set);
+	is_str(text, "beat=energy\nregion=americas\n\nregion=europe\nbeat=energy\n\n",
+	    "the journal's text of two");
+	is_int(segment_set_parse(&back, text), 0, "parses back");
+	s = set_describe(&back);
+	is_str(s, "beat=energy region=americas, or region=europe beat=energy", "to the same two");
+	free(s);
+	free(text);
+
+	subscriber(doc, &fields, &packed, europe);
+	ok(segment_set_match_fields(&back, fields) && segment_set_match_packed(&back, packed.data,
+	    packed.len), "a subscriber in the second segment is in the set");
+	ydoc_clear(doc);
+	subscriber(doc, &fields, &packed, asia);
+	ok(!segment_set_match_fields(&back, fields) && !segment_set_match_packed(&back,
+	    packed.data, packed.len), "one in neither is not");
+	segment_set_free(&back);
+
+	segment_set_add(&set, &none);
+	is_int((long long)set.n, 0, "a send without a segment makes the set everyone");
+	text = segment_set_text(&set);
+	is_str(text, "", "whose text is empty");
+	free(text);
+	ok(segment_set_match_packed(&set, packed.data, packed.len), "and everyone is in it");
+	segment_set_add(&set, &a);
+	is_int((long long)set.n, 0, "everyone absorbs a later segment");
+	segment_set_one(&set, &none);
+	is_int((long long)set.n, 0, "the set of no segment is everyone");
+
+	is_int(segment_set_parse(&back, ""), 0, "the empty text parses");
+	ok(back.n == 0, "as everyone");
+	is_int(segment_set_parse(&back, "beat=energy\n"), -1, "a segment without its empty line is refused");
+	is_int(segment_set_parse(&back, "beat=energy"), -1, "and a line without its newline");
+	is_int(segment_set_parse(&back, "\n"), -1, "and an empty segment");
+	is_int(segment_set_parse(&back, "beat\n\n"), -1, "and a line without '='");
+	is_int(segment_set_parse(&back, "beat=a\n\nregion=b\n"), -1, "and a second one unended");
+	ok(back.n == 0 && back.v == NULL, "leaving an empty set");
+	segment_set_free(&back);
+	segment_set_free(NULL);
+
+	buf_free(&packed);
+	ydoc_free(doc);
+	segment_free(&a);
+	segment_free(&b);
+}
+
 int
 main(void)
 {
@@ -274,5 +346,6 @@ main(void)
 	test_args();
 	test_combine_text();
 	test_match();
+	test_sets();
 	return done_testing();
 }
