@@ -19,6 +19,7 @@
 #include "project.h"
 #include "release.h"
 #include "render.h"
+#include "segment.h"
 #include "timefmt.h"
 #include "tmplfile.h"
 
@@ -27,6 +28,9 @@ struct preview {
 	char **tests;			/* send --test: where the message goes instead */
 	size_t ntests;
 	char *to_canon;
+	struct segment where_own;	/* preview's --where */
+	const struct segment *where;	/* --where (preview's or send --test's), or NULL */
+	struct segment seg;		/* the release's where with --where's keys in place */
 	struct config cfg;
 	struct release rel;
 	struct render_release rr;
@@ -48,13 +52,19 @@ preview_args(struct preview *p, int argc, char **argv)
 		{ "list", required_argument, NULL, 'l' },
 		{ "to", required_argument, NULL, 't' },
 		{ "digest", required_argument, NULL, 'd' },
+		{ "where", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, status;
 
-	while ((c = getopt_long(argc, argv, "l:t:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:d:w:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'w':
+			if ((status = cmd_where(&p->where_own, optarg)) != 0)
+				return status;
+			p->where = &p->where_own;
+			break;
 		case 'd':
 			p->digest = optarg;
 			break;
@@ -72,9 +82,9 @@ preview_args(struct preview *p, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (p->digest ? argc != optind || p->list_id : argc - optind != 1) {
-		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] | "
-		    "herald preview --digest LIST [--to EMAIL]\n");
+	if (p->digest ? argc != optind || p->list_id || p->where : argc - optind != 1) {
+		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] "
+		    "[--where KEY=VALUE]... | herald preview --digest LIST [--to EMAIL]\n");
 		return EXIT_USAGE;
 	}
 	p->release_arg = p->digest ? NULL : argv[optind];
@@ -109,13 +119,22 @@ preview_render(struct preview *p, const struct list_info *info,
 	return 1;
 }
 
+/* The first subscriber in the segment who gets each release, or the one --to names. */
 static int
 preview_pick(void *arg, const struct list_info *info, const struct subscriber *s)
 {
 	struct preview *p = arg;
+	struct buf b = BUF_INIT;
+	int in = segment_match_fields(&p->seg, s->fields);
 
-	if (p->to_canon ? strcmp(s->email, p->to_canon) != 0 : s->delivery != DELIVERY_EACH)
+	if (p->to_canon ? strcmp(s->email, p->to_canon) != 0 : s->delivery != DELIVERY_EACH || !in)
 		return 0;
+	if (!in) {
+		segment_describe(&p->seg, &b);
+		fprintf(stderr, "herald: note: the segment %s leaves %s out; they would not get "
+		    "this release\n", buf_str(&b), s->email);
+		buf_free(&b);
+	}
 	return preview_render(p, info, s);
 }
 
@@ -183,6 +202,7 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 		return EXIT_DATAERR;
 	}
 	free(path);
+	segment_combine(&p->seg, &p->rel.where, p->where);
 	if (p->list_id == NULL && p->rel.nlists == 0) {
 		fprintf(stderr, "herald: the release names no lists; give --list ID\n");
 		return EXIT_USAGE;
@@ -270,6 +290,21 @@ preview_test_send(struct preview *p)
 	return status;
 }
 
+static void
+preview_nobody(struct preview *p, const char *list_path)
+{
+	struct buf b = BUF_INIT;
+
+	if (p->seg.nkeys == 0) {
+		diag_error(&p->d, list_path, 0, 0, "the list has no subscriber who gets each release");
+		return;
+	}
+	segment_describe(&p->seg, &b);
+	diag_error(&p->d, list_path, 0, 0, "the list has no subscriber in the segment %s who gets "
+	    "each release", buf_str(&b));
+	buf_free(&b);
+}
+
 static int
 preview_run(struct preview *p, const struct global_opts *g)
 {
@@ -288,7 +323,7 @@ preview_run(struct preview *p, const struct global_opts *g)
 	if (!p->found && p->d.errors == 0 && p->to_canon)
 		preview_stranger(p);
 	if (!p->found && p->d.errors == 0 && p->to_canon == NULL)
-		diag_error(&p->d, list_path, 0, 0, "the list has no subscriber who gets each release");
+		preview_nobody(p, list_path);
 	if (!p->found) {
 		status = EXIT_DATAERR;
 		goto out;
@@ -333,6 +368,8 @@ preview_free(struct preview *p)
 	buf_free(&p->out);
 	free(p->to_canon);
 	free(p->found_email);
+	segment_free(&p->where_own);
+	segment_free(&p->seg);
 	list_info_free(&p->info);
 	tmplfile_free(&p->tmpl);
 	partials_free(&p->partials);
@@ -344,7 +381,7 @@ preview_free(struct preview *p)
 
 int
 cmd_send_test(const struct global_opts *g, const char *release_arg, const char *as,
-    char **tests, size_t ntests)
+    char **tests, size_t ntests, const struct segment *where)
 {
 	struct preview p;
 	int status;
@@ -354,6 +391,7 @@ cmd_send_test(const struct global_opts *g, const char *release_arg, const char *
 	p.to = as;
 	p.tests = tests;
 	p.ntests = ntests;
+	p.where = where;
 	p.env.subject_prefix = "[TEST] ";
 	diag_init(&p.d, EXIT_DATAERR);
 	status = preview_run(&p, g);
@@ -371,8 +409,10 @@ cmd_preview(const struct global_opts *g, int argc, char **argv)
 	int status;
 
 	memset(&p, 0, sizeof(p));
-	if ((status = preview_args(&p, argc, argv)) != -1)
+	if ((status = preview_args(&p, argc, argv)) != -1) {
+		segment_free(&p.where_own);
 		return status;
+	}
 	diag_init(&p.d, EXIT_DATAERR);
 	status = p.digest ? preview_digest(&p, g) : preview_run(&p, g);
 	diag_print(&p.d);
