@@ -190,7 +190,8 @@ segment_add_arg(struct segment *sg, const char *arg, char *err, size_t errlen)
 static void
 segment_copy_key(struct segment *out, const struct segment_key *k)
 {
-	struct segment_key *to = segment_key_add(out, k->key, k->node);
+	/* A copy may outlive the release's tree: it keeps no node of it. */
+	struct segment_key *to = segment_key_add(out, k->key, NULL);
 	size_t i;
 
 	for (i = 0; i < k->nvalues; i++)

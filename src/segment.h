@@ -38,7 +38,7 @@ struct segment_key {
 	char *key;
 	char **values;
 	size_t nvalues;
-	const struct ynode *node;	/* the key in a release file, or NULL */
+	const struct ynode *node;	/* segment_from_yaml's: the key in the file; else NULL */
 };
 
 struct segment {

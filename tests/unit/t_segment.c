@@ -9,9 +9,14 @@
 #include "segment.h"
 #include "yamltree.h"
 
-/* Parses `yaml` and its `where` key; returns segment_from_yaml's result, the first error in err. */
+/*
+ * Parses `yaml` and its `where` key; returns segment_from_yaml's result,
+ * the first error in err. The keys' nodes belong to the document: freed
+ * here unless keep takes it.
+ */
 static int
-from_yaml(const char *yaml, struct segment *sg, char *err, size_t errlen)
+from_yaml_keep(const char *yaml, struct segment *sg, char *err, size_t errlen,
+    struct ydoc **keep)
 {
 	struct diag d;
 	struct ydoc *doc;
@@ -31,8 +36,17 @@ from_yaml(const char *yaml, struct segment *sg, char *err, size_t errlen)
 	if (rc == 0 && d.errors)
 		rc = -3;	/* an error without -1 would be a bug */
 	diag_free(&d);
-	ydoc_free(doc);
+	if (keep != NULL)
+		*keep = doc;
+	else
+		ydoc_free(doc);
 	return rc;
+}
+
+static int
+from_yaml(const char *yaml, struct segment *sg, char *err, size_t errlen)
+{
+	return from_yaml_keep(yaml, sg, err, errlen, NULL);
 }
 
 static char *
@@ -47,17 +61,23 @@ describe(const struct segment *sg)
 static void
 test_yaml(void)
 {
-	struct segment sg;
+	struct segment sg, copy;
+	struct ydoc *doc;
 	char err[512], *s;
 
-	is_int(from_yaml("title: x\nwhere: { beat: [energy, climate], region: americas }\n", &sg,
-	    err, sizeof(err)), 0, "a mapping of a list and a value is a segment");
+	is_int(from_yaml_keep("title: x\nwhere: { beat: [energy, climate], region: americas }\n",
+	    &sg, err, sizeof(err), &doc), 0, "a mapping of a list and a value is a segment");
 	is_int((long long)sg.nkeys, 2, "two keys");
 	s = describe(&sg);
 	is_str(s, "beat=energy|climate region=americas", "described in file order");
 	free(s);
 	ok(sg.keys[0].node != NULL && sg.keys[0].node->line == 2 && sg.keys[0].node->col == 10,
 	    "each key keeps its position (2:10)");
+	segment_combine(&copy, &sg, NULL);
+	ok(copy.nkeys == 2 && copy.keys[0].node == NULL && copy.keys[1].node == NULL,
+	    "a copy keeps no node of the tree it may outlive");
+	segment_free(&copy);
+	ydoc_free(doc);
 	segment_free(&sg);
 	ok(sg.nkeys == 0 && sg.keys == NULL, "segment_free empties it");
 	segment_free(&sg);
