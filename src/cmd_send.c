@@ -200,6 +200,13 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		goto out_args;
 	}
 	free(tests);
+	tests = NULL;
+	if (where.nkeys && digest_is_id(argv[optind])) {
+		fprintf(stderr, "herald: --where is for a release; a digest goes to whoever its "
+		    "digest subscribers are owed\n");
+		status = EXIT_USAGE;
+		goto out_args;
+	}
 	a.where = &where;
 	a.release_arg = argv[optind];
 	if (isatty(STDERR_FILENO))
