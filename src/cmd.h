@@ -7,6 +7,8 @@
 #include <stdio.h>
 #define HERALD_CMD_H
 
+struct segment;
+
 struct global_opts {
 	const char *config;	/* -c FILE, or NULL */
 	int verbose;
@@ -38,13 +40,20 @@ int cmd_digest(const struct global_opts *g, int argc, char **argv);
 int cmd_dkim_record(const struct global_opts *g, int argc, char **argv);
 
 /*
- * herald send RELEASE --test EMAIL... [--as SUBSCRIBER]: the message that
- * SUBSCRIBER (default: the first of the release's first list) would get,
- * "[TEST] " before its subject, to each EMAIL; not a delivery. In
- * cmd_preview.c, which renders it. Returns an exit status.
+ * herald send RELEASE --test EMAIL... [--as SUBSCRIBER] [--where KEY=VALUE]...:
+ * the message that SUBSCRIBER (default: the first of the release's first
+ * list in the segment) would get, "[TEST] " before its subject, to each
+ * EMAIL; not a delivery. In cmd_preview.c, which renders it. Returns an
+ * exit status.
  */
 int cmd_send_test(const struct global_opts *g, const char *release_arg, const char *as,
-    char **tests, size_t ntests);
+    char **tests, size_t ntests, const struct segment *where);
+
+/*
+ * --where KEY=VALUE (send, preview, schedule): adds it to sg. 0, or
+ * EXIT_USAGE after saying what is wrong.
+ */
+int cmd_where(struct segment *sg, const char *arg);
 
 /*
  * Parses a command's options with getopt_long (argv[0] is the command);

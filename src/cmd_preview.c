@@ -20,6 +20,7 @@
 #include "project.h"
 #include "release.h"
 #include "render.h"
+#include "segment.h"
 #include "timefmt.h"
 #include "tmplfile.h"
 
@@ -29,6 +30,9 @@ struct preview {
 	char **tests;			/* send --test: where the message goes instead */
 	size_t ntests;
 	char *to_canon;
+	struct segment where_own;	/* preview's --where */
+	const struct segment *where;	/* --where (preview's or send --test's), or NULL */
+	struct segment seg;		/* the release's where with --where's keys in place */
 	struct config cfg;
 	struct release rel;
 	struct render_versions rv;
@@ -68,13 +72,19 @@ preview_args(struct preview *p, int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "digest", required_argument, NULL, 'd' },
 		{ "lang", required_argument, NULL, 'L' },
+		{ "where", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, status;
 
-	while ((c = getopt_long(argc, argv, "l:t:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:d:w:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'w':
+			if ((status = cmd_where(&p->where_own, optarg)) != 0)
+				return status;
+			p->where = &p->where_own;
+			break;
 		case 'd':
 			p->digest = optarg;
 			break;
@@ -95,9 +105,10 @@ preview_args(struct preview *p, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (p->digest ? argc != optind || p->list_id || p->lang : argc - optind != 1) {
-		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] [--lang LANG] | "
-		    "herald preview --digest LIST [--to EMAIL]\n");
+	if (p->digest ? argc != optind || p->list_id || p->lang || p->where :
+	    argc - optind != 1) {
+		fprintf(stderr, "usage: herald preview RELEASE [--list ID] [--to EMAIL] [--lang LANG] "
+		    "[--where KEY=VALUE]... | herald preview --digest LIST [--to EMAIL]\n");
 		return EXIT_USAGE;
 	}
 	if (p->lang && preview_lang_ok(p->lang) == -1)
@@ -162,13 +173,22 @@ preview_render(struct preview *p, const struct list_info *info,
 	return 1;
 }
 
+/* The first subscriber in the segment who gets each release, or the one --to names. */
 static int
 preview_pick(void *arg, const struct list_info *info, const struct subscriber *s)
 {
 	struct preview *p = arg;
+	struct buf b = BUF_INIT;
+	int in = segment_match_fields(&p->seg, s->fields);
 
-	if (p->to_canon ? strcmp(s->email, p->to_canon) != 0 : s->delivery != DELIVERY_EACH)
+	if (p->to_canon ? strcmp(s->email, p->to_canon) != 0 : s->delivery != DELIVERY_EACH || !in)
 		return 0;
+	if (!in) {
+		segment_describe(&p->seg, &b);
+		fprintf(stderr, "herald: note: the segment %s leaves %s out; they would not get "
+		    "this release\n", buf_str(&b), s->email);
+		buf_free(&b);
+	}
 	return preview_render(p, info, s);
 }
 
@@ -239,6 +259,7 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 		return EXIT_DATAERR;
 	}
 	free(path);
+	segment_combine(&p->seg, &p->rel.where, p->where);
 	if (p->list_id == NULL && p->rel.nlists == 0) {
 		fprintf(stderr, "herald: the release names no lists; give --list ID\n");
 		return EXIT_USAGE;
@@ -326,6 +347,21 @@ preview_test_send(struct preview *p)
 	return status;
 }
 
+static void
+preview_nobody(struct preview *p, const char *list_path)
+{
+	struct buf b = BUF_INIT;
+
+	if (p->seg.nkeys == 0) {
+		diag_error(&p->d, list_path, 0, 0, "the list has no subscriber who gets each release");
+		return;
+	}
+	segment_describe(&p->seg, &b);
+	diag_error(&p->d, list_path, 0, 0, "the list has no subscriber in the segment %s who gets "
+	    "each release", buf_str(&b));
+	buf_free(&b);
+}
+
 static int
 preview_run(struct preview *p, const struct global_opts *g)
 {
@@ -347,7 +383,7 @@ preview_run(struct preview *p, const struct global_opts *g)
 	if (!p->found && p->d.errors == 0 && p->to_canon)
 		preview_stranger(p);
 	if (!p->found && p->d.errors == 0 && p->to_canon == NULL)
-		diag_error(&p->d, list_path, 0, 0, "the list has no subscriber who gets each release");
+		preview_nobody(p, list_path);
 	if (!p->found) {
 		status = EXIT_DATAERR;
 		goto out;
@@ -392,6 +428,8 @@ preview_free(struct preview *p)
 	buf_free(&p->out);
 	free(p->to_canon);
 	free(p->found_email);
+	segment_free(&p->where_own);
+	segment_free(&p->seg);
 	list_info_free(&p->info);
 	tmplset_free(&p->tmpls);
 	partials_free(&p->partials);
@@ -403,7 +441,7 @@ preview_free(struct preview *p)
 
 int
 cmd_send_test(const struct global_opts *g, const char *release_arg, const char *as,
-    char **tests, size_t ntests)
+    char **tests, size_t ntests, const struct segment *where)
 {
 	struct preview p;
 	int status;
@@ -413,6 +451,7 @@ cmd_send_test(const struct global_opts *g, const char *release_arg, const char *
 	p.to = as;
 	p.tests = tests;
 	p.ntests = ntests;
+	p.where = where;
 	p.env.subject_prefix = "[TEST] ";
 	diag_init(&p.d, EXIT_DATAERR);
 	status = preview_run(&p, g);
@@ -430,8 +469,10 @@ cmd_preview(const struct global_opts *g, int argc, char **argv)
 	int status;
 
 	memset(&p, 0, sizeof(p));
-	if ((status = preview_args(&p, argc, argv)) != -1)
+	if ((status = preview_args(&p, argc, argv)) != -1) {
+		segment_free(&p.where_own);
 		return status;
+	}
 	diag_init(&p.d, EXIT_DATAERR);
 	status = p.digest ? preview_digest(&p, g) : preview_run(&p, g);
 	diag_print(&p.d);

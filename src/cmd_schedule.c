@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "release.h"
 #include "relsrc.h"
+#include "segment.h"
 #include "timefmt.h"
 #include "validate.h"
 
@@ -20,6 +21,8 @@ struct sched {
 	const char *release_arg, *at, *tz;
 	char **lists;
 	size_t nlists;
+	int where_ok;			/* schedule takes --where; reschedule keeps the recorded one */
+	struct segment where;
 	long long when;
 	struct config cfg;
 	struct diag d;
@@ -84,12 +87,13 @@ sched_args(struct sched *s, int argc, char **argv, int want_at)
 		{ "at", required_argument, NULL, 'a' },
 		{ "tz", required_argument, NULL, 'z' },
 		{ "list", required_argument, NULL, 'l' },
+		{ "where", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, status;
 
-	while ((c = getopt_long(argc, argv, want_at ? "a:z:l:h" : "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, want_at ? "a:z:l:w:h" : "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			s->at = optarg;
@@ -100,6 +104,14 @@ sched_args(struct sched *s, int argc, char **argv, int want_at)
 		case 'l':
 			s->lists = xrealloc(s->lists, (s->nlists + 1) * sizeof(*s->lists));
 			s->lists[s->nlists++] = optarg;
+			break;
+		case 'w':
+			if (!s->where_ok) {
+				cmd_usage(cmd_current, stderr);
+				return EXIT_USAGE;
+			}
+			if ((status = cmd_where(&s->where, optarg)) != 0)
+				return status;
 			break;
 		case 'h':
 			cmd_usage(cmd_current, stdout);
@@ -142,6 +154,7 @@ sched_close(struct sched *s)
 	config_free(&s->cfg);
 	diag_free(&s->d);
 	free(s->lists);
+	segment_free(&s->where);
 }
 
 /* The release's id: the file's `id:` or stem, whether or not the file is still there. */
@@ -212,13 +225,23 @@ sched_check_window(const struct release *rel, long long when)
 	return 0;
 }
 
+/* "scheduled ID for TIME", and the segment it goes to when it has one (text form). */
 static void
-sched_say(const char *what, const char *id, long long when)
+sched_say(const char *what, const char *id, long long when, const char *segment)
 {
+	struct segment_set set;
+	struct buf b = BUF_INIT;
 	char iso[32];
 
 	timefmt_iso_utc(when, iso, sizeof(iso));
-	printf("%s %s for %s\n", what, id, iso);
+	printf("%s %s for %s", what, id, iso);
+	if (segment_set_parse(&set, segment ? segment : "") == 0 && set.n > 0) {
+		segment_set_describe(&set, &b);
+		printf(" (segment %s)", buf_str(&b));
+	}
+	putchar('\n');
+	segment_set_free(&set);
+	buf_free(&b);
 }
 
 int
@@ -236,6 +259,7 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	memset(&rel, 0, sizeof(rel));
 	memset(&cur, 0, sizeof(cur));
+	s.where_ok = 1;
 	if ((status = sched_args(&s, argc, argv, 1)) != -1 || (status = sched_open(&s, g, 1)) != 0)
 		goto out;
 	if ((path = sched_release_id(&s, &rel, &data, &len)) == NULL) {
@@ -257,13 +281,18 @@ cmd_schedule(const struct global_opts *g, int argc, char **argv)
 		goto out;
 	}
 	lists = release_lists_joined(&rel, s.lists, s.nlists);
-	if (found == -1 || relsrc_record(s.st, &rel, path, data, len, lists, RS_SCHEDULED, s.when,
-	    (long long)time(NULL), &row) == -1) {
+	if (found == -1 || relsrc_record(s.st, &rel, path, data, len, lists, &s.where,
+	    RS_SCHEDULED, s.when, (long long)time(NULL), &row) == -1) {
 		fprintf(stderr, "herald: journal: %s\n", store_error(s.st));
 		status = EXIT_SOFTWARE;
 		goto out;
 	}
-	sched_say("scheduled", rel.id, s.when);
+	if (store_release_get(s.st, rel.id, &cur) != 0) {
+		fprintf(stderr, "herald: journal: %s\n", store_error(s.st));
+		status = EXIT_SOFTWARE;
+		goto out;
+	}
+	sched_say("scheduled", rel.id, s.when, cur.segment);
 out:
 	free(lists);
 	store_release_clear(&cur);
@@ -342,7 +371,7 @@ cmd_reschedule(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_SOFTWARE;
 		goto out;
 	}
-	sched_say("rescheduled", cur.release_id, s.when);
+	sched_say("rescheduled", cur.release_id, s.when, cur.segment);
 out:
 	release_free(&rel);
 	store_release_clear(&cur);

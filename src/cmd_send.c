@@ -16,6 +16,7 @@
 #include "outgoing.h"
 #include "relsrc.h"
 #include "report.h"
+#include "segment.h"
 
 static volatile sig_atomic_t send_stop;
 
@@ -84,6 +85,10 @@ send_dry_run(const struct config *cfg, const struct relsrc_args *a, struct diag 
 		if (r.end == DELIVERY_DONE && dry.early)
 			printf("dry run: %zu of them pre-briefed (marked EMBARGOED), the other %zu "
 			    "at the lift\n", dry.early, dry.would - dry.early);
+		if (r.end == DELIVERY_DONE && dry.segmented)
+			printf("dry run: the segment %s keeps %zu of the %zu subscribers of %s who "
+			    "take each release, leaves out %zu\n", dry.segment, dry.kept,
+			    dry.kept + dry.left, dry.lists, dry.left);
 	}
 	diag_print(d);
 	if (r.detail[0])
@@ -114,8 +119,9 @@ send_confirm(const struct config *cfg, const struct relsrc_args *a, struct diag 
 	/* Nobody: the send itself says so. */
 	if (dry.would == 0)
 		return 0;
-	fprintf(stderr, "send %s to %zu recipient%s on %s? [y/N] ", dry.release_id, dry.would,
-	    dry.would == 1 ? "" : "s", dry.lists);
+	fprintf(stderr, "send %s to %zu recipient%s on %s%s%s%s? [y/N] ", dry.release_id,
+	    dry.would, dry.would == 1 ? "" : "s", dry.lists, dry.segmented ? " (segment " : "",
+	    dry.segmented ? dry.segment : "", dry.segmented ? ")" : "");
 	fflush(stderr);
 	if (fgets(answer, sizeof(answer), stdin) != NULL &&
 	    (strcmp(answer, "y\n") == 0 || strcmp(answer, "yes\n") == 0 ||
@@ -134,12 +140,14 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "test", required_argument, NULL, 't' },
 		{ "as", required_argument, NULL, 'a' },
+		{ "where", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct delivery_result r;
 	struct delivery_opts o;
 	struct relsrc_args a;
+	struct segment where;
 	struct config cfg;
 	struct diag d;
 	int c, dry_run = 0, yes = 0, status;
@@ -149,7 +157,8 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&a, 0, sizeof(a));
-	while ((c = getopt_long(argc, argv, "l:nyt:a:h", opts, NULL)) != -1) {
+	memset(&where, 0, sizeof(where));
+	while ((c = getopt_long(argc, argv, "l:nyt:a:w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			a.lists = xrealloc(a.lists, (a.nlists + 1) * sizeof(*a.lists));
@@ -168,30 +177,40 @@ cmd_send(const struct global_opts *g, int argc, char **argv)
 		case 'a':
 			as = optarg;
 			break;
+		case 'w':
+			if ((status = cmd_where(&where, optarg)) != 0)
+				goto out_args;
+			break;
 		case 'h':
 			cmd_usage(cmd_current, stdout);
-			free(a.lists);
-			free(tests);
-			return 0;
+			status = 0;
+			goto out_args;
 		default:
 			cmd_usage(cmd_current, stderr);
-			free(a.lists);
-			free(tests);
-			return EXIT_USAGE;
+			status = EXIT_USAGE;
+			goto out_args;
 		}
 	}
 	if (argc - optind != 1 || (as && !ntests) || (ntests && (dry_run || a.nlists))) {
-		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--dry-run] [--yes] | "
-		    "herald send RELEASE --test EMAIL... [--as SUBSCRIBER]\n");
-		free(a.lists);
-		free(tests);
-		return EXIT_USAGE;
+		fprintf(stderr, "usage: herald send RELEASE [--list ID]... [--where KEY=VALUE]... "
+		    "[--dry-run] [--yes] | herald send RELEASE --test EMAIL... [--as SUBSCRIBER] "
+		    "[--where KEY=VALUE]...\n");
+		status = EXIT_USAGE;
+		goto out_args;
 	}
 	if (ntests) {
-		status = cmd_send_test(g, argv[optind], as, tests, ntests);
-		free(tests);
-		return status;
+		status = cmd_send_test(g, argv[optind], as, tests, ntests, &where);
+		goto out_args;
 	}
+	free(tests);
+	tests = NULL;
+	if (where.nkeys && digest_is_id(argv[optind])) {
+		fprintf(stderr, "herald: --where is for a release; a digest goes to whoever its "
+		    "digest subscribers are owed\n");
+		status = EXIT_USAGE;
+		goto out_args;
+	}
+	a.where = &where;
 	a.release_arg = argv[optind];
 	if (isatty(STDERR_FILENO))
 		o.on_progress = send_progress;
@@ -221,5 +240,11 @@ out:
 	config_free(&cfg);
 	diag_free(&d);
 	free(a.lists);
+	segment_free(&where);
+	return status;
+out_args:
+	free(a.lists);
+	free(tests);
+	segment_free(&where);
 	return status;
 }

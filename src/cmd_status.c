@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "journal.h"
 #include "release.h"
+#include "segment.h"
 #include "timefmt.h"
 
 #define STATUS_REPLIES 5
@@ -160,6 +161,40 @@ status_waves_json(struct buf *b, const struct store_wave w[2])
 	buf_addc(b, ']');
 }
 
+/* The segment r goes to, for people, into out; 0 when it has none. */
+static int
+status_segment(const struct store_release *r, struct buf *out)
+{
+	struct segment_set set;
+	int has;
+
+	buf_reset(out);
+	if (r->segment == NULL || segment_set_parse(&set, r->segment) == -1)
+		return 0;
+	segment_set_describe(&set, out);
+	has = set.n > 0;
+	segment_set_free(&set);
+	return has;
+}
+
+static void
+status_json_segment(struct buf *b, const struct store_release *r)
+{
+	struct buf seg = BUF_INIT;
+
+	buf_adds(b, ", \"segment\": ");
+	if (!status_segment(r, &seg))
+		buf_adds(b, "null");
+	else
+		buf_add_json(b, buf_str(&seg));
+	if (seg.len && r->segment_counted)
+		buf_addf(b, ", \"segment_kept\": %zu, \"segment_left_out\": %zu", r->segment_kept,
+		    r->segment_left);
+	else
+		buf_adds(b, ", \"segment_kept\": null, \"segment_left_out\": null");
+	buf_free(&seg);
+}
+
 static void
 status_json(struct buf *b, struct store *st, const struct store_release *r,
     const size_t counts[DS__COUNT], const struct store_reply *rep, size_t nrep,
@@ -178,6 +213,7 @@ status_json(struct buf *b, struct store *st, const struct store_release *r,
 		buf_add_json(b, iso);
 	}
 	buf_addf(b, ", \"file_changed\": %s", status_file_changed(r) == 1 ? "true" : "false");
+	status_json_segment(b, r);
 	for (i = 0; i < DS__COUNT; i++)
 		buf_addf(b, ", \"%s\": %zu", store_dstate_name((enum dstate)i), counts[i]);
 	buf_adds(b, ", \"replies\": [");
@@ -190,6 +226,19 @@ status_json(struct buf *b, struct store *st, const struct store_release *r,
 	status_waves_json(b, waves);
 	buf_addc(b, '}');
 	(void)st;
+}
+
+static void
+status_table_segment(const struct store_release *r)
+{
+	struct buf seg = BUF_INIT;
+
+	if (status_segment(r, &seg) && r->segment_counted)
+		printf("  segment %s: the last send kept %zu of the lists' subscribers, left out %zu\n",
+		    buf_str(&seg), r->segment_kept, r->segment_left);
+	else if (seg.len)
+		printf("  segment %s: counted when it is sent\n", buf_str(&seg));
+	buf_free(&seg);
 }
 
 static void
@@ -209,6 +258,7 @@ status_table_row(const struct store_release *r, const struct status_opts *o,
 	if (status_file_changed(r) == 1)
 		printf("  note: %s changed since the snapshot; the snapshot is what is sent\n", r->file);
 	status_plan(r, o);
+	status_table_segment(r);
 	status_waves_text(waves, o);
 	for (i = 0; i < nrep; i++)
 		printf("  %6zu x %s\n", rep[i].count, rep[i].reply);

@@ -16,6 +16,7 @@
 #include "list.h"
 #include "release.h"
 #include "render.h"
+#include "segment.h"
 #include "timefmt.h"
 #include "tmplfile.h"
 #include "token.h"
@@ -480,13 +481,67 @@ dg_send(struct digest *dg, const struct delivery_opts *o, struct delivery_result
 
 /* ---- a new digest: who is owed what, in one transaction ---- */
 
+/* A release that went to a segment: the digest carries it only to those in it. */
+struct dgseg {
+	long long release;
+	struct segment_set set;		/* every segment it went to */
+	int ok;				/* 0: unreadable, a segment of nobody's */
+};
+
 struct dgtake {
 	struct store *st;
 	const char *list;
 	long long rel, since, now;
 	const struct dgsub *first;	/* the first subscriber owed something */
 	size_t rows;
+	struct dgseg *segs;
+	size_t nsegs;
 };
+
+/* The segments of the releases this digest may carry, read in its transaction. */
+static int
+dg_segments(struct dgtake *t)
+{
+	struct store_segment *v;
+	size_t n, i;
+
+	if (store_digest_segments(t->st, t->list, &v, &n) == -1)
+		return -1;
+	t->segs = xcalloc(n ? n : 1, sizeof(*t->segs));
+	for (i = 0; i < n; i++) {
+		t->segs[t->nsegs].release = v[i].release;
+		t->segs[t->nsegs].ok = segment_set_parse(&t->segs[t->nsegs].set, v[i].segment) == 0;
+		t->nsegs++;
+	}
+	store_segments_free(v, n);
+	return 0;
+}
+
+static void
+dg_segments_free(struct dgtake *t)
+{
+	while (t->nsegs > 0)
+		segment_set_free(&t->segs[--t->nsegs].set);
+	free(t->segs);
+	t->segs = NULL;
+}
+
+/* What digest t->rel carries to s, less the releases whose segment leaves s out. */
+static int
+dg_take_segments(struct dgtake *t, const struct dgsub *s, size_t *n)
+{
+	size_t i, dropped;
+
+	for (i = 0; i < t->nsegs && *n > 0; i++) {
+		if (t->segs[i].ok && segment_set_match_packed(&t->segs[i].set, s->fields,
+		    s->fields_len))
+			continue;
+		if (store_digest_drop(t->st, t->rel, s->email, t->segs[i].release, &dropped) == -1)
+			return -1;
+		*n -= dropped;
+	}
+	return 0;
+}
 
 /*
  * What one subscriber is owed, recorded with their delivery row.
@@ -499,7 +554,8 @@ dg_take_one(struct dgtake *t, const struct dgsub *s)
 	size_t n;
 
 	if (store_digest_member(t->st, t->list, s->email, t->since, t->now) == -1 ||
-	    store_digest_take(t->st, t->rel, t->list, s->email, t->now, &n) == -1)
+	    store_digest_take(t->st, t->rel, t->list, s->email, t->now, &n) == -1 ||
+	    dg_take_segments(t, s, &n) == -1)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -562,7 +618,8 @@ dg_create_in(struct digest *dg, struct store *st, struct dgtake *t, char **id)
 	t->now = dg->now;
 	if (store_begin(st) == -1)
 		return -1;
-	if (store_digest_last(st, t->list, &t->since) == -1 || dg_new_row(t, id) == -1)
+	if (store_digest_last(st, t->list, &t->since) == -1 || dg_new_row(t, id) == -1 ||
+	    dg_segments(t) == -1)
 		goto out;
 	for (i = 0; i < dg->nsubs; i++)
 		if (dg_take_one(t, &dg->subs[i]) == -1)
@@ -570,6 +627,7 @@ dg_create_in(struct digest *dg, struct store *st, struct dgtake *t, char **id)
 	if (store_skip_suppressed(st, t->rel, t->now, &skipped) == 0)
 		rc = t->rows ? 0 : 1;
 out:
+	dg_segments_free(t);
 	if (rc == -1) {
 		store_rollback(st);
 		free(*id);

@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "diag.h"
+#include "segment.h"
 #include "version.h"
 
 static const struct command commands[] = {
@@ -46,7 +47,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 all valid; 65 a list, template or release is invalid;\n"
 	  "78 the configuration itself is invalid.\n",
 	  cmd_check },
-	{ "preview", "RELEASE [--list ID] [--to EMAIL] [--lang LANG] | --digest LIST [--to EMAIL]",
+	{ "preview", "RELEASE [--list ID] [--to EMAIL] [--lang LANG] [--where KEY=VALUE]... | --digest LIST [--to EMAIL]",
 	  "print the exact message one subscriber would get",
 	  "RELEASE is a release id (releases/ID.yaml) or the path of a release file.\n"
 	  "\n"
@@ -57,6 +58,9 @@ static const struct command commands[] = {
 	  "  --lang LANG       as a reader of LANG gets it (es, pt-BR): the release's\n"
 	  "                    translation and the template's variant for LANG\n"
 	  "                    (default: the subscriber's lang, else the list's)\n"
+	  "  -w, --where KEY=VALUE  the default subscriber is the first in this\n"
+	  "                    segment, as for send --where; --to someone it leaves\n"
+	  "                    out is rendered with a note\n"
 	  "  -d, --digest LIST the message the list's next digest would be, for --to\n"
 	  "                    (a digest subscriber; default: the first one it would\n"
 	  "                    go to); 65 when it would carry nothing for them\n"
@@ -69,7 +73,7 @@ static const struct command commands[] = {
 	  "Exit status: 0 printed; 64 bad usage; 65 invalid input; 78 invalid\n"
 	  "configuration.\n",
 	  cmd_preview },
-	{ "send", "RELEASE [--list ID]... [--dry-run] [--yes] | RELEASE --test EMAIL... [--as SUBSCRIBER]",
+	{ "send", "RELEASE [--list ID]... [--where KEY=VALUE]... [--dry-run] [--yes] | RELEASE --test EMAIL... [--as SUBSCRIBER] [--where KEY=VALUE]...",
 	  "deliver a release now, in the foreground",
 	  "Expands the release's lists (or each --list) into the journal, minus\n"
 	  "suppressed addresses, then sends one personalised message to each\n"
@@ -81,10 +85,18 @@ static const struct command commands[] = {
 	  "done goes to a subscriber added since.\n"
 	  "\n"
 	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
+	  "  -w, --where KEY=VALUE  only the subscribers whose field KEY is VALUE\n"
+	  "                    (exact text; repeatable: one key's values are ORed,\n"
+	  "                    keys ANDed); a KEY replaces the release's `where` for\n"
+	  "                    that key, other keys of it still apply. A subscriber\n"
+	  "                    left out gets no journal row: a later send with\n"
+	  "                    another segment can reach them\n"
 	  "  -n, --dry-run     expand and render everything, send nothing, write\n"
-	  "                    nothing; say how many the send would mail now\n"
+	  "                    nothing; say how many the send would mail now, and\n"
+	  "                    how many subscribers the segment keeps and leaves out\n"
 	  "  -t, --test EMAIL  a test: the message --as SUBSCRIBER (default: the\n"
-	  "                    first subscriber of the release's first list) would\n"
+	  "                    first subscriber of the release's first list in the\n"
+	  "                    segment) would\n"
 	  "                    get, \"[TEST] \" before its subject, to EMAIL\n"
 	  "                    (repeatable). Not a delivery: nothing is recorded,\n"
 	  "                    embargo and expiry are not checked, and its tokens\n"
@@ -102,10 +114,11 @@ static const struct command commands[] = {
 	  "or the answer to its question was not y;\n"
 	  "69 the relay cannot be reached (nothing lost); 65 invalid input, an\n"
 	  "expired release, or nobody to send it to (empty lists, everyone\n"
-	  "suppressed; the release is not marked done); 78 configuration error (a\n"
-	  "refused login among them).\n",
+	  "suppressed, a segment that keeps nobody; the release is not marked\n"
+	  "done); 64 bad usage, a bad --where among them; 78 configuration error\n"
+	  "(a refused login among them).\n",
 	  cmd_send },
-	{ "schedule", "RELEASE [--at TIME [--tz ZONE]] [--list ID]...",
+	{ "schedule", "RELEASE [--at TIME [--tz ZONE]] [--list ID]... [--where KEY=VALUE]...",
 	  "record when a release goes out; herald run sends it then",
 	  "TIME is ISO 8601 with a UTC offset (2017-06-22T09:00:00-03:00), or a\n"
 	  "local time (2017-06-22T09:00) with --tz ZONE, an IANA zone such as\n"
@@ -121,9 +134,11 @@ static const struct command commands[] = {
 	  "  --at TIME         when (default: the release's own time, as above)\n"
 	  "  --tz ZONE         the zone of a TIME without offset\n"
 	  "  -l, --list ID     send to this list (repeatable) instead of the release's\n"
+	  "  -w, --where KEY=VALUE  the segment, as for send --where (repeatable);\n"
+	  "                    kept in the journal: herald run sends to it\n"
 	  "\n"
-	  "Exit status: 0 scheduled; 64 bad or missing --at; 65 invalid input, or\n"
-	  "already scheduled or sent; 78 configuration error.\n",
+	  "Exit status: 0 scheduled; 64 bad or missing --at, or a bad --where; 65\n"
+	  "invalid input, or already scheduled or sent; 78 configuration error.\n",
 	  cmd_schedule },
 	{ "reschedule", "RELEASE --at TIME [--tz ZONE]",
 	  "move a scheduled (or cancelled) release to another time",
@@ -147,8 +162,10 @@ static const struct command commands[] = {
 	  "                    (\"queued\", \"sending\", \"sent\", \"deferred\",\n"
 	  "                    \"failed\", \"skipped\", \"bounced\") and \"replies\":\n"
 	  "                    [{\"reply\": \"450 4.2.2 ...\", \"count\": N}], the\n"
-	  "                    commonest last replies of deferred and failed rows.\n"
-	  "                    Times in it are UTC.\n"
+	  "                    commonest last replies of deferred and failed rows,\n"
+	  "                    \"segment\" (null: everyone on the lists) with\n"
+	  "                    \"segment_kept\" and \"segment_left_out\", what the last\n"
+	  "                    send's segment kept. Times in it are UTC.\n"
 	  "  -u, --utc         times in UTC; without it the table shows them in the\n"
 	  "                    config's tz, with their offset, when one is set\n"
 	  "\n"
@@ -287,6 +304,17 @@ cmd_help_only(int argc, char **argv)
 		return c == 'h' ? 0 : EXIT_USAGE;
 	}
 	return -1;
+}
+
+int
+cmd_where(struct segment *sg, const char *arg)
+{
+	char err[512];
+
+	if (segment_add_arg(sg, arg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "herald: --where %s (give KEY=VALUE, e.g. --where beat=energy)\n", err);
+	return EXIT_USAGE;
 }
 
 static void

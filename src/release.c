@@ -18,7 +18,7 @@ const char *const release_text_fields[] = { "title", "byline", "dateline",
 
 static const char *const release_keys[] = { "id", "title", "byline", "dateline",
 	"lists", "template", "embargo", "expires", "summary", "body", "about",
-	"contact", "prebrief", "deliver_local", "lang", "translations", NULL };
+	"contact", "prebrief", "deliver_local", "lang", "translations", "where", NULL };
 static const char *const prebrief_keys[] = { "lists", "at", NULL };
 
 char *
@@ -299,6 +299,7 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
     struct diag *d)
 {
 	size_t before = d->errors;
+	const struct ynode *where;
 	const char *id, *tmpl;
 
 	memset(r, 0, sizeof(*r));
@@ -328,6 +329,10 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	}
 	release_time(r, "embargo", &r->has_embargo, &r->embargo, d);
 	release_time(r, "expires", &r->has_expires, &r->expires, d);
+	/* `where:` with nothing after it is no segment, as `lists:` is no list. */
+	if ((where = ynode_get(r->root, "where")) != NULL && ynode_is_null(where))
+		where = NULL;
+	segment_from_yaml(&r->where, where, d);
 	if (r->has_embargo && r->has_expires && r->expires <= r->embargo)
 		schema_error(d, ynode_get(r->root, "expires"),
 		    "'expires' is not after 'embargo': the release could never be sent");
@@ -429,6 +434,7 @@ release_free(struct release *r)
 		free(r->prebrief_lists[i]);
 	free(r->prebrief_lists);
 	free(r->translations);
+	segment_free(&r->where);
 	ydoc_free(r->doc);
 	free(r->file);
 	free(r->id);

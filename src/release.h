@@ -5,6 +5,7 @@
 #define HERALD_RELEASE_H
 
 #include "diag.h"
+#include "segment.h"
 #include "yamltree.h"
 
 /* The text fields a release may carry; each is CommonMark, and each may be translated. */
@@ -43,6 +44,7 @@ struct release {
 	const struct ynode *lang_node;
 	struct release_translation *translations;	/* in file order */
 	size_t ntranslations;
+	struct segment where;		/* `where`; no keys: everyone on the lists */
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */

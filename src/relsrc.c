@@ -18,6 +18,7 @@
 #include "log.h"
 #include "release.h"
 #include "render.h"
+#include "segment.h"
 #include "spool.h"
 #include "store.h"
 #include "timefmt.h"
@@ -69,6 +70,8 @@ struct relsrc {
 	struct rszone *zones;		/* deliver_local's times, by zone */
 	size_t nzones;
 	char until[32];			/* the lift, ISO 8601 UTC */
+	struct segment_set set;		/* who of the lists this send keeps; n == 0: everyone */
+	char *set_text;			/* the journal's set once this send is recorded */
 };
 
 /* The lift as one zone's readers see it. */
@@ -107,11 +110,16 @@ rs_lists_from(struct relsrc *rs, const char *spaced)
 
 int
 relsrc_record(struct store *st, const struct release *rel, const char *path,
-    const char *data, size_t len, const char *lists, int state, long long scheduled_at,
-    long long now, long long *row)
+    const char *data, size_t len, const char *lists, const struct segment *where, int state,
+    long long scheduled_at, long long now, long long *row)
 {
 	struct store_release put;
+	struct segment_set set;
+	struct segment seg;
+	int rc;
 
+	segment_combine(&seg, &rel->where, where);
+	segment_set_one(&set, &seg);
 	/* store_release_put only reads them. */
 	memset(&put, 0, sizeof(put));
 	put.release_id = rel->id;
@@ -121,9 +129,14 @@ relsrc_record(struct store *st, const struct release *rel, const char *path,
 	put.lists = (char *)lists;
 	put.scheduled_at = scheduled_at;
 	put.state = state;
-	if (store_release_put(st, &put, now, row) == -1)
-		return -1;
-	return store_release_set_lift(st, *row, rel->has_embargo ? rel->embargo : 0);
+	put.segment = segment_set_text(&set);
+	rc = store_release_put(st, &put, now, row);
+	if (rc == 0)
+		rc = store_release_set_lift(st, *row, rel->has_embargo ? rel->embargo : 0);
+	free(put.segment);
+	segment_set_free(&set);
+	segment_free(&seg);
+	return rc;
 }
 
 /* ---- before the journal: nothing is sent when any input is invalid ---- */
@@ -267,8 +280,8 @@ rs_journal_row(struct relsrc *rs, struct delivery_ctx *ctx, const struct release
 		return -1;
 	}
 	lists = release_lists_joined(fresh, rs->a->lists, rs->a->nlists);
-	rc = relsrc_record(ctx->st, fresh, path, data, len, lists, RS_SENDING, 0, rs_now(),
-	    &sr->id);
+	rc = relsrc_record(ctx->st, fresh, path, data, len, lists, rs->a->where, RS_SENDING, 0,
+	    rs_now(), &sr->id);
 	free(lists);
 	if (rc == -1 || store_release_get(ctx->st, fresh->id, sr) != 0)
 		goto journal;
@@ -406,6 +419,37 @@ rs_prebrief_first(struct relsrc *rs)
 		}
 }
 
+/*
+ * Who of the lists this send goes to: for the daemon, every segment the
+ * journal recorded for the release (as it takes every list); for a send
+ * by hand, the release's own `where` with --where's keys in place, which
+ * joins the journal's set.
+ */
+static int
+rs_choose_segment(struct relsrc *rs, struct delivery_ctx *ctx, const struct store_release *sr)
+{
+	struct segment seg;
+	struct segment_set all;
+
+	if (segment_set_parse(&all, sr->segment ? sr->segment : "") == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: release %s has a segment herald "
+		    "cannot read", rs->rel.id);
+		return -1;
+	}
+	if (rs->a->journal_lists) {
+		rs->set = all;
+	} else {
+		segment_combine(&seg, &rs->rel.where, rs->a->where);
+		segment_set_one(&rs->set, &seg);
+		segment_set_add(&all, &seg);
+		segment_free(&seg);
+	}
+	rs->set_text = segment_set_text(rs->a->journal_lists ? &rs->set : &all);
+	if (!rs->a->journal_lists)
+		segment_set_free(&all);
+	return 0;
+}
+
 static int
 rs_prepare(void *arg, struct delivery_ctx *ctx)
 {
@@ -434,7 +478,7 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
 	}
-	if (rs_choose_lists(rs, ctx, &sr) == -1)
+	if (rs_choose_lists(rs, ctx, &sr) == -1 || rs_choose_segment(rs, ctx, &sr) == -1)
 		goto out;
 	if (rs_now() < release_opens(&rs->rel)) {
 		rs_not_yet(ctx, &rs->rel);
@@ -472,6 +516,7 @@ rs_held(struct relsrc *rs, const char *path)
 
 struct expand {
 	size_t added, skipped, digest, dup;
+	size_t kept, left;		/* by the segment, of those who get each release */
 };
 
 /* The zone a reader's times are shown and kept in: theirs, else the list's, else the config's. */
@@ -552,6 +597,12 @@ rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, st
 	/* Lifted already: nobody is briefed early any more. */
 	early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
 	while ((rc = spool_next(h->sp, &email, &fields, &len)) == 1) {
+		/* Left out by the segment: no row at all, so a later send may still reach them. */
+		if (!segment_set_match_packed(&rs->set, fields, len)) {
+			x->left++;
+			continue;
+		}
+		x->kept++;
 		tz = render_fields_tz(fields, len);
 		if (rs_due(rs, l, tz, early, &due) == -1) {
 			delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s': cannot read the time zone "
@@ -592,6 +643,48 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 	rs->rv_ready = 1;
 }
 
+/* The segment this send went to, and what it kept, for status and for the daemon. */
+static int
+rs_record_segment(struct relsrc *rs, struct delivery_ctx *ctx, const struct expand *x)
+{
+	int rc;
+
+	rc = store_release_set_segment(ctx->st, ctx->relrow, rs->set_text, rs->set.n > 0,
+	    x->kept, x->left);
+	if (rs->set.n > 0)
+		log_info("send", "release=%s: the segment kept %zu of the lists' subscribers, left "
+		    "out %zu", rs->rel.id, x->kept, x->left);
+	return rc;
+}
+
+/*
+ * A segment that keeps none of the lists' subscribers, for a release nobody
+ * has had: said as such, not as lists without subscribers.
+ */
+static int
+rs_segment_nobody(struct relsrc *rs, struct delivery_ctx *ctx, const struct expand *x)
+{
+	size_t counts[DS__COUNT], i, rows = 0;
+	struct buf b = BUF_INIT;
+
+	if (rs->set.n == 0 || x->kept > 0)
+		return 0;
+	if (store_counts(ctx->st, ctx->relrow, counts) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+		return -1;
+	}
+	for (i = 0; i < DS__COUNT; i++)
+		rows += counts[i];
+	if (rows > 0)
+		return 0;
+	segment_set_describe(&rs->set, &b);
+	delivery_fail(ctx->r, DELIVERY_NOBODY, "release %s: nobody to send it to: the segment %s "
+	    "keeps none of the %zu subscribers of its lists who take each release; nothing sent",
+	    rs->rel.id, buf_str(&b), x->left);
+	buf_free(&b);
+	return -1;
+}
+
 /*
  * The lists' subscribers, as the check read them, into the journal in one
  * transaction: an address on two lists once (the first list wins),
@@ -614,7 +707,8 @@ rs_expand(void *arg, struct delivery_ctx *ctx)
 			store_rollback(ctx->st);
 			return -1;
 		}
-	if (store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &x.skipped) == -1) {
+	if (store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &x.skipped) == -1 ||
+	    rs_record_segment(rs, ctx, &x) == -1) {
 		store_rollback(ctx->st);
 		goto journal;
 	}
@@ -624,7 +718,7 @@ rs_expand(void *arg, struct delivery_ctx *ctx)
 		log_info("send", "release=%s: expanded %zu new recipients, %zu suppressed, %zu "
 		    "already in the journal or on an earlier list, %zu by digest", rs->rel.id,
 		    x.added > x.skipped ? x.added - x.skipped : 0, x.skipped, x.dup, x.digest);
-	return 0;
+	return rs_segment_nobody(rs, ctx, &x);
 journal:
 	delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
 	return -1;
@@ -812,6 +906,8 @@ rs_free(struct relsrc *rs)
 		render_versions_free(&rs->rv);
 	partials_free(&rs->partials);
 	release_free(&rs->rel);
+	segment_set_free(&rs->set);
+	free(rs->set_text);
 	validate_summary_free(&rs->vsum);
 }
 
@@ -898,6 +994,12 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		x->out->digest++;
 		return 0;
 	}
+	/* As the expansion: a subscriber left out is not seen, so a later list may have them. */
+	if (!segment_set_match_fields(&rs->set, s->fields)) {
+		x->out->left++;
+		return 0;
+	}
+	x->out->kept++;
 	if (dry_seen(x, s->email)) {
 		x->out->dup++;
 		return 0;
@@ -937,11 +1039,32 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 	return 0;
 }
 
+/* The segment, for people, when there is one. */
+static void
+dry_segment(const struct relsrc *rs, struct relsrc_dry *out)
+{
+	struct buf b = BUF_INIT;
+
+	out->segmented = rs->set.n > 0;
+	segment_set_describe(&rs->set, &b);
+	/* Cut on a character boundary: the text goes to a terminal. */
+	snprintf(out->segment, sizeof(out->segment), "%s", buf_str(&b));
+	if (b.len >= sizeof(out->segment)) {
+		size_t n = sizeof(out->segment) - 4;
+
+		while (n > 0 && ((unsigned char)out->segment[n] & 0xc0) == 0x80)
+			n--;
+		snprintf(out->segment + n, sizeof(out->segment) - n, "...");
+	}
+	buf_free(&b);
+}
+
 /* The release file, its lists and templates, the secret and the DKIM key, as send reads them. */
 static int
 dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 {
 	struct dkim_signer *dk;
+	struct segment seg;
 	char err[512], *path;
 
 	path = release_path(rs->cfg->releases_dir, rs->a->release_arg);
@@ -960,6 +1083,9 @@ dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 	rs_lists_from(rs, path);
 	free(path);
 	rs_prebrief_first(rs);
+	segment_combine(&seg, &rs->rel.where, rs->a->where);
+	segment_set_one(&rs->set, &seg);
+	segment_free(&seg);
 	if (rs_templates(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		return -1;
@@ -1029,6 +1155,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	for (i = 0; i < rs.nlists; i++)
 		snprintf(out->lists + strlen(out->lists), sizeof(out->lists) - strlen(out->lists),
 		    "%s%s", i ? ", " : "", rs.lists[i].id);
+	dry_segment(&rs, out);
 out:
 	buf_free(&x.msg);
 	free(x.seen);

@@ -17,6 +17,7 @@
 
 struct diag;
 struct release;
+struct segment;
 struct store;
 
 /*
@@ -24,12 +25,17 @@ struct store;
  * (journal_lists), the lists the journal recorded when it was scheduled;
  * else the release's own. Every current recipient of those lists who has
  * no delivery of the release yet gets it, also after the release is done.
+ *
+ * Who of them: the release's `where` with --where's keys in place of its
+ * keys of the same name (segment_combine); for the daemon, the segment
+ * the journal recorded. A subscriber left out gets no delivery row.
  */
 struct relsrc_args {
 	const char *release_arg;	/* an id (releases/ID.yaml) or a path */
 	char **lists;			/* --list; NULL/0: the release's own */
 	size_t nlists;
-	int journal_lists;
+	const struct segment *where;	/* --where; NULL or no keys: the release's own */
+	int journal_lists;		/* the daemon: lists and segment from the journal */
 };
 
 /* Sends (or resumes) the release; as delivery_run. */
@@ -45,6 +51,10 @@ struct relsrc_dry {
 	size_t had;			/* have a delivery of it already */
 	size_t early;			/* of `would`: in the pre-briefing's early wave */
 	size_t bytes;			/* of every message rendered */
+	/* With a segment: it, and of the subscribers who get each release, how many it kept. */
+	int segmented;
+	char segment[256];
+	size_t kept, left;
 };
 
 /*
@@ -58,13 +68,14 @@ void relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 
 /*
  * Records rel (read from path as data, len bytes) in the journal: its
- * snapshot, the lists it goes to (lists, space-separated), its state
- * (RS_SCHEDULED with scheduled_at, or RS_SENDING) at now. The one place a
- * release enters the journal: `herald schedule` and a send call it.
- * Returns 0 with *row, or -1 (store_error says why).
+ * snapshot, the lists it goes to (lists, space-separated), the segment
+ * (rel's `where` with `where`'s keys in place), its state (RS_SCHEDULED
+ * with scheduled_at, or RS_SENDING) at now. The one place a release enters
+ * the journal: `herald schedule` and a send call it. Returns 0 with *row,
+ * or -1 (store_error says why).
  */
 int relsrc_record(struct store *st, const struct release *rel, const char *path,
-    const char *data, size_t len, const char *lists, int state, long long scheduled_at,
-    long long now, long long *row);
+    const char *data, size_t len, const char *lists, const struct segment *where, int state,
+    long long scheduled_at, long long now, long long *row);
 
 #endif

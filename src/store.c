@@ -222,6 +222,23 @@ migrate_v5(struct store *st)
 	return store_exec(st, schema_v5, "schema version 5");
 }
 
+/*
+ * Segments: the segment a release goes to, in segment.h's text form ('':
+ * everyone on its lists), recorded when it is scheduled or sent, so that
+ * the daemon sends it to the same; and how many subscribers its last
+ * expansion kept and left out (NULL: it had no segment then, or none yet).
+ */
+static const char schema_v6[] =
+	"ALTER TABLE releases ADD COLUMN segment TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE releases ADD COLUMN segment_kept INTEGER;"
+	"ALTER TABLE releases ADD COLUMN segment_left INTEGER;";
+
+static int
+migrate_v6(struct store *st)
+{
+	return store_exec(st, schema_v6, "schema version 6");
+}
+
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
 	migrate_v1,
@@ -229,6 +246,7 @@ static int (*const migrations[])(struct store *) = {
 	migrate_v3,	/* digests: the schema is with the digest functions, at the end */
 	migrate_v4,
 	migrate_v5,
+	migrate_v6,	/* segments */
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -236,7 +254,8 @@ static int (*const migrations[])(struct store *) = {
 
 enum sid {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_VERSION,
-	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_LISTS, S_REL_LIFT, S_REL_DUE, S_REL_LIST, S_DELIVERY_HAS,
+	S_REL_PUT, S_REL_GET, S_REL_STATE, S_REL_LISTS, S_REL_LIFT, S_REL_SEGMENT, S_REL_DUE,
+	S_REL_LIST, S_DELIVERY_HAS,
 	S_ADD, S_CLAIM, S_DONE, S_RELEASE, S_BOUNCED, S_STATE_OF, S_FAIL_PENDING,
 	S_SKIP_SUPPRESSED,
 	S_OWNERS, S_RECLAIM, S_COUNTS, S_WAVES, S_NEXT, S_TOP,
@@ -248,12 +267,12 @@ enum sid {
 	S_WORK_DUE, S_NEXT_DUE, S_UNDATED_DAY,
 	/* digests: prepared by digest_stmt() from digest_sql[], at the end of this file */
 	S_DG_ADD, S_DG_LIST, S_DG_LAST, S_DG_MEMBER, S_DG_TAKE, S_DG_OPEN, S_DG_ITEMS,
-	S_DG_RELEASE,
+	S_DG_RELEASE, S_DG_SEGMENTS, S_DG_DROP,
 	S__COUNT
 };
 
 #define REL_COLS "id, release_id, file, snapshot, hash, lists, scheduled_at, state, " \
-	"created, updated"
+	"created, updated, segment, segment_kept, segment_left"
 /* A release's snapshot and lists are frozen once it has delivery rows. */
 #define FROZEN "EXISTS (SELECT 1 FROM deliveries WHERE deliveries.release = releases.id)"
 #define KEEP(col) col " = CASE WHEN " FROZEN " THEN " col " ELSE excluded." col " END"
@@ -269,9 +288,10 @@ static const char *const sql[S__COUNT] = {
 	[S_VERSION] = "PRAGMA user_version",
 	[S_REL_PUT] =
 	    "INSERT INTO releases (release_id, file, snapshot, hash, lists, scheduled_at,"
-	    " state, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+	    " state, created, updated, segment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
 	    " ON CONFLICT (release_id) DO UPDATE SET "
-	    KEEP("file") ", " KEEP("snapshot") ", " KEEP("hash") ", " KEEP("lists") ","
+	    KEEP("file") ", " KEEP("snapshot") ", " KEEP("hash") ", " KEEP("lists") ", "
+	    KEEP("segment") ","
 	    " scheduled_at = excluded.scheduled_at, state = excluded.state,"
 	    " updated = excluded.updated"
 	    " RETURNING id",
@@ -279,6 +299,8 @@ static const char *const sql[S__COUNT] = {
 	[S_REL_STATE] = "UPDATE releases SET state = ?2, updated = ?3 WHERE id = ?1",
 	[S_REL_LISTS] = "UPDATE releases SET lists = ?2 WHERE id = ?1",
 	[S_REL_LIFT] = "UPDATE releases SET lift = ?2 WHERE id = ?1 AND NOT " FROZEN,
+	[S_REL_SEGMENT] =
+	    "UPDATE releases SET segment = ?2, segment_kept = ?3, segment_left = ?4 WHERE id = ?1",
 	[S_DELIVERY_HAS] =
 	    "SELECT EXISTS (SELECT 1 FROM deliveries WHERE release = ?1 AND address = ?2)",
 	[S_REL_DUE] =
@@ -876,6 +898,7 @@ store_release_clear(struct store_release *r)
 	free(r->snapshot);
 	free(r->hash);
 	free(r->lists);
+	free(r->segment);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -917,6 +940,7 @@ store_release_put(struct store *st, const struct store_release *r, long long now
 	bind_int(s, 6, r->scheduled_at);
 	bind_text(s, 7, rstate_names[r->state]);
 	bind_int(s, 8, now);
+	bind_text(s, 9, r->segment != NULL ? r->segment : "");
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*rowid = sqlite3_column_int64(s, 0);
 		rc = sqlite3_step(s);
@@ -949,6 +973,10 @@ store_release_read(struct store *st, sqlite3_stmt *s, struct store_release *r)
 	r->state = (enum rstate)rs;
 	r->created = sqlite3_column_int64(s, 8);
 	r->updated = sqlite3_column_int64(s, 9);
+	r->segment = col_str(s, 10);
+	r->segment_counted = sqlite3_column_type(s, 11) != SQLITE_NULL;
+	r->segment_kept = (size_t)sqlite3_column_int64(s, 11);
+	r->segment_left = (size_t)sqlite3_column_int64(s, 12);
 	return 0;
 }
 
@@ -1009,6 +1037,26 @@ store_release_set_lift(struct store *st, long long rowid, long long lift)
 	bind_int(q, 1, rowid);
 	bind_int(q, 2, lift);
 	return store_run(st, q, "release lift") < 0 ? -1 : 0;
+}
+
+int
+store_release_set_segment(struct store *st, long long rowid, const char *segment, int counted,
+    size_t kept, size_t left)
+{
+	sqlite3_stmt *q = store_stmt(st, S_REL_SEGMENT);
+
+	if (q == NULL)
+		return -1;
+	bind_int(q, 1, rowid);
+	bind_text(q, 2, segment);
+	if (counted) {
+		bind_int(q, 3, (long long)kept);
+		bind_int(q, 4, (long long)left);
+	} else {
+		bind_check(q, 3, sqlite3_bind_null(q, 3));
+		bind_check(q, 4, sqlite3_bind_null(q, 4));
+	}
+	return store_run(st, q, "release segment") < 0 ? -1 : 0;
 }
 
 int
@@ -2295,6 +2343,14 @@ static const char *const digest_sql[S__COUNT - S_DG_ADD] = {
 	    "SELECT i.address, i.release FROM digest_items i JOIN releases r ON r.id = i.release"
 	    " WHERE i.digest = ?1 ORDER BY i.address, " DG_SENT_AT ", r.id",
 	[S_DG_RELEASE - S_DG_ADD] = "SELECT " REL_COLS " FROM releases WHERE id = ?1",
+	/* The releases a digest of the list may carry that went to a segment. */
+	[S_DG_SEGMENTS - S_DG_ADD] =
+	    "SELECT r.id, r.segment FROM releases r"
+	    " WHERE r.segment <> '' AND r.state IN ('sending', 'done')"
+	    "  AND instr(' ' || r.lists || ' ', ' ' || ?1 || ' ') > 0"
+	    "  AND r.id NOT IN (SELECT release FROM digests)",
+	[S_DG_DROP - S_DG_ADD] =
+	    "DELETE FROM digest_items WHERE digest = ?1 AND address = ?2 AND release = ?3",
 };
 
 /* store_stmt for the statements of this section. */
@@ -2457,4 +2513,60 @@ store_digest_release(struct store *st, long long rowid, struct store_release *ou
 		sqlite3_reset(s);
 	}
 	return ret;
+}
+
+void
+store_segments_free(struct store_segment *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].segment);
+	free(v);
+}
+
+int
+store_digest_segments(struct store *st, const char *list, struct store_segment **out, size_t *n)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_SEGMENTS);
+	struct store_segment *v = NULL;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count].release = sqlite3_column_int64(s, 0);
+		v[count++].segment = col_str(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_segments_free(v, count);
+		return store_fail(st, "digest segments");
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+int
+store_digest_drop(struct store *st, long long rel, const char *address, long long release,
+    size_t *n)
+{
+	sqlite3_stmt *s = digest_stmt(st, S_DG_DROP);
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, rel);
+	bind_text(s, 2, address);
+	bind_int(s, 3, release);
+	if (store_run(st, s, "digest drop") < 0)
+		return -1;
+	*n = (size_t)sqlite3_changes(st->db);
+	return 0;
 }

@@ -64,6 +64,9 @@ struct store_release {
 	long long scheduled_at;		/* Unix time; 0: not scheduled (sent by hand) */
 	enum rstate state;
 	long long created, updated;
+	char *segment;			/* segment.h's text form; "": everyone on the lists */
+	int segment_counted;		/* the last expansion counted the segment: */
+	size_t segment_kept, segment_left;	/* subscribers it kept and left out */
 };
 void store_release_clear(struct store_release *r);
 
@@ -82,6 +85,12 @@ int store_release_set_state(struct store *st, long long rowid, enum rstate s,
 int store_release_set_lists(struct store *st, long long rowid, const char *lists);
 /* The release's embargo (0: none), until it has delivery rows: digests wait for it. */
 int store_release_set_lift(struct store *st, long long rowid, long long lift);
+/*
+ * The segment a release goes to from now on (text form) and, when counted,
+ * how many subscribers its expansion kept and left out.
+ */
+int store_release_set_segment(struct store *st, long long rowid, const char *segment, int counted,
+    size_t kept, size_t left);
 /* 1 when release row rel has a delivery row for address, 0 when not, -1 on error. */
 int store_delivery_has(struct store *st, long long rel, const char *address);
 /* Scheduled releases due at `now` (scheduled_at <= now, state scheduled), oldest first. */
@@ -387,5 +396,22 @@ int store_digest_items(struct store *st, long long rel, struct store_digest_item
 void store_digest_items_free(struct store_digest_item *v, size_t n);
 /* A release by row id: 0 found, 1 not found. */
 int store_digest_release(struct store *st, long long rowid, struct store_release *out);
+
+/*
+ * A release went to a segment (segment.h's text form): a digest carries it
+ * only to the digest subscribers in it. store_digest_segments gives the
+ * releases a digest of list may carry that have one; store_digest_drop
+ * takes release out of what digest rel carries to address (*n: 1 when it
+ * was in), in the transaction of store_digest_take.
+ */
+struct store_segment {
+	long long release;		/* release row id */
+	char *segment;
+};
+int store_digest_segments(struct store *st, const char *list, struct store_segment **out,
+    size_t *n);
+void store_segments_free(struct store_segment *v, size_t n);
+int store_digest_drop(struct store *st, long long rel, const char *address, long long release,
+    size_t *n);
 
 #endif

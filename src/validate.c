@@ -35,6 +35,15 @@ struct check {
 	size_t npartial, cappartial;
 	char **langs;			/* every language a reader may read, once */
 	size_t nlangs, caplangs;
+	struct check_fields *lfields;	/* herald check: each list's fields, for `where` */
+	size_t nlfields, caplfields;
+};
+
+/* The fields some subscriber of a list has. */
+struct check_fields {
+	char *list;
+	char **fields;
+	size_t nfields;
 };
 
 /* A field that only some subscribers of a list have: printed bare, it prints nothing for the others. */
@@ -112,6 +121,22 @@ check_note_lang(struct check *k, const char *lang)
 	k->langs[k->nlangs++] = xstrdup(lang);
 }
 
+static void
+check_keep_fields(struct check *k, const struct list_info *info)
+{
+	struct check_fields *f;
+	size_t i;
+
+	k->lfields = xgrow(k->lfields, &k->caplfields, k->nlfields + 1, sizeof(*k->lfields));
+	f = &k->lfields[k->nlfields++];
+	f->list = xstrdup(info->id);
+	f->fields = xcalloc(info->nfields ? info->nfields : 1, sizeof(*f->fields));
+	f->nfields = 0;
+	for (i = 0; i < info->nfields; i++)
+		if (info->field_counts[i] > 0)
+			f->fields[f->nfields++] = xstrdup(info->fields[i]);
+}
+
 /* The fields of the list's subscribers join those of the others. */
 static void
 check_note_fields(struct check *k, const struct list_info *info)
@@ -136,6 +161,8 @@ check_note_fields(struct check *k, const struct list_info *info)
 		cp->total = info->n_subscribers;
 	}
 
+	if (k->warn)
+		check_keep_fields(k, info);
 	for (i = 0; i < info->nfields; i++) {
 		for (j = 0; j < k->nfields; j++)
 			if (strcmp(k->fields[j], info->fields[i]) == 0)
@@ -401,6 +428,55 @@ check_release_refs(struct check *k, const struct release *r)
 	}
 }
 
+/* 1 when some subscriber of list id has field. */
+static int
+check_list_has_field(const struct check *k, const char *id, const char *field)
+{
+	size_t i, j;
+
+	for (i = 0; i < k->nlfields; i++) {
+		if (strcmp(k->lfields[i].list, id) != 0)
+			continue;
+		for (j = 0; j < k->lfields[i].nfields; j++)
+			if (strcmp(k->lfields[i].fields[j], field) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * A `where` on a field no subscriber of the release's lists has keeps
+ * nobody: a typo, or a list that has not been given the field yet. email
+ * every subscriber has; name is not counted, so it is not judged.
+ */
+static void
+check_where_fields(struct check *k, const struct release *r)
+{
+	const struct segment_key *sk;
+	struct buf names = BUF_INIT;
+	size_t i, j, known;
+
+	for (i = 0; i < r->where.nkeys; i++) {
+		sk = &r->where.keys[i];
+		if (strcmp(sk->key, "email") == 0 || strcmp(sk->key, "name") == 0)
+			continue;
+		buf_reset(&names);
+		for (j = known = 0; j < r->nlists; j++) {
+			if (check_find_list(k, r->lists[j]) == NULL)
+				continue;
+			if (check_list_has_field(k, r->lists[j], sk->key))
+				break;
+			buf_addf(&names, "%s'%s'", known++ ? ", " : "", r->lists[j]);
+		}
+		if (j == r->nlists && known > 0)
+			diag_warn(k->d, r->file, sk->node ? sk->node->line : 0,
+			    sk->node ? sk->node->col : 0, "'where' names the field '%s', which no "
+			    "subscriber of %s %s has: the segment keeps nobody there", sk->key,
+			    known == 1 ? "list" : "lists", buf_str(&names));
+	}
+	buf_free(&names);
+}
+
 static void
 check_releases(struct check *k)
 {
@@ -422,6 +498,8 @@ check_releases(struct check *k)
 		/* A release with other errors may still name a missing list. */
 		if (r.root != NULL && r.root->kind == YNODE_MAP)
 			check_release_refs(k, &r);
+		if (k->warn && r.root != NULL && r.root->kind == YNODE_MAP)
+			check_where_fields(k, &r);
 		release_free(&r);
 	}
 	project_files_free(files, n);
@@ -481,6 +559,15 @@ check_free(struct check *k)
 	while (k->nlangs > 0)
 		free(k->langs[--k->nlangs]);
 	free(k->langs);
+	while (k->nlfields > 0) {
+		struct check_fields *f = &k->lfields[--k->nlfields];
+
+		free(f->list);
+		while (f->nfields > 0)
+			free(f->fields[--f->nfields]);
+		free(f->fields);
+	}
+	free(k->lfields);
 	partials_free(&k->partials);
 }
 

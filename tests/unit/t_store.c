@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 5, "a new journal is at schema version 5");
+	is_int(store_schema_version(st), 6, "a new journal is at schema version 6");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 5, "reopened, the version is kept");
+	is_int(store_schema_version(st), 6, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
@@ -1057,6 +1057,63 @@ bench(void)
 	free(path);
 }
 
+/* A release's segment and its counts; digests drop what a segment leaves out. */
+static void
+test_segment(struct store *st)
+{
+	struct store_release r = { 0 }, got;
+	struct store_segment *segs;
+	long long row, dg, plain;
+	size_t n, dropped;
+
+	r.release_id = (char *)"seg-test";
+	r.snapshot = (char *)"title: seg\n";
+	r.snapshot_len = strlen(r.snapshot);
+	r.lists = (char *)"seglist";
+	r.state = RS_SENDING;
+	r.segment = (char *)"beat=energy\n";
+	ok(store_release_put(st, &r, 5000, &row) == 0, "a release with a segment is put");
+	ok(store_release_get(st, "seg-test", &got) == 0, "and read back");
+	is_str(got.segment, "beat=energy\n", "with its segment");
+	ok(!got.segment_counted, "not counted before an expansion");
+	store_release_clear(&got);
+	ok(store_release_set_segment(st, row, "beat=climate\n", 1, 3, 7) == 0,
+	    "the segment of a send and its counts are set");
+	store_release_get(st, "seg-test", &got);
+	ok(strcmp(got.segment, "beat=climate\n") == 0 && got.segment_counted &&
+	    got.segment_kept == 3 && got.segment_left == 7, "kept 3, left out 7");
+	store_release_clear(&got);
+	store_release_set_segment(st, row, "", 0, 0, 0);
+	store_release_get(st, "seg-test", &got);
+	ok(strcmp(got.segment, "") == 0 && !got.segment_counted, "no segment: not counted");
+	store_release_clear(&got);
+	store_release_set_segment(st, row, "beat=energy\n", 1, 1, 1);
+
+	plain = new_release(st, "seg-plain", 5000);
+	store_release_set_lists(st, plain, "seglist");
+	r.release_id = (char *)"digest.seglist.1";
+	r.segment = NULL;
+	store_release_put(st, &r, 6000, &dg);
+	store_digest_add(st, dg, "seglist", 6000);
+	ok(store_digest_segments(st, "seglist", &segs, &n) == 0 && n == 1 &&
+	    segs[0].release == row && strcmp(segs[0].segment, "beat=energy\n") == 0,
+	    "the digest of the list sees the one release with a segment");
+	store_segments_free(segs, n);
+	store_digest_member(st, "seglist", "d@x.org", 0, 6000);
+	store_digest_take(st, dg, "seglist", "d@x.org", 1000, &n);
+	is_int((long long)n, 2, "the digest takes both releases");
+	ok(store_digest_drop(st, dg, "d@x.org", row, &dropped) == 0 && dropped == 1,
+	    "the segmented one is dropped for an address it leaves out");
+	store_digest_drop(st, dg, "d@x.org", row, &dropped);
+	is_int((long long)dropped, 0, "dropping again drops nothing");
+	{
+		struct store_digest_item *items;
+		store_digest_items(st, dg, &items, &n);
+		ok(n == 1 && items[0].release == plain, "the digest carries the other one only");
+		store_digest_items_free(items, n);
+	}
+}
+
 int
 main(void)
 {
@@ -1089,6 +1146,7 @@ main(void)
 	test_soft_bounces(st);
 	test_inbound(st);
 	test_confirm_outbox(st);
+	test_segment(st);
 	store_close(st);
 	test_two_handles();
 	test_fork_claims();
