@@ -84,6 +84,27 @@ part_type(const struct mailmime *m, char *out, size_t size)
 	cls_copy_lower(out, size, buf, strlen(buf));
 }
 
+/*
+ * Text in its declared charset, appended to t as UTF-8 so that the words
+ * of a notice in ISO-8859-1 or ISO-2022-JP read as the tables spell them.
+ */
+static void
+text_utf8(const struct mailmime *m, const char *s, size_t n, struct cls_text *t)
+{
+	char *charset = m->mm_content_type ? mailmime_content_charset_get(m->mm_content_type) : NULL;
+	char *out = NULL;
+	size_t outlen = 0;
+
+	if (charset == NULL || strcasecmp(charset, "us-ascii") == 0 ||
+	    strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0 ||
+	    charconv_buffer("utf-8", charset, s, n, &out, &outlen) != MAIL_CHARCONV_NO_ERROR) {
+		cls_text_add(t, s, n);
+		return;
+	}
+	cls_text_add(t, out, outlen);
+	charconv_buffer_free(out);
+}
+
 /* The decoded body of a single part, appended to t. */
 static void
 part_text(const struct mailmime *m, struct cls_text *t)
@@ -96,11 +117,11 @@ part_text(const struct mailmime *m, struct cls_text *t)
 		return;
 	if (d->dt_encoded && mailmime_part_parse(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &idx, d->dt_encoding, &dec, &n) == MAILIMF_NO_ERROR) {
-		cls_text_add(t, dec, n);
+		text_utf8(m, dec, n, t);
 		mailmime_decoded_part_free(dec);
 		return;
 	}
-	cls_text_add(t, d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
+	text_utf8(m, d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length, t);
 }
 
 /* HTML to lines of text: tags dropped, <br> and block ends as newlines, a few entities. */
@@ -651,6 +672,38 @@ pasted_to(struct cls_msg *m)
 	}
 }
 
+/*
+ * No returned message, but its To: quoted in the notice above the marker
+ * ("Subject: ...", "To: addr"): one address there is the recipient.
+ */
+static void
+quoted_to(struct cls_msg *m)
+{
+	const char *s = m->notice.data, *end, *line, *lend, *p;
+	char addr[256];
+
+	if (s == NULL || m->returned_n > 0)
+		return;
+	end = s + m->notice_len;
+	for (line = s; line < end; line = lend + 1) {
+		if ((lend = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			lend = end;
+		for (p = line; p < lend && (*p == ' ' || *p == '\t' || *p == '>'); p++)
+			;
+		if (lend - p > 3 && strncasecmp(p, "to:", 3) == 0 &&
+		    cls_first_addr(p, (size_t)(lend - p), addr, sizeof(addr))) {
+			if (m->returned_n > 0 && strcmp(addr, m->returned_to[0]) != 0) {
+				m->returned_cc = 1;	/* two: neither is sure */
+				return;
+			}
+			snprintf(m->returned_to[0], sizeof(m->returned_to[0]), "%s", addr);
+			m->returned_n = 1;
+		}
+		if (lend == end)
+			break;
+	}
+}
+
 void
 cls_msg_parse(const char *raw, size_t len, const struct cls_opts *o, struct cls_msg *m,
     struct cls_result *r)
@@ -680,6 +733,7 @@ cls_msg_parse(const char *raw, size_t len, const struct cls_opts *o, struct cls_
 	}
 	m->notice_len = m->notice.len ? cls_notice_end(&m->notice) : 0;
 	pasted_to(m);
+	quoted_to(m);
 	if (mime)
 		mailmime_free(mime);
 	if (fs)

@@ -157,6 +157,8 @@ static const struct listing listings[] = {
 	{ "delivery to the following recipient has been delayed", NULL, 1 },
 	/* Exchange 2007 and later, Office 365 */
 	{ "delivery has failed to these recipients or groups", NULL, 0 },
+	/* Exchange Online's long-delay notice, Mirapoint */
+	{ "addressed to email address", NULL, 0 },
 	/* Amazon SES, AOL, McAfee, Biglobe, Courier */
 	{ "error occurred while trying to deliver the mail to the following recipients", NULL, 0 },
 	{ "following addresses had delivery problems", NULL, 0 },
@@ -311,7 +313,7 @@ static const struct sentence sentences[] = {
 	{ "could not be delivered to ", NULL, 0 },
 	{ "couldn't be delivered to ", NULL, 0 },
 	{ "was not delivered to ", NULL, 0 },
-	{ "message to you from ", NULL, 0 },
+	{ "which your message was addressed, ", NULL, 0 },
 	/* French, German */
 	{ "pas pu \xc3\xaatre remis \xc3\xa0 ", NULL, 0 },
 	{ "pas pu \xc3\xaatre d\xc3\xa9livr\xc3\xa9 \xc3\xa0 ", NULL, 0 },

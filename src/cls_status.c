@@ -121,7 +121,10 @@ static const char *const passing_words[] = {
 	"boite pleine", "bo\xc3\xaete pleine", "boite aux lettres pleine",
 	"bo\xc3\xaete aux lettres pleine", "postfach voll", "postfach ist voll", "speicherplatz",
 	"buz\xc3\xb3n lleno", "buzon lleno", "caixa postal cheia", "caixa cheia",
-	"casella piena", NULL
+	"casella piena", "pleine", "plein", "satur",
+	/* Japanese: capacity, full */
+	"\xe5\xae\xb9\xe9\x87\x8f", "\xe4\xb8\x80\xe6\x9d\xaf",
+	"\xe3\x81\x84\xe3\x81\xa3\xe3\x81\xb1\xe3\x81\x84", NULL
 };
 
 /* The address itself is bad: it, or its domain, does not exist, or it moved. */
@@ -146,7 +149,14 @@ static const char *const hard_words[] = {
 	"utilisateur inconnu", "destinataire inconnu", "adresse inconnue", "existe pas",
 	"adresse invalide", "inexistant", "unbekannt", "existiert nicht", "gibt es nicht",
 	"usuario desconocido", "destinatario desconocido", "no existe", "desconhecido",
-	"n\xc3\xa3o existe", "nao existe", "utente sconosciuto", "non esiste", NULL
+	"n\xc3\xa3o existe", "nao existe", "utente sconosciuto", "non esiste",
+	"destinataire invalide", "adresse d au moins un destinataire invalide",
+	/* Japanese: does not exist, unknown address, unknown user */
+	"\xe5\xad\x98\xe5\x9c\xa8\xe3\x81\x97\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",
+	"\xe5\xae\x9b\xe5\x85\x88\xe4\xb8\x8d\xe6\x98\x8e",
+	"\xe3\x83\xa6\xe3\x83\xbc\xe3\x82\xb6\xe4\xb8\x8d\xe6\x98\x8e",
+	"\xe3\x83\xa6\xe3\x83\xbc\xe3\x82\xb6\xe3\x83\xbc\xe4\xb8\x8d\xe6\x98\x8e",
+	"\xe3\x82\xa2\xe3\x83\x89\xe3\x83\xac\xe3\x82\xb9\xe4\xb8\x8d\xe6\x98\x8e", NULL
 };
 
 /* Can pass: blocks, policy, load, an account disabled or suspended for now. */
@@ -157,7 +167,9 @@ static const char *const soft_words[] = {
 	"content", "virus", "rejected due to", "denied", "relay access", "unsolicited", "retry",
 	"locked", "frozen", "expired", "authentication", "spf", "dkim",
 	"dmarc", "rbl", "dnsbl", "not permitted", "not allowed", "refused", "prohibited",
-	"temporairement", "bloqu\xc3\xa9", "gesperrt", NULL
+	"temporairement", "bloqu", "archiv", "refus", "gesperrt",
+	/* Japanese: reception refused, refused */
+	"\xe5\x8f\x97\xe4\xbf\xa1\xe6\x8b\x92\xe5\x90\xa6", "\xe6\x8b\x92\xe5\x90\xa6", NULL
 };
 
 /*
