@@ -200,9 +200,22 @@ mta_zoho(const struct cls_msg *m, struct cls_result *r)
 
 	if (s == NULL || cls_find_ci(s, m->notice_len, "error_code") == NULL)
 		return 0;
-	while (next_line(&p, end, &line, &lend))
-		if (cls_find_ci(line, (size_t)(lend - line), "error_code"))
-			n += add_from_line(m, r, line, lend, lend);
+	while (next_line(&p, end, &line, &lend)) {
+		const char *code = cls_find_ci(line, (size_t)(lend - line), "error_code");
+		char addr[256], st[16] = "";
+
+		if (code == NULL || !cls_first_addr(line, (size_t)(lend - line), addr, sizeof(addr)) ||
+		    cls_ours_or_sender(addr, &m->h, m->o))
+			continue;
+		/* "ERROR_CODE :550, ERROR_CODE :5.1.1": the enhanced code, else the reply's. */
+		cls_find_enhanced(line, (size_t)(lend - line), "45", st, sizeof(st));
+		while (!st[0] && code < lend && !isdigit((unsigned char)*code))
+			code++;
+		if (!st[0] && lend - code >= 3)
+			cls_find_reply_code(code, 3, st, sizeof(st));
+		n += cls_add_bounce(r, addr, st, cls_judge_hard(st, line,
+		    (size_t)(lend - line))) != NULL;
+	}
 	return n;
 }
 

@@ -144,6 +144,7 @@ static const char *const hard_words[] = {
 	"bad address", "unknown or illegal", "no such mailbox", "does not have an account",
 	"doesn't have a", "does not have a", "recipnotfound", "recipientnotfound",
 	"no valid recipients", "not a valid recipient", "unknown mailbox",
+	"wasn't found", "was not found", "couldn't be found", "could not be found",
 	"does not accept mail", "doesn't accept mail", "no mx", "null mx",
 	/* French, German, Spanish, Portuguese, Italian */
 	"utilisateur inconnu", "destinataire inconnu", "adresse inconnue", "existe pas",

@@ -35,7 +35,7 @@ cls_find_ci(const char *s, size_t n, const char *needle)
 		return NULL;
 	for (i = 0; i + m <= n; i++) {
 		for (j = 0; j < m; j++)
-			if (tolower((unsigned char)s[i + j]) != needle[j])
+			if (tolower((unsigned char)s[i + j]) != (unsigned char)needle[j])
 				break;
 		if (j == m)
 			return s + i;
