@@ -772,6 +772,9 @@ looks_like_bounce(const struct cls_msg *m, const struct cls_result *r)
 
 	if (m->multipart_report || m->report.len || h->failed_recipients)
 		return 1;
+	/* Amazon SES's bounce notification, by email or through SNS (cls_mta.c reads it). */
+	if (m->notice.data && cls_find_ci(m->notice.data, m->notice.len, "bouncedrecipients"))
+		return 1;
 	if (cls_from_mailer(h->from))
 		return 1;
 	/*
