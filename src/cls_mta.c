@@ -76,7 +76,7 @@ address_first(const char *line, const char *lend, char *addr, size_t size)
 static int
 read_listing(const struct cls_msg *m, struct cls_result *r, const struct listing *l)
 {
-	const char *s = m->notice.data, *end = s + m->notice_len, *p, *line, *lend, *h, *why;
+	const char *s = m->notice.data ? m->notice.data : "", *end = s + m->notice_len, *p, *line, *lend, *h, *why;
 	const char *rb = NULL, *re = NULL;
 	char addr[256], st[16];
 	size_t before = r->n;
@@ -195,7 +195,7 @@ mta_listing(const struct cls_msg *m, struct cls_result *r)
 static int
 mta_zoho(const struct cls_msg *m, struct cls_result *r)
 {
-	const char *s = m->notice.data, *end = s + m->notice_len, *p = s, *line, *lend;
+	const char *s = m->notice.data ? m->notice.data : "", *end = s + m->notice_len, *p = s, *line, *lend;
 	int n = 0;
 
 	if (s == NULL || cls_find_ci(s, m->notice_len, "error_code") == NULL)
@@ -246,7 +246,7 @@ json_member(const char *p, const char *end, const char *key, char *out, size_t s
 static int
 mta_ses_json(const struct cls_msg *m, struct cls_result *r)
 {
-	const char *s = m->notice.data, *end = s + m->notice.len, *p, *obj;
+	const char *s = m->notice.data ? m->notice.data : "", *end = s + m->notice.len, *p, *obj;
 	char type[32], sub[64], addr[256], st[16], diag[256];
 	int n = 0, permanent, known;
 
@@ -337,7 +337,7 @@ static const struct sentence sentences[] = {
 static int
 mta_sentence(const struct cls_msg *m, struct cls_result *r)
 {
-	const char *s = m->notice.data, *end = s + m->notice_len, *p, *lend, *a;
+	const char *s = m->notice.data ? m->notice.data : "", *end = s + m->notice_len, *p, *lend, *a;
 	char addr[256], st[16];
 	size_t i;
 	int n = 0, hard;
