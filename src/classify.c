@@ -2,21 +2,19 @@
  * classify.c - what a message in the mailbox is, from its bytes alone.
  *
  * The message is parsed by libetpan (RFC 5322 headers, the MIME tree,
- * transfer decoding; RFC 3464 report fields with its header parser). What
- * libetpan cannot know is the wording of the non-standard bounces; those
- * rules are here, written from the formats of the MTAs that produce them:
- * the failed address on a line of its own or after a bullet (qmail, Yahoo,
- * old Sendmail, IIS), before a colon (Postfix, qmail), before "..."
- * (Sendmail), before " on DATE" (Exchange), after RCPT TO in a transcript,
- * after "undeliverable to" (SMTP32), inside an SMTP reply, as the original
- * of an expanded alias (Sendmail, Postfix, Exim), or in X-Failed-Recipients
- * (Exim). The address reported is always the one we sent to: a report's
+ * transfer decoding) into a struct cls_msg, which the readers of
+ * src/cls_*.c take in turn (cls_int.h says which does what): a bounce's
+ * failed recipients from its RFC 3464 report, else from X-Failed-Recipients,
+ * else from the one recogniser that knows its MTA's format,
+ * else from the notice's free text, else from the returned message's To:.
+ * The address reported is always the one we sent to: a report's
  * Original-Recipient before its Final-Recipient.
  *
- * An unsubscribe request is recognised from a table of whole phrases in
- * four languages, never from a word found inside a longer sentence.
+ * Not a bounce: a report of success (delivered, relayed, expanded), a
+ * read receipt, a complaint (ARF), a challenge to prove the sender human.
  */
 #include "classify.h"
+#include "cls_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -26,11 +24,6 @@
 #include <libetpan/libetpan.h>
 
 #include "util.h"
-
-/* Inputs are untrusted: this much text is read, the rest ignored. */
-#define CLS_TEXT_MAX (256 * 1024)
-#define CLS_FINDINGS_MAX 64
-#define CLS_DEPTH_MAX 16
 
 const char *
 cls_kind_name(enum cls_kind k)
@@ -53,298 +46,6 @@ cls_result_free(struct cls_result *r)
 {
 	free(r->f);
 	memset(r, 0, sizeof(*r));
-}
-
-/* ---- small text helpers ---- */
-
-static void
-copy_lower(char *dst, size_t size, const char *s, size_t n)
-{
-	size_t i;
-
-	if (n >= size)
-		n = size - 1;
-	for (i = 0; i < n; i++)
-		dst[i] = (char)tolower((unsigned char)s[i]);
-	dst[n] = '\0';
-}
-
-/* Case-insensitive search for a needle in the first n bytes of s. */
-static const char *
-find_ci(const char *s, size_t n, const char *needle)
-{
-	size_t m = strlen(needle), i, j;
-
-	if (m == 0 || m > n)
-		return NULL;
-	for (i = 0; i + m <= n; i++) {
-		for (j = 0; j < m; j++)
-			if (tolower((unsigned char)s[i + j]) != needle[j])
-				break;
-		if (j == m)
-			return s + i;
-	}
-	return NULL;
-}
-
-static int
-has_any(const char *s, size_t n, const char *const *words)
-{
-	size_t i;
-
-	for (i = 0; words[i]; i++)
-		if (find_ci(s, n, words[i]))
-			return 1;
-	return 0;
-}
-
-static int
-addr_char(unsigned char c)
-{
-	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL);
-}
-
-/*
- * The address around the '@' at s[at], within [lo, hi): a dot-atom local
- * part and a domain with a dot. 0 when there is none there.
- */
-static int
-addr_at(const char *lo, const char *hi, const char *at, const char **b, const char **e)
-{
-	const char *p = at, *q = at + 1;
-	int dot = 0;
-
-	while (p > lo && addr_char((unsigned char)p[-1]))
-		p--;
-	/* Not part of it: a leading dot, or the quote of 'addr'. */
-	while (p < at && (*p == '.' || *p == '\'' || *p == '`'))
-		p++;
-	while (q < hi && (isalnum((unsigned char)*q) || *q == '-' || *q == '.' ||
-	    *q == '#' || *q == '_')) {
-		dot |= *q == '.';
-		q++;
-	}
-	while (q > at + 1 && q[-1] == '.')
-		q--;
-	if (p == at || q == at + 1 || !dot)
-		return 0;
-	*b = p;
-	*e = q;
-	return 1;
-}
-
-/* ---- findings ---- */
-
-static struct cls_finding *
-add_finding(struct cls_result *r, enum cls_kind kind)
-{
-	struct cls_finding *f;
-
-	if (r->n >= CLS_FINDINGS_MAX)
-		return NULL;
-	r->f = xgrow(r->f, &r->cap, r->n + 1, sizeof(*r->f));
-	f = &r->f[r->n++];
-	memset(f, 0, sizeof(*f));
-	f->kind = kind;
-	return f;
-}
-
-static int
-have_bounce(const struct cls_result *r, const char *addr)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		if (r->f[i].kind == CLS_BOUNCE && strcmp(r->f[i].address, addr) == 0)
-			return 1;
-	return 0;
-}
-
-/* ---- status codes and hard or soft ---- */
-
-/* The first enhanced status code (RFC 3463) of one of the classes in the text, into out. */
-static int
-find_enhanced(const char *s, size_t n, const char *classes, char *out, size_t size)
-{
-	size_t i, j, k;
-
-	for (i = 0; i + 5 <= n; i++) {
-		if (s[i] == '\0' || strchr(classes, s[i]) == NULL || s[i + 1] != '.' ||
-		    (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.')))
-			continue;
-		for (j = i + 2; j < n && j < i + 5 && isdigit((unsigned char)s[j]); j++)
-			;
-		if (j == i + 2 || j >= n || s[j] != '.')
-			continue;
-		for (k = j + 1; k < n && k < j + 4 && isdigit((unsigned char)s[k]); k++)
-			;
-		if (k == j + 1 || (k < n && (isalnum((unsigned char)s[k]) ||
-		    (s[k] == '.' && k + 1 < n && isdigit((unsigned char)s[k + 1])))))
-			continue;
-		copy_lower(out, size, s + i, k - i);
-		return 1;
-	}
-	return 0;
-}
-
-/* The first SMTP reply code 4xx or 5xx standing as a word in the text. */
-static int
-find_reply_code(const char *s, size_t n, char *out, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i + 3 <= n; i++) {
-		if ((s[i] != '4' && s[i] != '5') || !isdigit((unsigned char)s[i + 1]) ||
-		    !isdigit((unsigned char)s[i + 2]))
-			continue;
-		if (i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr(".-:/", s[i - 1])))
-			continue;
-		if (i + 3 < n && (isalnum((unsigned char)s[i + 3]) || s[i + 3] == '.' ||
-		    s[i + 3] == ':' || s[i + 3] == '/'))
-			continue;
-		if (s[i + 1] > '5')
-			continue;
-		copy_lower(out, size, s + i, 3);
-		return 1;
-	}
-	return 0;
-}
-
-static void
-find_status(const char *s, size_t n, char *out, size_t size)
-{
-	if (!find_enhanced(s, n, "245", out, size) && !find_reply_code(s, n, out, size))
-		out[0] = '\0';
-}
-
-/*
- * A failure's status from a whole notice: a 2.x.x there is some version
- * number ("Version 2.0.12"), not this recipient's success.
- */
-static void
-find_failure_status(const char *s, size_t n, char *out, size_t size)
-{
-	if (!find_enhanced(s, n, "45", out, size) && !find_reply_code(s, n, out, size))
-		out[0] = '\0';
-}
-
-/* Failures that can pass, whatever their class. */
-static const char *const soft_words[] = {
-	"quota", "mailbox full", "mailbox is full", "mailfolder is full", "box is full",
-	"full mailbox", "insufficient", "too large", "too big", "size limit", "exceeds",
-	"exceeded", "message size", "spam", "blacklist", "blocklist", "block list", "blocked",
-	"listed", "reputation", "policy", "greylist", "graylist", "try again", "temporar",
-	"delay", "deferred", "postponed", "timed out", "timeout", "rate limit", "too many",
-	"not accepted", "content", "virus", "rejected due to", "denied", "relay access",
-	"unsolicited", "retry", NULL
-};
-
-/* The address itself is bad. */
-static const char *const hard_words[] = {
-	"user unknown", "unknown user", "no such user", "user not found", "unknown recipient",
-	"recipient unknown", "recipient not found", "recipient address rejected: user",
-	"no such recipient", "invalid recipient", "bad recipient", "invalid mailbox",
-	"no mailbox", "mailbox not found", "mailbox unavailable", "mailbox does not exist",
-	"does not exist", "doesn't exist", "not exist", "unknown address", "address unknown",
-	"addressee unknown", "not a valid", "is not valid", "not a known user", "not known",
-	"not an active address", "no longer", "disabled", "deactivated", "inactive", "closed",
-	"not recognized", "unknown local", "not our customer", "host unknown", "unknown host",
-	"no such domain", "domain not found", "domain does not", "no such host",
-	"host not found", "unrouteable", "unroutable", "name service error",
-	"bad destination", "moved", "not listed", "no account", "account has been",
-	"invalid address", "bad address", "unknown or illegal", "no such mailbox",
-	"does not have an account", NULL
-};
-
-static int
-status_hard(const char *st)
-{
-	static const char *const hard[] = { "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10",
-	    "5.2.1", NULL };
-	size_t i;
-
-	for (i = 0; hard[i]; i++)
-		if (strcmp(st, hard[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The reason's words on one line: replies are folded anywhere ("does not\n
- * exist"), MTAs write BAD_RECIPIENT and "mail-box" or "mail box".
- */
-static size_t
-reason_text(const char *raw, size_t rawlen, char *text, size_t size)
-{
-	size_t n = 0, i;
-
-	for (i = 0; i < rawlen && n + 1 < size; i++) {
-		if (isspace((unsigned char)raw[i]) || raw[i] == '_') {
-			if (n > 0 && text[n - 1] != ' ')
-				text[n++] = ' ';
-		} else {
-			text[n++] = (char)tolower((unsigned char)raw[i]);
-		}
-	}
-	text[n] = '\0';
-	for (i = 0; i + 8 <= n; i++)
-		if (strncmp(text + i, "mail", 4) == 0 && (text[i + 4] == ' ' || text[i + 4] == '-') &&
-		    strncmp(text + i + 5, "box", 3) == 0) {
-			memmove(text + i + 4, text + i + 5, n - i - 4);
-			n--;
-		}
-	return n;
-}
-
-/* 1 hard, 0 soft, -1 when the text gives no reason. */
-static int
-reason_hard(const char *raw, size_t rawlen)
-{
-	char text[2048];
-	size_t n = reason_text(raw, rawlen, text, sizeof(text));
-
-	if (has_any(text, n, hard_words) && !find_ci(text, n, "quota") &&
-	    !find_ci(text, n, "full"))
-		return 1;
-	if (has_any(text, n, soft_words))
-		return 0;
-	return -1;
-}
-
-/* Hard only when the address is bad and the failure permanent. */
-static int
-judge_hard(const char *status, const char *raw, size_t rawlen)
-{
-	int h;
-
-	if (status[0] == '4' || status[0] == '2')
-		return 0;
-	if ((h = reason_hard(raw, rawlen)) >= 0)
-		return h;
-	return status_hard(status);
-}
-
-/* ---- the message's parts ---- */
-
-struct text {
-	char *data;
-	size_t len;
-};
-
-static void
-text_add(struct text *t, const char *s, size_t n)
-{
-	if (t->len >= CLS_TEXT_MAX)
-		return;
-	if (n > CLS_TEXT_MAX - t->len)
-		n = CLS_TEXT_MAX - t->len;
-	t->data = realloc(t->data, t->len + n + 2);
-	if (t->data == NULL)
-		fatalx("out of memory");
-	memcpy(t->data + t->len, s, n);
-	t->len += n;
-	t->data[t->len++] = '\n';
-	t->data[t->len] = '\0';
 }
 
 /* "type/subtype" of a part, lowercase. */
@@ -380,12 +81,33 @@ part_type(const struct mailmime *m, char *out, size_t size)
 			sub = ct->ct_subtype;
 	}
 	snprintf(buf, sizeof(buf), "%s/%s", type, sub);
-	copy_lower(out, size, buf, strlen(buf));
+	cls_copy_lower(out, size, buf, strlen(buf));
+}
+
+/*
+ * Text in its declared charset, appended to t as UTF-8 so that the words
+ * of a notice in ISO-8859-1 or ISO-2022-JP read as the tables spell them.
+ */
+static void
+text_utf8(const struct mailmime *m, const char *s, size_t n, struct cls_text *t)
+{
+	char *charset = m->mm_content_type ? mailmime_content_charset_get(m->mm_content_type) : NULL;
+	char *out = NULL;
+	size_t outlen = 0;
+
+	if (charset == NULL || strcasecmp(charset, "us-ascii") == 0 ||
+	    strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0 ||
+	    charconv_buffer("utf-8", charset, s, n, &out, &outlen) != MAIL_CHARCONV_NO_ERROR) {
+		cls_text_add(t, s, n);
+		return;
+	}
+	cls_text_add(t, out, outlen);
+	charconv_buffer_free(out);
 }
 
 /* The decoded body of a single part, appended to t. */
 static void
-part_text(const struct mailmime *m, struct text *t)
+part_text(const struct mailmime *m, struct cls_text *t)
 {
 	const struct mailmime_data *d = m->mm_data.mm_single;
 	char *dec = NULL;
@@ -395,16 +117,16 @@ part_text(const struct mailmime *m, struct text *t)
 		return;
 	if (d->dt_encoded && mailmime_part_parse(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &idx, d->dt_encoding, &dec, &n) == MAILIMF_NO_ERROR) {
-		text_add(t, dec, n);
+		text_utf8(m, dec, n, t);
 		mailmime_decoded_part_free(dec);
 		return;
 	}
-	text_add(t, d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
+	text_utf8(m, d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length, t);
 }
 
 /* HTML to lines of text: tags dropped, <br> and block ends as newlines, a few entities. */
 static void
-html_to_text(struct text *t, size_t from)
+html_to_text(struct cls_text *t, size_t from)
 {
 	char *s, *w, *end;
 
@@ -418,8 +140,8 @@ html_to_text(struct text *t, size_t from)
 			char *gt = memchr(s, '>', (size_t)(end - s));
 			if (gt == NULL)
 				break;
-			if (find_ci(s, (size_t)(gt - s), "br") || find_ci(s, (size_t)(gt - s), "/p") ||
-			    find_ci(s, (size_t)(gt - s), "/div") || find_ci(s, (size_t)(gt - s), "/tr"))
+			if (cls_find_ci(s, (size_t)(gt - s), "br") || cls_find_ci(s, (size_t)(gt - s), "/p") ||
+			    cls_find_ci(s, (size_t)(gt - s), "/div") || cls_find_ci(s, (size_t)(gt - s), "/tr"))
 				*w++ = '\n';
 			s = gt + 1;
 		} else if (*s == '&') {
@@ -514,38 +236,83 @@ text_our_id(const char *s, size_t n, const char *domain, char *out, size_t size)
 	}
 }
 
+/* ---- walking the MIME tree ---- */
+
+/* The returned message's To: addresses, and whether it had Cc: too. */
+static void
+returned_fields(const struct mailimf_fields *fs, struct cls_msg *m)
+{
+	const struct mailimf_field *f;
+	const struct mailimf_address *a;
+	clistiter *it, *jt;
+	const char *v, *w;
+
+	if (fs == NULL || fs->fld_list == NULL || m->returned_n > 0)
+		return;
+	for (it = clist_begin(fs->fld_list); it; it = clist_next(it)) {
+		f = clist_content(it);
+		if (f->fld_type == MAILIMF_FIELD_CC)
+			m->returned_cc = 1;
+		if ((v = cls_opt_value(f, "Received")) != NULL && !m->returned_for[0] &&
+		    ((w = cls_find_ci(v, strlen(v), "for <")) != NULL ||
+		    (w = cls_find_ci(v, strlen(v), " for ")) != NULL))
+			cls_first_addr(w, strcspn(w, ";"), m->returned_for, sizeof(m->returned_for));
+		if (f->fld_type != MAILIMF_FIELD_TO || f->fld_data.fld_to == NULL ||
+		    f->fld_data.fld_to->to_addr_list == NULL ||
+		    f->fld_data.fld_to->to_addr_list->ad_list == NULL)
+			continue;
+		for (jt = clist_begin(f->fld_data.fld_to->to_addr_list->ad_list); jt; jt = clist_next(jt)) {
+			a = clist_content(jt);
+			if (a->ad_type != MAILIMF_ADDRESS_MAILBOX || a->ad_data.ad_mailbox == NULL ||
+			    a->ad_data.ad_mailbox->mb_addr_spec == NULL) {
+				m->returned_cc = 1;	/* a group: not one recipient */
+				continue;
+			}
+			if (m->returned_n < CLS_RETURNED_MAX)
+				cls_copy_lower(m->returned_to[m->returned_n++], sizeof(m->returned_to[0]),
+				    a->ad_data.ad_mailbox->mb_addr_spec,
+				    strlen(a->ad_data.ad_mailbox->mb_addr_spec));
+		}
+	}
+}
+
 /* text/rfc822-headers (RFC 6522): the returned message's header only. */
 static void
-headers_part_our_id(const struct mailmime *m, const char *domain, char *out, size_t size)
+headers_part(const struct mailmime *mm, struct cls_msg *m)
 {
-	struct text t = { NULL, 0 };
+	struct cls_text t = { NULL, 0 };
 	struct mailimf_fields *fs = NULL;
 	size_t idx = 0;
 
-	if (out[0] || domain == NULL)
-		return;
-	part_text(m, &t);
+	part_text(mm, &t);
 	if (t.data && mailimf_fields_parse(t.data, t.len, &idx, &fs) == MAILIMF_NO_ERROR) {
-		fields_our_id(fs, domain, out, size);
+		fields_our_id(fs, m->o->msgid_domain, m->orig_id, sizeof(m->orig_id));
+		returned_fields(fs, m);
 		mailimf_fields_free(fs);
 	}
 	if (t.data)
-		text_our_id(t.data, t.len, domain, out, size);
+		text_our_id(t.data, t.len, m->o->msgid_domain, m->orig_id, sizeof(m->orig_id));
 	free(t.data);
 }
 
-/* ---- walking the MIME tree ---- */
+/*
+ * RFC 8098: a receipt says the message was displayed, dispatched or
+ * processed; "deleted" (a Sieve reject, RFC 5429) is a failure told as one.
+ */
+static void
+disposition(const struct mailmime *mm, struct cls_msg *m)
+{
+	struct cls_text t = { NULL, 0 };
+	const char *d;
 
-struct walk {
-	struct text notice;	/* the human-readable report, not the returned message */
-	struct text report;	/* message/delivery-status bodies */
-	int multipart_report;
-	const char *msgid_domain;
-	char orig_id[256];	/* the returned message's Message-ID, when ours */
-};
+	part_text(mm, &t);
+	if (t.data && (d = cls_find_ci(t.data, t.len, "disposition:")) != NULL)
+		m->disposition = !cls_find_ci(d, strcspn(d, "\n"), "deleted");
+	free(t.data);
+}
 
 static void
-walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
+walk(struct cls_msg *w, const struct mailmime *m, int depth, int inside_returned)
 {
 	char type[128];
 	clistiter *it;
@@ -556,7 +323,7 @@ walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
 	part_type(m, type, sizeof(type));
 	switch (m->mm_type) {
 	case MAILMIME_MULTIPLE:
-		if (strcmp(type, "multipart/report") == 0)
+		if (strcmp(type, "multipart/report") == 0 && !inside_returned)
 			w->multipart_report = 1;
 		if (m->mm_data.mm_multipart.mm_mp_list == NULL)
 			return;
@@ -565,9 +332,11 @@ walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
 		return;
 	case MAILMIME_MESSAGE:
 		/* The top, or a returned message, whose text names no failure. */
-		if (depth > 0)
-			fields_our_id(m->mm_data.mm_message.mm_fields, w->msgid_domain, w->orig_id,
+		if (depth > 0) {
+			fields_our_id(m->mm_data.mm_message.mm_fields, w->o->msgid_domain, w->orig_id,
 			    sizeof(w->orig_id));
+			returned_fields(m->mm_data.mm_message.mm_fields, w);
+		}
 		walk(w, m->mm_data.mm_message.mm_msg_mime, depth + 1, inside_returned || depth > 0);
 		return;
 	default:
@@ -579,9 +348,13 @@ walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
 		part_text(m, &w->report);
 	} else if (strcmp(type, "text/rfc822-headers") == 0 ||
 	    strcmp(type, "message/rfc822-headers") == 0) {
-		headers_part_our_id(m, w->msgid_domain, w->orig_id, sizeof(w->orig_id));
+		headers_part(m, w);
 	} else if (inside_returned) {
 		return;
+	} else if (strcmp(type, "message/feedback-report") == 0) {
+		w->feedback_report = 1;
+	} else if (strcmp(type, "message/disposition-notification") == 0) {
+		disposition(m, w);
 	} else if (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0) {
 		from = w->notice.len;
 		part_text(m, &w->notice);
@@ -592,24 +365,7 @@ walk(struct walk *w, const struct mailmime *m, int depth, int inside_returned)
 
 /* ---- headers ---- */
 
-struct headers {
-	char from[256];		/* the sender's address, lowercase */
-	char to[256];		/* the first To address, lowercase */
-	char subject[512];
-	char auto_submitted[64];
-	int autoreply_header;	/* vacation and out-of-office markers */
-	int failed_recipients;	/* X-Failed-Recipients seen */
-};
 
-static const char *
-opt_value(const struct mailimf_field *f, const char *name)
-{
-	if (f->fld_type != MAILIMF_FIELD_OPTIONAL_FIELD || f->fld_data.fld_optional_field == NULL)
-		return NULL;
-	if (strcasecmp(f->fld_data.fld_optional_field->fld_name, name) != 0)
-		return NULL;
-	return f->fld_data.fld_optional_field->fld_value;
-}
 
 /* The token of ADDRESS's plus form local+TOKEN@domain in s, into tok. */
 static void
@@ -622,7 +378,7 @@ plus_token(const char *base, const char *s, char *tok, size_t size)
 		return;
 	ll = (size_t)(at - base);
 	dl = strlen(at);
-	for (p = s; (p = find_ci(p, strlen(p), "+")) != NULL; p++) {
+	for (p = s; (p = cls_find_ci(p, strlen(p), "+")) != NULL; p++) {
 		if ((size_t)(p - s) < ll || strncasecmp(p - ll, base, ll) != 0)
 			continue;
 		b = p + 1;
@@ -630,7 +386,7 @@ plus_token(const char *base, const char *s, char *tok, size_t size)
 			;
 		if (*e != '@' || strncasecmp(e, at, dl) != 0 || e == b)
 			continue;
-		copy_lower(tok, size, b, (size_t)(e - b));
+		cls_copy_lower(tok, size, b, (size_t)(e - b));
 		return;
 	}
 }
@@ -671,7 +427,7 @@ static void
 mailbox_addr(const struct mailimf_mailbox *mb, char *out, size_t size)
 {
 	if (mb && mb->mb_addr_spec && !out[0])
-		copy_lower(out, size, mb->mb_addr_spec, strlen(mb->mb_addr_spec));
+		cls_copy_lower(out, size, mb->mb_addr_spec, strlen(mb->mb_addr_spec));
 }
 
 /* The tokens among a list's addresses; the first mailbox into first, when asked. */
@@ -765,9 +521,46 @@ decode_subject(const char *raw, char *out, size_t size)
 	snprintf(out, size, "%s", raw);
 }
 
+/*
+ * X-Failed-Recipients (Exim) and its kin: any header whose name says it
+ * holds the failed recipients (X-Failed-Recipient, Failed-Recipients).
+ */
+static const char *
+failed_value(const struct mailimf_field *f)
+{
+	const char *name;
+
+	if (f->fld_type != MAILIMF_FIELD_OPTIONAL_FIELD || f->fld_data.fld_optional_field == NULL ||
+	    (name = f->fld_data.fld_optional_field->fld_name) == NULL)
+		return NULL;
+	if (cls_find_ci(name, strlen(name), "failed-recipient") == NULL)
+		return NULL;
+	return f->fld_data.fld_optional_field->fld_value;
+}
+
+/* Who wrote it (X-Mailer, a list server's own header), and a challenge system's mark. */
+static void
+mailer_value(const struct mailimf_field *f, struct cls_headers *h)
+{
+	static const char *const mailers[] = { "X-Mailer", "X-MLServer", "X-ML-Server",
+	    "X-ML-Name", "X-Delivery-Agent", "List-Software", NULL };
+	static const char *const challenges[] = { "challenge", "tmda", "boxbe", "spamarrest",
+	    "spam-arrest", "mailinblack", "choicemail", "sendio", NULL };
+	const char *v, *name;
+	size_t i;
+
+	for (i = 0; mailers[i]; i++)
+		if ((v = cls_opt_value(f, mailers[i])) != NULL && !h->mailer[0])
+			cls_copy_lower(h->mailer, sizeof(h->mailer), v, strlen(v));
+	if (f->fld_type == MAILIMF_FIELD_OPTIONAL_FIELD && f->fld_data.fld_optional_field &&
+	    (name = f->fld_data.fld_optional_field->fld_name) != NULL &&
+	    strncasecmp(name, "x-", 2) == 0 && cls_has_any(name, strlen(name), challenges))
+		h->challenge_header = 1;
+}
+
 static void
 read_headers(const struct mailimf_fields *fs, const struct cls_opts *o, struct cls_result *r,
-    struct headers *h, struct text *failed)
+    struct cls_headers *h, struct cls_text *failed)
 {
 	static const char *const envelope[] = { "Delivered-To", "X-Original-To", "Envelope-To",
 	    "X-Envelope-To", "X-Rcpt-To", NULL };
@@ -817,24 +610,25 @@ read_headers(const struct mailimf_fields *fs, const struct cls_opts *o, struct c
 			break;
 		case MAILIMF_FIELD_OPTIONAL_FIELD:
 			for (i = 0; envelope[i]; i++) {
-				if ((v = opt_value(f, envelope[i])) != NULL)
+				if ((v = cls_opt_value(f, envelope[i])) != NULL)
 					addr_tokens(v, o, r, 0);
 			}
-			if ((v = opt_value(f, "Auto-Submitted")) != NULL)
-				copy_lower(h->auto_submitted, sizeof(h->auto_submitted), v, strlen(v));
-			if (opt_value(f, "X-Autoreply") || opt_value(f, "X-Autorespond") ||
-			    opt_value(f, "X-Auto-Response-Suppress-Replies") ||
-			    opt_value(f, "X-Vacation") || opt_value(f, "X-Mailer-Vacation"))
+			if ((v = cls_opt_value(f, "Auto-Submitted")) != NULL)
+				cls_copy_lower(h->auto_submitted, sizeof(h->auto_submitted), v, strlen(v));
+			if (cls_opt_value(f, "X-Autoreply") || cls_opt_value(f, "X-Autorespond") ||
+			    cls_opt_value(f, "X-Auto-Response-Suppress-Replies") ||
+			    cls_opt_value(f, "X-Vacation") || cls_opt_value(f, "X-Mailer-Vacation"))
 				h->autoreply_header = 1;
-			if ((v = opt_value(f, "X-Autoreply")) != NULL && strcasecmp(v, "no") == 0)
+			if ((v = cls_opt_value(f, "X-Autoreply")) != NULL && strcasecmp(v, "no") == 0)
 				h->autoreply_header = 0;
-			if ((v = opt_value(f, "Precedence")) != NULL &&
+			if ((v = cls_opt_value(f, "Precedence")) != NULL &&
 			    (strcasecmp(v, "auto_reply") == 0))
 				h->autoreply_header = 1;
-			if ((v = opt_value(f, "X-Failed-Recipients")) != NULL) {
+			if ((v = failed_value(f)) != NULL) {
 				h->failed_recipients = 1;
-				text_add(failed, v, strlen(v));
+				cls_text_add(failed, v, strlen(v));
 			}
+			mailer_value(f, h);
 			break;
 		default:
 			break;
@@ -842,556 +636,123 @@ read_headers(const struct mailimf_fields *fs, const struct cls_opts *o, struct c
 	}
 }
 
-/* ---- RFC 3464 reports ---- */
-
-/* "rfc822; user@example.org" -> the address, lowercase, without <>. */
-static int
-dsn_address(const char *v, char *out, size_t size)
-{
-	const char *semi = strchr(v, ';'), *b, *e, *at;
-
-	if (semi)
-		v = semi + 1;
-	at = strchr(v, '@');
-	if (at == NULL || !addr_at(v, v + strlen(v), at, &b, &e))
-		return 0;
-	copy_lower(out, size, b, (size_t)(e - b));
-	return 1;
-}
-
-static const char *
-fields_get(const struct mailimf_fields *fs, const char *name)
-{
-	clistiter *it;
-	const char *v;
-
-	if (fs == NULL || fs->fld_list == NULL)
-		return NULL;
-	for (it = clist_begin(fs->fld_list); it; it = clist_next(it))
-		if ((v = opt_value(clist_content(it), name)) != NULL)
-			return v;
-	return NULL;
-}
+/* ---- taking the message apart ---- */
 
 /*
- * One per-recipient block of a report. The Original-Recipient (RFC 3464
- * 2.3.1) is the address as we sent it, before forwarding or aliases; the
- * Final-Recipient only when there is none. A delayed recipient is taken,
- * soft, only when the caller says so (a warning-only report).
+ * A returned message pasted into a plain-text notice, after its marker:
+ * the To: line of its header block, when MIME gave none.
  */
 static void
-dsn_block(const char *s, size_t n, struct cls_result *r, int delayed)
+pasted_to(struct cls_msg *m)
 {
+	const char *s = m->notice.data, *end, *line, *lend;
 	struct mailimf_fields *fs = NULL;
-	const char *action, *status, *diag, *rcpt;
-	char addr[256], st[16] = "";
-	struct cls_finding *f;
 	size_t idx = 0;
-
-	while (n > 0 && (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')) {
-		s++;
-		n--;
-	}
-	if (n == 0 || mailimf_optional_fields_parse(s, n, &idx, &fs) != MAILIMF_NO_ERROR ||
-	    fs == NULL)
-		return;
-	action = fields_get(fs, "Action");
-	status = fields_get(fs, "Status");
-	diag = fields_get(fs, "Diagnostic-Code");
-	rcpt = fields_get(fs, "Original-Recipient");
-	if (rcpt == NULL || !dsn_address(rcpt, addr, sizeof(addr))) {
-		rcpt = fields_get(fs, "Final-Recipient");
-		if (rcpt == NULL || !dsn_address(rcpt, addr, sizeof(addr)))
-			goto out;
-	}
-	while (action && isspace((unsigned char)*action))
-		action++;
-	if (action && strncasecmp(action, "failed", 6) != 0 &&
-	    !(delayed && strncasecmp(action, "delayed", 7) == 0))
-		goto out;	/* delivered, relayed, expanded */
-	if (action == NULL && (status == NULL || (*status != '5' &&
-	    !(delayed && *status == '4') && strchr(" \t", *status) == NULL)))
-		goto out;
-	if (status)
-		find_enhanced(status, strlen(status), "245", st, sizeof(st));
-	if (!st[0] && diag)
-		find_status(diag, strlen(diag), st, sizeof(st));
-	if (st[0] == '2' || have_bounce(r, addr) || (f = add_finding(r, CLS_BOUNCE)) == NULL)
-		goto out;
-	snprintf(f->address, sizeof(f->address), "%s", addr);
-	snprintf(f->status, sizeof(f->status), "%s", st);
-	f->hard = !delayed && judge_hard(st, diag ? diag : "", diag ? strlen(diag) : 0);
-out:
-	mailimf_fields_free(fs);
-}
-
-static void
-dsn_blocks(const struct text *t, struct cls_result *r, int delayed)
-{
-	const char *s = t->data, *end, *p, *blank;
-
-	end = s + t->len;
-	/* Blocks are separated by empty lines; the first is per message. */
-	for (p = s; p < end; p = blank) {
-		const char *q = p, *lf;
-		blank = end;
-		while ((lf = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-			const char *nx = lf + 1;
-			if (nx < end && (*nx == '\n' || (*nx == '\r' && nx + 1 < end && nx[1] == '\n'))) {
-				blank = nx + (*nx == '\r' ? 2 : 1);
-				break;
-			}
-			q = nx;
-		}
-		if (blank == end || lf == NULL) {
-			dsn_block(p, (size_t)(end - p), r, delayed);
-			break;
-		}
-		dsn_block(p, (size_t)(blank - p), r, delayed);
-	}
-}
-
-/* The failed recipients; a report of delays only (a warning) names its delayed ones. */
-static void
-dsn_report(const struct text *t, struct cls_result *r)
-{
-	if (t->len == 0 || t->data == NULL)
-		return;
-	dsn_blocks(t, r, 0);
-	if (r->n == 0)
-		dsn_blocks(t, r, 1);
-}
-
-/* ---- the non-standard formats ---- */
-
-static int
-ours_or_sender(const char *addr, const struct headers *h, const struct cls_opts *o)
-{
-	const char *at = strchr(addr, '@');
-	size_t ll = at ? (size_t)(at - addr) : strlen(addr);
-
-	/* The notice goes to the original's sender, who is no failed recipient. */
-	if (strcmp(addr, h->from) == 0 || strcmp(addr, h->to) == 0)
-		return 1;
-	if ((ll == 13 && strncmp(addr, "mailer-daemon", 13) == 0) ||
-	    (ll == 10 && strncmp(addr, "postmaster", 10) == 0))
-		return 1;
-	if (o->bounce_address && strncasecmp(addr, o->bounce_address,
-	    strcspn(o->bounce_address, "@")) == 0)
-		return 1;
-	if (o->unsubscribe_address && strncasecmp(addr, o->unsubscribe_address,
-	    strcspn(o->unsubscribe_address, "@")) == 0)
-		return 1;
-	return 0;
-}
-
-/* Does s (n bytes) start with one of the lowercase prefixes, in any case? */
-static int
-starts_any(const char *s, size_t n, const char *const *prefixes)
-{
-	size_t i, m;
-
-	for (i = 0; prefixes[i]; i++) {
-		m = strlen(prefixes[i]);
-		if (n >= m && strncasecmp(s, prefixes[i], m) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Where the returned message starts inside a plain-text notice. */
-static size_t
-notice_end(const struct text *t)
-{
-	static const char *const markers[] = {
-		"original message follows", "below this line is a copy of the message",
-		"this is a copy of the message", "copy of the original message",
-		"original message headers", "--- original message", "----- original message",
-		"unsent message below", "message headers follow", "returned message",
-		"the headers of your message", "original message text", NULL
-	};
-	static const char *const returned[] = { "received: ", "return-path: ",
-	    "content-type: message/rfc822", "content-type: text/rfc822-headers", NULL };
-	const char *s = t->data, *end = t->data + t->len, *line = s, *m;
-	size_t i, best = t->len;
-
-	for (i = 0; markers[i]; i++)
-		if ((m = find_ci(s, t->len, markers[i])) != NULL && (size_t)(m - s) < best &&
-		    (size_t)(m - s) > 0)
-			best = (size_t)(m - s);
-	/*
-	 * Returned headers pasted in (a Received: or Return-Path: line), or the
-	 * returned part's own MIME header when the MIME structure was not parsed.
-	 */
-	while (line < s + best) {
-		const char *lf = memchr(line, '\n', (size_t)(end - line));
-		if (line > s && starts_any(line, (size_t)(end - line), returned))
-			return (size_t)(line - s) < best ? (size_t)(line - s) : best;
-		if (lf == NULL)
-			break;
-		line = lf + 1;
-	}
-	return best;
-}
-
-static int
-line_blank(const char *s, const char *e)
-{
-	for (; s < e; s++)
-		if (!isspace((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
-/* Past leading blanks and a list bullet: "* ", "- ", "o ", "1. ", "2) ", U+2022. */
-static const char *
-line_start(const char *line, const char *lend)
-{
-	const char *p = line, *d;
-
-	while (p < lend && isspace((unsigned char)*p))
-		p++;
-	if (p < lend && *p != '\0' && strchr("*-+o", *p))
-		d = p + 1;
-	else if (lend - p >= 3 && memcmp(p, "\xe2\x80\xa2", 3) == 0)
-		d = p + 3;
-	else {
-		for (d = p; d < lend && isdigit((unsigned char)*d); d++)
-			;
-		if (d == p || d - p > 3 || d >= lend || (*d != '.' && *d != ')'))
-			return p;
-		d++;
-	}
-	if (d >= lend || !isspace((unsigned char)*d))
-		return p;
-	while (d < lend && isspace((unsigned char)*d))
-		d++;
-	return d;
-}
-
-/* Does the text before p end with the word w, past blanks? "w:" makes a colon after it optional. */
-static int
-word_before(const char *line, const char *p, const char *w)
-{
-	size_t n = strlen(w);
-
-	while (p > line && isspace((unsigned char)p[-1]))
-		p--;
-	if (n > 1 && w[n - 1] == ':') {
-		n--;
-		if (p > line && p[-1] == ':')
-			p--;
-		while (p > line && isspace((unsigned char)p[-1]))
-			p--;
-	}
-	if ((size_t)(p - line) < n || strncasecmp(p - n, w, n) != 0)
-		return 0;
-	return p - n == line || !isalnum((unsigned char)p[-(ptrdiff_t)n - 1]);
-}
-
-static int
-any_word_before(const char *line, const char *p, const char *const *words)
-{
-	size_t i;
-
-	for (i = 0; words[i]; i++)
-		if (word_before(line, p, words[i]))
-			return 1;
-	return 0;
-}
-
-/* After an SMTP reply code starting the line ("550 ", "550-5.1.1 "), or NULL. */
-static const char *
-reply_text(const char *line, const char *lend)
-{
-	const char *p = line;
-
-	while (p < lend && isspace((unsigned char)*p))
-		p++;
-	if (lend - p < 4 || (*p != '4' && *p != '5') || !isdigit((unsigned char)p[1]) ||
-	    !isdigit((unsigned char)p[2]) || (p[3] != ' ' && p[3] != '-'))
-		return NULL;
-	p += 4;
-	if (lend - p >= 2 && (*p == '4' || *p == '5') && p[1] == '.') {
-		while (p < lend && !isspace((unsigned char)*p))
-			p++;
-		while (p < lend && isspace((unsigned char)*p))
-			p++;
-	}
-	return p;
-}
-
-/* Words after an address that say its delivery failed. */
-static const char *const fail_after[] = {
-	"undeliverable", "failed", "could not", "not delivered", "rejected", "bounced",
-	"unavailable", "unknown", "not found", "does not exist", "doesn't exist", "invalid",
-	"disabled", "no such", "is not", "over quota", "is full", NULL
-};
-
-/*
- * An address first on its line (or after a bullet), r just past it: alone,
- * before ':', ',', '...' (Sendmail), " - " (MDaemon); in a listing of failed
- * recipients also before " on DATE" (Exchange) or "(reason)" (GroupWise).
- */
-static int
-placed_first(const char *q, const char *lend, int listing)
-{
-	const char *r = q;
-
-	while (r < lend && isspace((unsigned char)*r))
-		r++;
-	if (r == lend || *r == ':' || *r == ',' || *r == ';')
-		return 1;
-	if (lend - r >= 3 && strncmp(r, "...", 3) == 0)
-		return 1;
-	if (lend - r >= 2 && r[0] == '-' && isspace((unsigned char)r[1]) && r > q)
-		return 1;
-	if (lend - r >= 3 && strncmp(r, "on ", 3) == 0 && listing)
-		return 1;
-	return *r == '(' && listing;
-}
-
-/*
- * An address inside a sentence or a reply, p before it (past quotes and
- * brackets), q after it: "Failed recipient: addr", "undeliverable to addr",
- * "addressed to 'addr'", "(expanded from: addr)" (Sendmail, Postfix),
- * "(generated from addr)" (Exim), "Local mailbox addr is unavailable",
- * "550 <addr>: ...", "552 Quota violation for addr".
- */
-static int
-placed_in_text(const char *line, const char *lend, const char *p, const char *q)
-{
-	static const char *const colon_leads[] = { "fail", "recipient", "unknown", "undeliver",
-	    "could not", "unable", "invalid", "address", "user", "mailbox", "error",
-	    "rejected", "bounce", "not delivered", NULL };
-	static const char *const to_leads[] = { "deliver", "addressed", "fail", "unable",
-	    "reject", "could not", NULL };
-	static const char *const nouns[] = { "mailbox", "recipient", "user", "address",
-	    "addressee", NULL };
-	static const char *const reply_leads[] = { "for", "to", "user", "recipient", "mailbox",
-	    "address", "rcpt", NULL };
-	size_t before = (size_t)(p - line), after = (size_t)(lend - q);
-	const char *rt;
-
-	if (p[-1] == ':' && has_any(line, before, colon_leads))
-		return 1;
-	if (word_before(line, p, "to") && (has_any(line, before, to_leads) ||
-	    has_any(q, after, fail_after)))
-		return 1;
-	if (word_before(line, p, "from:") && (find_ci(line, before, "expanded from") ||
-	    find_ci(line, before, "generated from")))
-		return 1;
-	if (any_word_before(line, p, nouns) && has_any(q, after, fail_after))
-		return 1;
-	return (rt = reply_text(line, lend)) != NULL && !find_ci(line, before, "from") &&
-	    (p <= rt || any_word_before(line, p, reply_leads));
-}
-
-/* Is the address at [b, e) on this line placed as a failed recipient? */
-static int
-placed_as_failed(const char *line, const char *lend, const char *b, const char *e, int listing)
-{
-	const char *p = b, *q = e;
-
-	while (p > line && (p[-1] == '<' || p[-1] == '"' || p[-1] == '\'' ||
-	    isspace((unsigned char)p[-1])))
-		p--;
-	while (q < lend && (*q == '>' || *q == '"' || *q == '\''))
-		q++;
-	/* A mailto: URI (a list's headers, a help text) names no recipient. */
-	if (b - line >= 7 && strncasecmp(b - 7, "mailto:", 7) == 0)
-		return 0;
-	/* A transcript: ">>> RCPT TO:<addr>" */
-	if (p > line && find_ci(line, (size_t)(b - line), "rcpt to"))
-		return 1;
-	if (p <= line_start(line, lend))
-		return placed_first(q, lend, listing);
-	if (placed_in_text(line, lend, p, q))
-		return 1;
-	if (!listing)
-		return 0;
-	/* Exchange 5.5's X.400 form: "c=US;a= ;p=ORG;o=X;dda:SMTP=addr; on DATE" */
-	if (b - line >= 5 && strncasecmp(b - 5, "smtp=", 5) == 0)
-		return 1;
-	/* A mailbox alone on its line: "Name" <addr> */
-	return b[-1] == '<' && line_blank(q, lend) && memchr(line, ':', (size_t)(b - line)) == NULL;
-}
-
-static int
-header_like(const char *line, const char *lend)
-{
-	static const char *const names[] = { "to:", "cc:", "bcc:", "from:", "sender:",
-	    "reply-to:", "return-path:", "x-original-to:", "delivered-to:", "envelope-to:",
-	    "message-id:", "references:", "in-reply-to:", "received:", NULL };
-	size_t i, n;
-
-	/* Quoted too: "> To: ..." */
-	while (line < lend && (*line == ' ' || *line == '\t' || *line == '>'))
-		line++;
-	for (i = 0; names[i]; i++) {
-		n = strlen(names[i]);
-		if ((size_t)(lend - line) >= n && strncasecmp(line, names[i], n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * An address followed, on its line or the next, by the address it was
- * expanded from, or by PMDF's "Original address:": that one is reported.
- */
-static int
-has_original(const char *q, const char *lend, const char *end)
-{
-	static const char *const marks[] = { "expanded from", "generated from", NULL };
-	const char *nx, *nend;
-
-	if (has_any(q, (size_t)(lend - q), marks))
-		return 1;
-	if (lend >= end)
-		return 0;
-	nx = lend + 1;
-	nend = memchr(nx, '\n', (size_t)(end - nx));
-	if (nend == NULL)
-		nend = end;
-	while (nx < nend && isspace((unsigned char)*nx))
-		nx++;
-	if (nx < nend && *nx == '(' && has_any(nx, (size_t)(nend - nx), marks))
-		return 1;
-	return find_ci(nx, (size_t)(nend - nx), "original address:") == nx ||
-	    find_ci(nx, (size_t)(nend - nx), "original recipient:") == nx;
-}
-
-/* The failure's reason: this line and what follows up to a blank line. */
-static const char *
-reason_end(const char *lend, const char *end)
-{
-	const char *ctx_end = lend, *nx;
 	int lines = 0;
 
-	while (ctx_end < end && lines < 6) {
-		nx = memchr(ctx_end + 1, '\n', (size_t)(end - ctx_end - 1));
-		if (nx == NULL)
-			nx = end;
-		if (line_blank(ctx_end + 1, nx) && lines > 0)
-			break;
-		ctx_end = nx;
-		lines++;
-	}
-	return ctx_end;
-}
-
-static void
-notice_finding(const char *s, size_t n, const char *line, const char *lend, const char *addr,
-    struct cls_result *r)
-{
-	const char *ctx_end = reason_end(lend, s + n);
-	struct cls_finding *f;
-	char st[16];
-	int h;
-
-	find_status(line, (size_t)(ctx_end - line), st, sizeof(st));
-	if (!st[0])
-		find_failure_status(s, n, st, sizeof(st));
-	if (st[0] == '2' || (f = add_finding(r, CLS_BOUNCE)) == NULL)
-		return;	/* delivered after all */
-	snprintf(f->address, sizeof(f->address), "%s", addr);
-	snprintf(f->status, sizeof(f->status), "%s", st);
-	/* The reason by the address, or else the notice's, or else the status. */
-	if (st[0] == '4')
-		h = 0;
-	else if ((h = reason_hard(line, (size_t)(ctx_end - line))) < 0 &&
-	    (h = reason_hard(s, n)) < 0)
-		h = status_hard(st);
-	f->hard = h;
-}
-
-static void
-scan_notice(const char *s, size_t n, const struct headers *h, const struct cls_opts *o,
-    struct cls_result *r)
-{
-	static const char *const listings[] = { "following recipient", "following address",
-	    "did not reach", "could not be delivered to", "following destination",
-	    "recipients failed", "to the following", "following user", NULL };
-	const char *end = s + n, *line = s, *lend, *at, *b, *e, *q;
-	char addr[256];
-	int listing = 0, quoting = 0;
-
-	for (; line < end; line = lend + 1) {
-		lend = memchr(line, '\n', (size_t)(end - line));
-		if (lend == NULL)
+	if (s == NULL || m->returned_n > 0 || m->notice_len >= m->notice.len)
+		return;
+	end = s + m->notice.len;
+	/* The first header-like line after the marker starts the header. */
+	for (line = s + m->notice_len; line < end && lines < 8; line = lend + 1, lines++) {
+		if ((lend = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			lend = end;
-		/*
-		 * The original's To:, Cc: and From: quoted in the notice (Exchange
-		 * does it), with their continuation lines, name no failed recipient.
-		 */
-		if (quoting && line < lend && (*line == ' ' || *line == '\t') &&
-		    !line_blank(line, lend))
-			continue;
-		if ((quoting = header_like(line, lend)) != 0)
-			continue;
-		if (has_any(line, (size_t)(lend - line), listings))
-			listing = 1;
-		for (at = line; (at = memchr(at, '@', (size_t)(lend - at))) != NULL; at++) {
-			if (!addr_at(line, lend, at, &b, &e))
-				continue;
-			/* X.400 in Exchange 5.5: "...;dda:SMTP=addr;" */
-			if (at - b > 5 && b > line && b[-1] == ':' && strncasecmp(b, "smtp=", 5) == 0)
-				b += 5;
-			copy_lower(addr, sizeof(addr), b, (size_t)(e - b));
-			for (q = e; q < lend && (*q == '>' || *q == '"' || *q == '\''); q++)
-				;
-			if (ours_or_sender(addr, h, o) || have_bounce(r, addr) ||
-			    !placed_as_failed(line, lend, b, e, listing) || has_original(q, lend, end))
-				continue;
-			notice_finding(s, n, line, lend, addr, r);
-			if (r->n >= CLS_FINDINGS_MAX)
+		if (lend > line && memchr(line, ':', (size_t)(lend - line)) &&
+		    isalpha((unsigned char)*line) &&
+		    mailimf_fields_parse(line, (size_t)(end - line), &idx, &fs) == MAILIMF_NO_ERROR) {
+			returned_fields(fs, m);
+			mailimf_fields_free(fs);
+			fs = NULL;
+			if (m->returned_n > 0)
 				return;
-			at = e - 1;
+		}
+		idx = 0;
+		if (lend == end)
+			return;
+	}
+}
+
+/*
+ * No returned message, but its To: quoted in the notice above the marker
+ * ("Subject: ...", "To: addr"): one address there is the recipient.
+ */
+static void
+quoted_to(struct cls_msg *m)
+{
+	const char *s = m->notice.data, *end, *line, *lend, *p;
+	char addr[256];
+
+	if (s == NULL || m->returned_n > 0)
+		return;
+	end = s + m->notice_len;
+	for (line = s; line < end; line = lend + 1) {
+		if ((lend = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			lend = end;
+		for (p = line; p < lend && (*p == ' ' || *p == '\t' || *p == '>'); p++)
+			;
+		if (lend - p > 3 && strncasecmp(p, "to:", 3) == 0 &&
+		    cls_first_addr(p, (size_t)(lend - p), addr, sizeof(addr))) {
+			if (m->returned_n > 0 && strcmp(addr, m->returned_to[0]) != 0) {
+				m->returned_cc = 1;	/* two: neither is sure */
+				return;
+			}
+			snprintf(m->returned_to[0], sizeof(m->returned_to[0]), "%s", addr);
+			m->returned_n = 1;
 		}
 		if (lend == end)
 			break;
 	}
 }
 
-static void
-scan_failed_header(const struct text *t, const struct text *notice, struct cls_result *r)
+void
+cls_msg_parse(const char *raw, size_t len, const struct cls_opts *o, struct cls_msg *m,
+    struct cls_result *r)
 {
-	const char *s = t->data, *end = s + t->len, *at, *b, *e;
-	char addr[256], st[16];
-	struct cls_finding *f;
+	struct mailimf_fields *fs = NULL;
+	struct mailmime *mime = NULL;
+	size_t idx = 0;
 
-	for (at = s; at && (at = memchr(at, '@', (size_t)(end - at))) != NULL; at++) {
-		if (!addr_at(s, end, at, &b, &e))
-			continue;
-		copy_lower(addr, sizeof(addr), b, (size_t)(e - b));
-		if (have_bounce(r, addr) || (f = add_finding(r, CLS_BOUNCE)) == NULL)
-			continue;
-		find_failure_status(notice->data ? notice->data : "", notice->len, st, sizeof(st));
-		snprintf(f->address, sizeof(f->address), "%s", addr);
-		snprintf(f->status, sizeof(f->status), "%s", st);
-		f->hard = judge_hard(st, notice->data ? notice->data : "", notice->len);
-		at = e - 1;
+	memset(m, 0, sizeof(*m));
+	m->o = o;
+	/* A message saved from an mbox starts with its "From " separator line. */
+	if (len >= 5 && strncmp(raw, "From ", 5) == 0) {
+		const char *lf = memchr(raw, '\n', len);
+		size_t skip = lf ? (size_t)(lf - raw) + 1 : len;
+		raw += skip;
+		len -= skip;
 	}
+	/* The MIME parse reads the headers too; on its own only when it fails. */
+	if (mailmime_parse(raw, len, &idx, &mime) == MAILIMF_NO_ERROR) {
+		if (mime->mm_type == MAILMIME_MESSAGE)
+			read_headers(mime->mm_data.mm_message.mm_fields, o, r, &m->h, &m->failed);
+		walk(m, mime, 0, 0);
+	} else {
+		idx = 0;
+		if (mailimf_fields_parse(raw, len, &idx, &fs) == MAILIMF_NO_ERROR)
+			read_headers(fs, o, r, &m->h, &m->failed);
+	}
+	m->notice_len = m->notice.len ? cls_notice_end(&m->notice) : 0;
+	pasted_to(m);
+	quoted_to(m);
+	if (mime)
+		mailmime_free(mime);
+	if (fs)
+		mailimf_fields_free(fs);
+}
+
+void
+cls_msg_free(struct cls_msg *m)
+{
+	free(m->failed.data);
+	free(m->notice.data);
+	free(m->report.data);
+	memset(m, 0, sizeof(*m));
 }
 
 /* ---- what kind of message ---- */
 
-/* The sender's local part names a mailer: MAILER-DAEMON, postmaster, MDaemon, "Mail Delivery System". */
 static int
-from_mailer(const char *from)
-{
-	static const char *const names[] = { "mailer-daemon", "mailer_daemon", "mailerdaemon",
-	    "postmaster", "mdaemon", "mail.delivery", "mail-delivery", "maildelivery", NULL };
-	const char *at = strchr(from, '@');
-
-	return has_any(from, at ? (size_t)(at - from) : strlen(from), names);
-}
-
-static int is_autoreply(const struct headers *h);
-
-static int
-looks_like_bounce(const struct headers *h, const struct walk *w, const struct cls_result *r)
+looks_like_bounce(const struct cls_msg *m, const struct cls_result *r)
 {
 	static const char *const subjects[] = {
 		"undeliver", "delivery status notification", "failure notice", "returned mail",
@@ -1400,306 +761,83 @@ looks_like_bounce(const struct headers *h, const struct walk *w, const struct cl
 		"delivery notification", "mail delivery problem", "rejected:", "bounce",
 		"message not delivered", "delivery has failed", "permanent error",
 		"could not be delivered", "non-delivery", "nondelivery", "failed mail",
-		"delivery warning", "delayed mail", "user unknown", NULL
+		"delivery warning", "delayed mail", "user unknown", "mail failure",
+		"not delivered", "returned to sender", "delivery problem", "delivery error",
+		/* French, German, Spanish, Portuguese, Italian (Exchange and ISPs) */
+		"non remis", "non distribu", "impossible de remettre", "chec de la remise",
+		"non d\xc3\xa9livr\xc3\xa9", "unzustellbar", "nicht zustellbar", "no se puede entregar",
+		"no entregado", "n\xc3\xa3o entregue", "nao entregue", "non recapitabile", NULL
 	};
+	const struct cls_headers *h = &m->h;
 
-	if (w->multipart_report || w->report.len || h->failed_recipients)
+	if (m->multipart_report || m->report.len || h->failed_recipients)
 		return 1;
-	if (from_mailer(h->from))
+	/* Amazon SES's bounce notification, by email or through SNS (cls_mta.c reads it). */
+	if (m->notice.data && cls_find_ci(m->notice.data, m->notice.len, "bouncedrecipients"))
+		return 1;
+	if (cls_from_mailer(h->from))
 		return 1;
 	/*
 	 * RFC 3834 sends auto-replies to the return path, our VERP address:
 	 * the token alone makes no bounce of a vacation notice.
 	 */
-	if (r->verp_token[0] && !is_autoreply(h))
+	if (r->verp_token[0] && !cls_autoreply(h))
 		return 1;
-	return has_any(h->subject, strlen(h->subject), subjects);
-}
-
-static int
-is_autoreply(const struct headers *h)
-{
-	static const char *const subjects[] = {
-		"out of office", "out of the office", "auto reply", "autoreply", "auto-reply",
-		"automatic reply", "auto response", "autoresponse", "away from", "vacation",
-		"on leave", "fuera de la oficina", "respuesta automática", "ausente",
-		"resposta automática", "fora do escritório", "absence", "réponse automatique",
-		"absent", "please confirm your", "verify your email", "challenge", NULL
-	};
-
-	if (h->auto_submitted[0] && strncmp(h->auto_submitted, "no", 2) != 0)
-		return 1;
-	if (h->autoreply_header)
-		return 1;
-	return has_any(h->subject, strlen(h->subject), subjects);
-}
-
-/* ---- unsubscribe requests ---- */
-
-/* U+00C0..U+00FF without their accents, lowercase; x and / are no letters. */
-static const char unaccent[] = "aaaaaaaceeeeiiiidnooooo ouuuuyts" "aaaaaaaceeeeiiiidnooooo ouuuuyty";
-
-/* The next character of s as a lowercase ASCII letter, ' ', or 0 for none. */
-static char
-request_char(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned char c = s[*i];
-
-	if (c < 0x80) {
-		(*i)++;
-		if (isalnum(c))
-			return (char)tolower(c);
-		return c == '\'' || c == '`' ? 0 : ' ';	/* "s'il" is "sil" */
-	}
-	if (*i + 1 < n && (s[*i + 1] & 0xc0) == 0x80 && c >= 0xc2) {
-		/* UTF-8: Latin-1 letters; a right quote is an apostrophe; the rest no letter. */
-		size_t k = *i;
-		*i += 1;
-		while (*i < n && (s[*i] & 0xc0) == 0x80)
-			(*i)++;
-		if (c == 0xc3 && *i - k == 2)
-			return unaccent[s[k + 1] & 0x3f];
-		if (c == 0xc2 && *i - k == 2)
-			return ' ';	/* no-break space, inverted marks, guillemets */
-		if (c == 0xe2 && *i - k == 3 && s[k + 1] == 0x80 && (s[k + 2] == 0x98 || s[k + 2] == 0x99))
-			return 0;
-		if (c == 0xe2 && *i - k == 3 && s[k + 1] == 0x80)
-			return ' ';	/* dashes, quotes, ellipsis */
-		return '#';
-	}
-	(*i)++;
-	return c >= 0xc0 ? unaccent[c - 0xc0] : ' ';	/* Latin-1 */
+	return cls_has_any(h->subject, strlen(h->subject), subjects);
 }
 
 /*
- * A line as lowercase ASCII words, single spaces between: accents stripped
- * (from UTF-8 or Latin-1), apostrophes dropped, other punctuation a space.
- * A letter with no ASCII form becomes '#', which no phrase has.
+ * Only the returned message names the recipient: its To:, when it had
+ * exactly one and no Cc (our messages go to one subscriber each).
  */
 static void
-request_words(const char *s, size_t n, char *out, size_t size)
+returned_recipient(const struct cls_msg *m, struct cls_result *r)
 {
-	size_t i = 0, o = 0;
-	char ch;
+	const char *s = m->notice.data ? m->notice.data : "";
+	char st[16];
 
-	while (i < n && o + 1 < size) {
-		ch = request_char((const unsigned char *)s, n, &i);
-		if (ch == 0 || (ch == ' ' && (o == 0 || out[o - 1] == ' ')))
-			continue;
-		out[o++] = ch;
-	}
-	while (o > 0 && out[o - 1] == ' ')
-		o--;
-	out[o] = '\0';
-}
-
-/* Removes the words w from the start (at_end 0) or the end of s; 1 if it did. */
-static int
-strip_words(char *s, const char *w, int at_end)
-{
-	size_t n = strlen(s), m = strlen(w);
-
-	if (m > n)
-		return 0;
-	if (!at_end && strncmp(s, w, m) == 0 && (s[m] == ' ' || s[m] == '\0')) {
-		memmove(s, s + m + (s[m] == ' '), n - m + (s[m] != ' '));
-		return 1;
-	}
-	if (at_end && strcmp(s + n - m, w) == 0 && (n == m || s[n - m - 1] == ' ')) {
-		s[n == m ? 0 : n - m - 1] = '\0';
-		return 1;
-	}
-	return 0;
-}
-
-static int
-strip_any(char *s, const char *const *words, int at_end)
-{
-	size_t i;
-
-	for (i = 0; words[i]; i++)
-		if (strip_words(s, words[i], at_end))
-			return 1;
-	return 0;
-}
-
-static const char *const greetings[] = {
-	"hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening",
-	"hola", "buenos dias", "buenas tardes", "buenas noches", "buenas", "estimado",
-	"estimada", "estimados", "estimadas", "ola", "oi", "bom dia", "boa tarde", "boa noite",
-	"prezado", "prezada", "prezados", "prezadas", "caro", "cara", "bonjour", "bonsoir",
-	"salut", "cher", "chere", "madame", "monsieur", NULL
-};
-
-/* Polite words around a request; the longer of two that share a word first. */
-static const char *const polite[] = {
-	"please", "pls", "plz", "kindly", "thank you very much", "thank you", "thanks a lot",
-	"many thanks", "thanks", "thx", "por favor", "favor", "muchas gracias", "gracias",
-	"muito obrigado", "muito obrigada", "obrigado", "obrigada", "sil vous plait", "svp",
-	"merci beaucoup", "merci", NULL
-};
-
-/* "... from this list" and its kind, after a request. */
-static const char *const list_tails[] = {
-	"from this list", "from your list", "from the list", "from this mailing list",
-	"from your mailing list", "from the mailing list", "from this newsletter",
-	"from your newsletter", "from the newsletter", "from this email list",
-	"from your email list", "from your mailing", "from all lists", "from your lists",
-	"off this list", "off your list", "off the list", "off your mailing list",
-	"de la lista", "de esta lista", "de su lista", "de tu lista", "de la lista de correo",
-	"del boletin", "de este boletin", "da lista", "desta lista", "dessa lista",
-	"da sua lista", "da lista de emails", "do boletim", "da newsletter", "de la liste",
-	"de cette liste", "de votre liste", "de la newsletter", "de vos listes", NULL
-};
-
-/* The requests themselves, in English, Spanish, Portuguese and French. */
-static const char *const requests[] = {
-	"unsubscribe", "unsubscribe me", "unsub", "remove", "remove me", "remove my address",
-	"remove my email", "remove my email address", "stop", "opt out", "opt me out",
-	"optout", "take me off", "cancel my subscription", "cancel subscription",
-	"i want to unsubscribe", "i would like to unsubscribe", "id like to unsubscribe",
-	"baja", "dar de baja", "darme de baja", "dame de baja", "denme de baja",
-	"quiero darme de baja", "deseo darme de baja", "solicito la baja",
-	"cancelar suscripcion", "cancelar mi suscripcion", "cancelar la suscripcion",
-	"desuscribir", "desuscribirme", "borrarme", "eliminarme",
-	"descadastrar", "descadastrar me", "me descadastrar", "descadastre me", "me descadastre",
-	"descadastro", "quero me descadastrar", "cancelar inscricao", "cancelar minha inscricao",
-	"cancelar assinatura", "cancelar a assinatura", "cancelar minha assinatura", "remover",
-	"remova me", "me remova", "me remover",
-	"desabonner", "me desabonner", "desabonnez moi", "desabonnement", "desinscription",
-	"desinscrire", "se desinscrire", "me desinscrire", "desinscrivez moi",
-	"je veux me desabonner", "je souhaite me desabonner", "je voudrais me desabonner",
-	"retirez moi", "supprimez moi", NULL
-};
-
-/*
- * Is this line itself an unsubscribe request: once the greeting, the polite
- * words and a "from this list" are taken away, exactly one of the phrases?
- * "I will never unsubscribe" or "How do I stop getting two copies?" is not.
- */
-static int
-request_line(const char *s, size_t n)
-{
-	char w[256];
-	size_t i;
-
-	request_words(s, n, w, sizeof(w));
-	strip_any(w, greetings, 0);
-	while (strip_any(w, polite, 0) || strip_any(w, polite, 1) || strip_any(w, list_tails, 1))
-		;
-	for (i = 0; requests[i]; i++)
-		if (strcmp(w, requests[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* The subject past "Re:", "RE[2]:", "Fwd:", "AW:", "RV:", "Enc:", "TR:", "Réf. :" and the like. */
-static const char *
-subject_core(const char *s)
-{
-	static const char *const prefixes[] = { "re", "fwd", "fw", "aw", "rv", "enc", "tr", "ref",
-	    "r\xc3\xa9" "f", "r\xc3\x89" "f", "rif", "res", "sv", "vs", "wg", "antw", "odp", "r",
-	    NULL };
-	const char *p, *q;
-	size_t i, m;
-
-again:
-	for (p = s; *p && (isspace((unsigned char)*p) || ispunct((unsigned char)*p)); p++)
-		;
-	for (i = 0; prefixes[i]; i++) {
-		m = strlen(prefixes[i]);
-		if (strncasecmp(p, prefixes[i], m) != 0)
-			continue;
-		q = p + m;
-		if (*q == '.')
-			q++;
-		if (*q == '[' || *q == '(') {
-			for (q++; isdigit((unsigned char)*q); q++)
-				;
-			if (*q == ']' || *q == ')')
-				q++;
-		}
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q == ':') {
-			s = q + 1;
-			goto again;
-		}
-	}
-	return p;
-}
-
-/* "Hi", "Hi Ana,", "Dear Sir or Madam,", "Estimados señores:" (w as request_words made it) */
-static int
-greeting_only(char *w, char last)
-{
-	size_t words = 1;
-	const char *p;
-
-	if (!strip_any(w, greetings, 0))
-		return 0;
-	if (w[0] == '\0')
-		return 1;
-	if (last != ',' && last != ':' && last != '!')
-		return 0;
-	for (p = w; *p; p++)
-		words += *p == ' ';
-	return words <= 3;
-}
-
-/* The first line of the body that is not quoted, not empty, not a greeting alone. */
-static void
-first_own_line(const struct text *t, const char **line, size_t *n)
-{
-	const char *s = t->data, *end, *lend, *e;
-	char w[256];
-
-	*line = NULL;
-	*n = 0;
-	if (s == NULL)
+	/* Sent on elsewhere (a list, a forward): the To: is not who failed. */
+	if (m->returned_for[0] && m->returned_n == 1 && strcmp(m->returned_for, m->returned_to[0]) != 0)
 		return;
-	end = s + t->len;
-	for (; s < end; s = lend + 1) {
-		lend = memchr(s, '\n', (size_t)(end - s));
-		if (lend == NULL)
-			lend = end;
-		while (s < lend && isspace((unsigned char)*s))
-			s++;
-		for (e = lend; e > s && isspace((unsigned char)e[-1]); e--)
-			;
-		if (s < e && *s != '>') {
-			request_words(s, (size_t)(e - s), w, sizeof(w));
-			if (!greeting_only(w, e[-1])) {
-				*line = s;
-				*n = (size_t)(e - s);
-				return;
-			}
-		}
-		if (lend == end)
-			return;
-	}
+	if (m->returned_n != 1 || m->returned_cc ||
+	    cls_ours_or_sender(m->returned_to[0], &m->h, m->o) ||
+	    strchr(m->returned_to[0], '@') == NULL)
+		return;
+	cls_find_failure_status(s, m->notice_len, st, sizeof(st));
+	if (!st[0] && m->report.len)
+		cls_find_failure_status(m->report.data, m->report.len, st, sizeof(st));
+	cls_add_bounce(r, m->returned_to[0], st, cls_judge_hard(st, s, m->notice_len));
 }
 
-/* The failed recipients of what looks like a bounce: the report, X-Failed-Recipients, the text. */
+/*
+ * The failed recipients of what looks like a bounce (the report was read
+ * already): X-Failed-Recipients, its MTA's own format, the notice's text,
+ * the returned message's To:. The first reader that names one wins.
+ */
 static void
-find_bounces(const struct headers *h, const struct walk *w, const struct text *failed,
-    const struct cls_opts *o, struct cls_result *r)
+find_bounces(const struct cls_msg *m, struct cls_result *r)
 {
 	struct cls_finding *f;
 
-	dsn_report(&w->report, r);
-	if (r->n == 0 && failed->len)
-		scan_failed_header(failed, &w->notice, r);
-	if (r->n == 0 && w->notice.len)
-		scan_notice(w->notice.data, notice_end(&w->notice), h, o, r);
-	if (r->n == 0 && (r->verp_token[0] || w->report.len || h->failed_recipients ||
-	    w->multipart_report)) {
-		/* A bounce whose recipient only the VERP token can name. */
-		f = add_finding(r, CLS_BOUNCE);
-		if (f && w->notice.len) {
-			find_failure_status(w->notice.data, w->notice.len, f->status,
+	if (r->n == 0 && m->failed.len)
+		cls_scan_failed_header(&m->failed, m->notice.data, m->notice_len, r);
+	if (r->n == 0)
+		cls_mta_read(m, r);
+	if (r->n == 0 && m->notice.len)
+		cls_scan_notice(m->notice.data, m->notice_len, &m->h, m->o, r);
+	if (r->n == 0)
+		returned_recipient(m, r);
+	if (r->n == 0 && (r->verp_token[0] || m->report.len || m->h.failed_recipients ||
+	    m->multipart_report)) {
+		/*
+		 * A bounce whose recipient only the VERP token can name: the
+		 * mailbox acts on it by the token; `herald classify` prints no line.
+		 */
+		f = cls_add_finding(r, CLS_BOUNCE);
+		if (f && m->notice.len) {
+			cls_find_failure_status(m->notice.data, m->notice_len, f->status,
 			    sizeof(f->status));
-			f->hard = judge_hard(f->status, w->notice.data, w->notice.len);
+			f->hard = cls_judge_hard(f->status, m->notice.data, m->notice_len);
 		}
 	}
 }
@@ -1709,71 +847,60 @@ find_bounces(const struct headers *h, const struct walk *w, const struct text *f
  * says; or any message whose subject or first own line is the request.
  */
 static int
-asks_unsubscribe(const struct headers *h, const struct walk *w, const struct cls_result *r)
+asks_unsubscribe(const struct cls_msg *m, const struct cls_result *r)
 {
-	const char *subject = subject_core(h->subject), *first;
+	const char *subject = cls_subject_core(m->h.subject), *first;
 	size_t n;
 
-	if (r->unsub_token[0] || r->to_unsubscribe || request_line(subject, strlen(subject)))
+	if (r->unsub_token[0] || r->to_unsubscribe || cls_request_line(subject, strlen(subject)))
 		return 1;
-	first_own_line(&w->notice, &first, &n);
-	return first && request_line(first, n);
+	cls_first_own_line(&m->notice, &first, &n);
+	return first && cls_request_line(first, n);
+}
+
+/*
+ * A machine's answer that reports no failure: a receipt of success (RFC
+ * 3464 delivered, relayed, expanded), a read receipt (RFC 8098), a
+ * complaint (RFC 5965), a challenge to prove the sender human.
+ */
+static int
+no_failure(const struct cls_msg *m, enum cls_dsn dsn, int bouncy)
+{
+	if (dsn == CLS_DSN_SUCCESS || (dsn == CLS_DSN_NONE && (m->feedback_report || m->disposition)))
+		return 1;
+	return dsn == CLS_DSN_NONE && !m->h.failed_recipients &&
+	    cls_challenge(m, bouncy || cls_autoreply(&m->h));
 }
 
 int
 classify(const char *raw, size_t len, const struct cls_opts *o, struct cls_result *r)
 {
-	struct mailimf_fields *fs = NULL;
-	struct mailmime *mime = NULL;
-	struct headers h;
-	struct walk w;
-	struct text failed = { NULL, 0 };
 	struct cls_finding *f;
-	size_t idx = 0;
+	struct cls_msg m;
+	enum cls_dsn dsn;
+	int machine, bouncy;
 
 	memset(r, 0, sizeof(*r));
-	/* A message saved from an mbox starts with its "From " separator line. */
-	if (len >= 5 && strncmp(raw, "From ", 5) == 0) {
-		const char *lf = memchr(raw, '\n', len);
-		size_t skip = lf ? (size_t)(lf - raw) + 1 : len;
-		raw += skip;
-		len -= skip;
-	}
-	memset(&h, 0, sizeof(h));
-	memset(&w, 0, sizeof(w));
-	w.msgid_domain = o->msgid_domain;
-	/* The MIME parse reads the headers too; on its own only when it fails. */
-	if (mailmime_parse(raw, len, &idx, &mime) == MAILIMF_NO_ERROR) {
-		if (mime->mm_type == MAILMIME_MESSAGE)
-			read_headers(mime->mm_data.mm_message.mm_fields, o, r, &h, &failed);
-		walk(&w, mime, 0, 0);
-	} else {
-		idx = 0;
-		if (mailimf_fields_parse(raw, len, &idx, &fs) == MAILIMF_NO_ERROR)
-			read_headers(fs, o, r, &h, &failed);
-	}
-	if (looks_like_bounce(&h, &w, r))
-		find_bounces(&h, &w, &failed, o, r);
+	cls_msg_parse(raw, len, o, &m, r);
+	dsn = cls_dsn_report(&m.report, r);
+	bouncy = dsn == CLS_DSN_FAILED || looks_like_bounce(&m, r);
+	machine = no_failure(&m, dsn, bouncy);
+	if (!machine && bouncy)
+		find_bounces(&m, r);
 	/*
 	 * The bounce's link to the delivery when it did not come to the VERP
 	 * address: only a returned message's own header, never a Message-ID
 	 * quoted in the notice's text, which anyone can write.
 	 */
 	if (r->n > 0)
-		snprintf(r->orig_id, sizeof(r->orig_id), "%s", w.orig_id);
+		snprintf(r->orig_id, sizeof(r->orig_id), "%s", m.orig_id);
 	/* An auto-reply is never an unsubscribe, not even one sent to unsubscribe+TOKEN@. */
-	if (r->n == 0 && is_autoreply(&h))
-		add_finding(r, CLS_AUTOREPLY);
-	if (r->n == 0 && asks_unsubscribe(&h, &w, r) && (f = add_finding(r, CLS_UNSUBSCRIBE)))
-		snprintf(f->address, sizeof(f->address), "%s", h.from);
+	if (r->n == 0 && (machine || cls_autoreply(&m.h)))
+		cls_add_finding(r, CLS_AUTOREPLY);
+	if (r->n == 0 && asks_unsubscribe(&m, r) && (f = cls_add_finding(r, CLS_UNSUBSCRIBE)))
+		snprintf(f->address, sizeof(f->address), "%s", m.h.from);
 	if (r->n == 0)
-		add_finding(r, CLS_HUMAN);
-	free(failed.data);
-	free(w.notice.data);
-	free(w.report.data);
-	if (mime)
-		mailmime_free(mime);
-	if (fs)
-		mailimf_fields_free(fs);
+		cls_add_finding(r, CLS_HUMAN);
+	cls_msg_free(&m);
 	return 0;
 }

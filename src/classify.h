@@ -6,12 +6,19 @@
  * tokens against the journal, suppressing, moving) is the caller's.
  *
  *   - a bounce: each failed recipient, hard or soft, with its status
- *     (from an RFC 3464 report, or from the text of the non-standard
- *     formats: qmail, Exchange, old Sendmail, Postfix, providers');
+ *     (from an RFC 3464 report, X-Failed-Recipients, one recogniser per
+ *     MTA or provider format, the notice's free text, or the returned
+ *     message's To:); hard only when the address itself is bad
+ *     (cls_status.c has the rule); a recipient no reader can name is a
+ *     finding with address "" that only the VERP token can place;
  *   - an unsubscribe: mail to unsubscribe+TOKEN@ or to the unsubscribe
  *     address itself, or any message whose subject or first own line is
- *     itself the request (English, Spanish, Portuguese, French);
- *   - an auto-reply (RFC 3834, vacation, out of office, challenges);
+ *     itself the request (English, Spanish, Portuguese, French, or a list
+ *     server's "unsubscribe LIST");
+ *   - an auto-reply (RFC 3834, vacation, out of office), and the machines'
+ *     answers that report no failure: a report of success (delivered,
+ *     relayed, expanded), a read receipt, a complaint (ARF), a
+ *     challenge-response system's request to prove the sender human;
  *   - otherwise human mail.
  */
 #ifndef HERALD_CLASSIFY_H

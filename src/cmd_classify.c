@@ -85,9 +85,26 @@ print_unsubscribe(const struct cls_result *r, const struct cls_finding *f, struc
 	free(list);
 }
 
-static void
+/* A bounce that names no address: the delivery its VERP token stands for, when verified. */
+static int
+bounce_named(const struct cls_result *r, struct store *st, const struct lookup_key *k,
+    char *out, size_t size)
+{
+	char *address = NULL;
+	int found = st && mailbox_bounce_target(st, k, r, &address) == 0;
+
+	if (found)
+		snprintf(out, size, "%s", address);
+	free(address);
+	return found;
+}
+
+/* The lines printed: none for a bounce that names nobody. */
+static int
 print_findings(const struct cls_result *r, struct store *st, const struct lookup_key *k)
 {
+	int lines = 0;
+
 	const struct cls_finding *f;
 	char address[sizeof(f->address)], status[sizeof(f->status)];
 	size_t i;
@@ -96,21 +113,28 @@ print_findings(const struct cls_result *r, struct store *st, const struct lookup
 		f = &r->f[i];
 		switch (f->kind) {
 		case CLS_BOUNCE:
+			if (f->address[0] == '\0' && !bounce_named(r, st, k, address, sizeof(address)))
+				break;	/* an address herald cannot name makes no line */
 			/* Both are the report's text: no escape reaches the terminal. */
-			snprintf(address, sizeof(address), "%s", f->address[0] ? f->address : "-");
+			if (f->address[0])
+				snprintf(address, sizeof(address), "%s", f->address);
 			snprintf(status, sizeof(status), "%s", f->status[0] ? f->status : "-");
 			printf("bounce\t%s\t%s\t%s\n", f->hard ? "hard" : "soft",
 			    util_unctrl(address), util_unctrl(status));
+			lines++;
 			break;
 		case CLS_UNSUBSCRIBE:
 			print_unsubscribe(r, f, st, k);
+			lines++;
 			break;
 		case CLS_AUTOREPLY:
 		case CLS_HUMAN:
 			printf("%s\n", cls_kind_name(f->kind));
+			lines++;
 			break;
 		}
 	}
+	return lines;
 }
 
 int
@@ -165,7 +189,9 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 		    have_cfg ? cfg.tokens.max_age : 0 };
 
 		classify(msg, len, &co, &r);
-		print_findings(&r, st, &k);
+		if (print_findings(&r, st, &k) == 0)
+			fprintf(stderr, "herald: %s: a bounce that names no recipient\n",
+			    strcmp(file, "-") == 0 ? "standard input" : file);
 		cls_result_free(&r);
 	}
 	if (f != stdin)

@@ -844,6 +844,26 @@ mailbox_unsub_target(struct store *st, const struct lookup_key *k,
 	return rc;
 }
 
+int
+mailbox_bounce_target(struct store *st, const struct lookup_key *k,
+    const struct cls_result *r, char **address)
+{
+	struct store_delivery d;
+	int rc;
+
+	*address = NULL;
+	if (!r->verp_token[0])
+		return 1;
+	rc = lookup_delivery(st, k, "b", r->verp_token, strlen(r->verp_token), &d);
+	if (rc == 0) {
+		*address = d.address;
+		d.address = NULL;
+	}
+	if (rc == 0 || rc == LOOKUP_EXPIRED)
+		store_delivery_clear(&d);
+	return rc < 0 ? -1 : rc == 0 ? 0 : 1;
+}
+
 /* ---- one reader at a time ---- */
 
 int

@@ -92,4 +92,12 @@ struct cls_result;
 int mailbox_unsub_target(struct store *st, const struct lookup_key *k,
     const struct cls_result *r, char **address, char **list);
 
+/*
+ * The address a bounce's VERP token names, for a bounce that names none
+ * itself: 0 found (the caller frees *address), 1 no valid token, -1
+ * journal error.
+ */
+int mailbox_bounce_target(struct store *st, const struct lookup_key *k,
+    const struct cls_result *r, char **address);
+
 #endif

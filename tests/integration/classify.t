@@ -235,6 +235,49 @@ Could you tell me who speaks on the second day?
 MSG
 ok "$(test "$(classify "$SCRATCH/question.eml")" = human; echo $?)" "a journalist's question is human mail"
 
+# A report of success (someone asked for NOTIFY=SUCCESS) is no bounce.
+sed -e 's/^Action: failed/Action: delivered/' -e 's/^Status: 5.1.1/Status: 2.1.5/' \
+    -e '/^Final-Recipient: rfc822; slow/,$d' "$SCRATCH/dsn.eml" >"$SCRATCH/success.eml"
+printf -- '--B--\n' >>"$SCRATCH/success.eml"
+ok "$(test "$(classify "$SCRATCH/success.eml")" = auto-reply; echo $?)" \
+	"a delivery report whose action is delivered (2.1.5) is an auto-reply, no bounce"
+
+# A challenge-response system's request to prove the sender human, sent
+# to the return path (our VERP address): an auto-reply, not a soft bounce.
+cat >"$SCRATCH/challenge.eml" <<'MSG'
+From: Reader <reader@example.net>
+To: bounces+16-abcdefghijklmnopqrstuvwxyz12@ogp.example
+Subject: Re: OGP Americas (verification required)
+
+Hello. I use a spam filter that holds mail from senders I do not know.
+Please confirm you are human so your mail reaches me: click the link
+below once and you will be added to my approved senders.
+MSG
+ok "$(test "$(classify "$SCRATCH/challenge.eml")" = auto-reply; echo $?)" \
+	"a challenge-response message is an auto-reply, not a soft bounce"
+
+# The Majordomo habit: "unsubscribe LISTNAME" as the whole subject.
+request press@ogp.example "unsubscribe ogp-americas" "" >"$SCRATCH/majordomo.eml"
+ok "$(test "$(classify "$SCRATCH/majordomo.eml")" = "$want_unsub"; echo $?)" \
+	"subject \"unsubscribe ogp-americas\": unsubscribe"
+request press@ogp.example "unsubscribe link broken" "Hello" >"$SCRATCH/majordomo.eml"
+ok "$(test "$(classify "$SCRATCH/majordomo.eml")" = human; echo $?)" \
+	"subject \"unsubscribe link broken\": human"
+
+# A bounce that names no address, to our VERP address: without a journal
+# to verify the token herald cannot name the recipient, so no bounce line.
+cat >"$SCRATCH/noname.eml" <<'MSG'
+From: MAILER-DAEMON@mx.example.net
+To: bounces+17-abcdefghijklmnopqrstuvwxyz12@ogp.example
+Subject: Undelivered Mail Returned to Sender
+
+Your message could not be delivered. This is a permanent error.
+MSG
+"$HERALD" classify "$SCRATCH/noname.eml" >"$SCRATCH/noname.out" 2>"$SCRATCH/noname.err"
+ok "$(test $? -eq 0 && test ! -s "$SCRATCH/noname.out" &&
+	grep -q 'noname.eml: a bounce that names no recipient' "$SCRATCH/noname.err"; echo $?)" \
+	"a bounce herald cannot name prints no bounce line (a note on stderr)"
+
 printf 'From: x\n\n' | "$HERALD" classify >"$SCRATCH/stdin.got" 2>&1
 ok "$(test "$(cat "$SCRATCH/stdin.got")" = human; echo $?)" "reads standard input"
 "$HERALD" classify "$SCRATCH/missing.eml" >/dev/null 2>"$SCRATCH/err"
@@ -255,7 +298,7 @@ score_corpus() { # score_corpus DIR LABEL RECALL PRECISION HARDSOFT
 
 # ../shared/corpus/bounces: 208 real bounces with hand-checked answers.
 if shared_present; then
-	score_corpus "$SHARED/corpus/bounces" "../shared corpus" 0.99 0.99 0.99
+	score_corpus "$SHARED/corpus/bounces" "../shared corpus" 0.995 0.99 0.99
 else
 	for c in "scorer runs" recall precision hard/soft; do
 		skip "../shared corpus $c" "../shared not present"
@@ -269,6 +312,6 @@ fi
 # name a recipient herald can trust.
 /usr/bin/python3 "$TOP/tests/tools/flufl-corpus.py" "$SCRATCH/flufl"
 ok $? "python3-flufl.bounce's test data made into a corpus"
-score_corpus "$SCRATCH/flufl" "flufl.bounce corpus" 0.94 0.99 0.90
+score_corpus "$SCRATCH/flufl" "flufl.bounce corpus" 0.96 0.99 0.99
 
 done_testing

@@ -1,7 +1,10 @@
 /*
  * t_classify.c - classify.c: the fields the IMAP side acts on that
- * `herald classify` does not print (to_unsubscribe, orig_id), and the
- * unsubscribe request rule, table-driven.
+ * `herald classify` does not print (to_unsubscribe, orig_id), the
+ * unsubscribe request rule, the hard/soft rule of cls_status.c, what is
+ * no bounce (success reports, receipts, complaints, challenges), and where
+ * a failed address may stand; table-driven. The samples are written for
+ * these tests from the RFCs and the formats as published.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include "tap.h"
 
 #include "classify.h"
+#include "cls_int.h"
 #include "util.h"
 
 static const struct cls_opts opts = { "bounces@ogp.example", "unsubscribe@ogp.example",
@@ -195,6 +199,16 @@ static const struct req_case req_cases[] = {
 	{ "Re: OGP Americas", "stopped\n", CLS_HUMAN },
 	{ "Re: OGP Americas", "stop \xf0\x9f\x98\x80\n", CLS_HUMAN },
 	{ "Re: baja California", "", CLS_HUMAN },
+	/* The list servers' command: the list named after the keyword (Majordomo, Listserv). */
+	{ "unsubscribe ogp-americas", "", CLS_UNSUBSCRIBE },
+	{ "UNSUBSCRIBE OGP.Americas", "", CLS_UNSUBSCRIBE },
+	{ "unsubscribe ogp-news bea@example.com.ar", "", CLS_UNSUBSCRIBE },
+	{ "signoff ogp-news", "", CLS_UNSUBSCRIBE },
+	{ "Re: OGP Americas", "unsubscribe ogp-americas\n", CLS_UNSUBSCRIBE },
+	{ "unsubscribe link broken", "", CLS_HUMAN },
+	{ "Unsubscribe problem", "", CLS_HUMAN },
+	{ "unsubscribe ogp-news tomorrow please", "", CLS_HUMAN },
+	{ "Re: OGP Americas", "unsubscribe from what?\n", CLS_HUMAN },
 };
 
 /* The body for a test's name: newlines as "\n", 60 bytes at most. */
@@ -265,6 +279,188 @@ test_precedence(void)
 	cls_result_free(&r);
 }
 
+
+/* ---- hard or soft: the table in cls_status.c ---- */
+
+struct judge_case {
+	const char *status;
+	const char *reason;
+	int hard;
+};
+
+static const struct judge_case judge_cases[] = {
+	{ "5.1.1", "550 5.1.1 <a@example.net>: Recipient address rejected: User unknown", 1 },
+	{ "5.1.1", "", 1 },				/* the code alone leans hard */
+	{ "5.0.0", "", 0 },				/* says nothing: soft */
+	{ "550", "", 0 },				/* 550 alone: soft */
+	{ "550", "550 No such user here", 1 },
+	{ "5.2.2", "552 5.2.2 Mailbox full", 0 },
+	{ "5.2.2", "550 5.2.2 user unknown", 0 },		/* they disagree: soft */
+	{ "5.1.1", "550 5.1.1 quota exceeded", 0 },		/* a full mailbox can empty */
+	{ "5.7.1", "554 5.7.1 Message rejected as spam", 0 },
+	{ "5.7.1", "550 5.7.1 Service unavailable; client host blocked using a blocklist", 0 },
+	{ "5.7.1", "550 5.7.1 No such user", 1 },		/* a gateway's code for it */
+	{ "5.4.4", "Host or domain name not found. Name service error", 1 },
+	{ "5.1.2", "", 1 },
+	{ "4.2.2", "452 4.2.2 user unknown", 0 },		/* a delay is never hard */
+	{ "5.7.1", "550 5.7.1 Sender address rejected: Domain not found", 0 },
+	{ "5.0.0", "551 <a@example.net> is a deactivated mailbox", 1 },
+	{ "5.1.1", "550 5.1.1 Adresse d au moins un destinataire invalide", 1 },
+	{ "5.2.2", "552 5.2.2 Boite du destinataire pleine", 0 },
+	{ "5.0.0", "550 \xe5\xae\x9b\xe5\x85\x88\xe4\xb8\x8d\xe6\x98\x8e", 1 },	/* Japanese */
+	{ "5.4.1", "550 5.4.1 Recipient address rejected: Access denied", 1 },
+	{ "5.0.0", "550 Relay access denied", 0 },
+};
+
+static void
+test_judge(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(judge_cases); i++) {
+		const struct judge_case *c = &judge_cases[i];
+		is_int(cls_judge_hard(c->status, c->reason, strlen(c->reason)), c->hard,
+		    c->reason[0] ? c->reason : c->status);
+	}
+}
+
+/* ---- no bounce, and where the failed address stands ---- */
+
+#define REPORT(parts) \
+	"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n" \
+	"To: bounces+12-abcdefghijklmnopqrstuvwxyz12@ogp.example\n" \
+	"Subject: Delivery Status Notification\nMIME-Version: 1.0\n" \
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n" \
+	"--B\nContent-Type: text/plain\n\nA report on your message.\n\n" \
+	"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" \
+	parts "\n--B--\n"
+
+struct kind_case {
+	const char *msg;
+	const char *want;	/* "auto-reply", "human", or the bounces "addr hard|soft;" (a
+				   bounce that names nobody and has no token is left to a person) */
+	const char *name;
+};
+
+static const struct kind_case kind_cases[] = {
+	{ REPORT("Final-Recipient: rfc822; reader@example.net\nAction: delivered\nStatus: 2.1.5\n"),
+	  "auto-reply", "a report of success (delivered, 2.1.5) is no bounce" },
+	{ REPORT("Final-Recipient: rfc822; reader@example.net\nAction: relayed\nStatus: 2.0.0\n\n"
+	  "Final-Recipient: rfc822; list@example.net\nAction: expanded\nStatus: 2.0.0\n"),
+	  "auto-reply", "relayed and expanded are no failures either" },
+	{ REPORT("Final-Recipient: rfc822; ok@example.net\nAction: delivered\nStatus: 2.1.5\n\n"
+	  "Final-Recipient: rfc822; gone@example.net\nAction: failed\nStatus: 5.1.1\n"),
+	  "gone@example.net hard;", "a mixed report: the failed one only" },
+	{ "From: Ana <ana@example.org>\nTo: press@ogp.example\nSubject: Read: OGP Americas\n"
+	  "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; "
+	  "boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nYour message was displayed.\n\n"
+	  "--B\nContent-Type: message/disposition-notification\n\nReporting-UA: mua.example.org\n"
+	  "Final-Recipient: rfc822; ana@example.org\n"
+	  "Disposition: manual-action/MDN-sent-manually; displayed\n\n--B--\n",
+	  "auto-reply", "a read receipt (RFC 8098) is no bounce" },
+	{ "From: MAILER-DAEMON@mx.example.org\nTo: press@ogp.example\nSubject: Automatically rejected mail\n"
+	  "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; "
+	  "boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n"
+	  "Your message to <full@example.org> was automatically rejected:\nQuota exceeded\n\n"
+	  "--B\nContent-Type: message/disposition-notification\n\nReporting-UA: mx; Sieve\n"
+	  "Final-Recipient: rfc822; full@example.org\n"
+	  "Disposition: automatic-action/MDN-sent-automatically; deleted\n\n--B--\n",
+	  "full@example.org soft;", "a Sieve reject (RFC 5429, \"deleted\") is a bounce" },
+	{ "From: abuse@isp.example\nTo: bounces+12-abcdefghijklmnopqrstuvwxyz12@ogp.example\n"
+	  "Subject: Abuse report\nMIME-Version: 1.0\n"
+	  "Content-Type: multipart/report; report-type=feedback-report; boundary=\"B\"\n\n"
+	  "--B\nContent-Type: text/plain\n\nThis is an email abuse report.\n\n"
+	  "--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+	  "Original-Rcpt-To: reader@example.net\n\n--B--\n",
+	  "auto-reply", "a complaint (ARF, RFC 5965) is no bounce" },
+	/* Challenge-response: the recipient filters; the address is good. */
+	{ "From: Reader <reader@example.net>\n"
+	  "To: bounces+12-abcdefghijklmnopqrstuvwxyz12@ogp.example\n"
+	  "Subject: Re: OGP Americas [please verify]\n\n"
+	  "I am protecting myself from spam. Please confirm you are human so your mail\n"
+	  "reaches me: click the link below once, and you are on my approved senders.\n",
+	  "auto-reply", "a challenge by its words, to the VERP address: an auto-reply" },
+	{ "From: Reader <reader@example.net>\nTo: press@ogp.example\n"
+	  "Subject: Your message is awaiting verification\nX-Boxbe-Challenge: 1\n\n"
+	  "Your message is waiting on my guest list.\n",
+	  "auto-reply", "a challenge system's own header" },
+	{ "From: Reader via filter <noreply@mailinblack.example>\n"
+	  "To: bounces+12-abcdefghijklmnopqrstuvwxyz12@ogp.example\n"
+	  "Subject: Votre message est en attente\n\n"
+	  "Merci de confirmer que vous \xc3\xaates un humain : cliquez sur le lien.\n",
+	  "auto-reply", "a challenge service by its sender's domain (French)" },
+	{ "From: MAILER-DAEMON@mx.example.net\nTo: press@ogp.example\n"
+	  "Subject: Undelivered Mail Returned to Sender\n\n"
+	  "<gone@example.net>: host mx said: 550 5.7.1 blocked as spam; if you are human and\n"
+	  "not a spammer, verify your server and ask to be whitelisted\n",
+	  "gone@example.net soft;", "a mailer's spam block that speaks of whitelists stays a bounce" },
+	{ "From: Ana <ana@example.org>\nTo: press@ogp.example\nSubject: whitelist\n\n"
+	  "Please add us to your whitelist and confirm when done.\n",
+	  "human", "a person asking to be whitelisted is human mail" },
+	/* Where the failed address stands. */
+	{ "From: postmaster@mx.example.net\nTo: press@ogp.example\nSubject: Delivery failure\n"
+	  "X-Failed-Recipient: gone@example.net\n\nThe mailbox does not exist.\n",
+	  "gone@example.net hard;", "only in an X-Failed-Recipient header" },
+	{ "From: postmaster@mx.example.net\nTo: press@ogp.example\nSubject: Delivery failure\n\n"
+	  "Mail to gone@example.net could not be delivered: user unknown.\n",
+	  "gone@example.net hard;", "only in a free-text line of the notice" },
+	{ "From: MAILER-DAEMON@mx.example.net\nTo: press@ogp.example\nSubject: Undeliverable\n"
+	  "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
+	  "--B\nContent-Type: text/plain\n\nYour message could not be delivered: "
+	  "mailbox unavailable.\n\n--B\nContent-Type: message/rfc822\n\n"
+	  "From: OGP <press@ogp.example>\nTo: Gone <gone@example.net>\nSubject: x\n\nbody\n--B--\n",
+	  "gone@example.net hard;", "only in the returned message's To:" },
+	{ "From: MAILER-DAEMON@mx.example.net\nTo: press@ogp.example\nSubject: Undeliverable\n"
+	  "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
+	  "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+	  "--B\nContent-Type: text/rfc822-headers\n\n"
+	  "From: OGP <press@ogp.example>\nTo: Full <full@example.net>\nSubject: x\n--B--\n",
+	  "full@example.net soft;", "only in the returned header part's To:" },
+	{ "From: MAILER-DAEMON@mx.example.org\nTo: press@ogp.example\nSubject: failure notice\n\n"
+	  "I'm afraid I wasn't able to deliver the following message.\n"
+	  "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+	  "Subject: OGP Americas\nTo: gone@example.org\n\n--- Below this line is a copy of the message.\n",
+	  "gone@example.org soft;", "only in a To: quoted by the notice" },
+	{ "From: MAILER-DAEMON@mx.example.net\nTo: press@ogp.example\nSubject: Undeliverable\n"
+	  "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
+	  "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+	  "--B\nContent-Type: message/rfc822\n\n"
+	  "Received: from mx.example.net by relay.example.net for <member@elsewhere.example>;"
+	  " Mon, 1 Jan 2026 00:00:00 +0000\n"
+	  "From: OGP <press@ogp.example>\nTo: list@example.net\nSubject: x\n\nbody\n--B--\n",
+	  "human", "a returned To: sent on elsewhere (Received: for another) names nobody" },
+	{ "From: MAILER-DAEMON@mx.example.net\nTo: press@ogp.example\nSubject: Undeliverable\n"
+	  "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
+	  "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+	  "--B\nContent-Type: message/rfc822\n\n"
+	  "From: OGP <press@ogp.example>\nTo: a@example.net, b@example.net\nSubject: x\n\nbody\n--B--\n",
+	  "human", "two returned To: recipients: neither is sure (a person reads it)" },
+};
+
+static void
+test_kinds(void)
+{
+	struct cls_result r;
+	char got[512];
+	size_t i, j, n;
+
+	for (i = 0; i < ARRAY_LEN(kind_cases); i++) {
+		const struct kind_case *c = &kind_cases[i];
+
+		classify(c->msg, strlen(c->msg), &opts, &r);
+		got[0] = '\0';
+		for (j = n = 0; j < r.n && n < sizeof(got); j++) {
+			if (r.f[j].kind != CLS_BOUNCE)
+				n += (size_t)snprintf(got + n, sizeof(got) - n, "%s", cls_kind_name(r.f[j].kind));
+			else if (r.f[j].address[0])
+				n += (size_t)snprintf(got + n, sizeof(got) - n, "%s %s;", r.f[j].address,
+				    r.f[j].hard ? "hard" : "soft");
+		}
+		is_str(got, c->want, c->name);
+		cls_result_free(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -272,5 +468,7 @@ main(void)
 	test_orig_id();
 	test_request_line();
 	test_precedence();
+	test_judge();
+	test_kinds();
 	return done_testing();
 }
