@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "attach.h"
 #include "cmd.h"
 #include "outbox.h"
 #include "smtp.h"
@@ -32,6 +33,7 @@ struct preview {
 	struct render_release rr;
 	struct partials partials;
 	struct tmplfile tmpl;
+	struct attach_kit kit;		/* what the message carries, as a send reads it */
 	struct render_env env;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	struct list_info info;
@@ -177,6 +179,7 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 
 	if (config_load(config_path(g->config), &p->cfg, &p->d) == -1)
 		return EXIT_CONFIG;
+	attach_kit_init(&p->kit, p->cfg.sender.domain);
 	path = release_path(p->cfg.releases_dir, p->release_arg);
 	if (release_load(path, &p->rel, &p->d) == -1) {
 		free(path);
@@ -279,6 +282,13 @@ preview_run(struct preview *p, const struct global_opts *g)
 
 	if ((status = preview_load(p, g, &list_path)) != 0)
 		goto out;
+	if (attach_kit_release(&p->kit, &p->rel, 0, &p->d) == -1 ||
+	    attach_kit_templates(&p->kit, &p->tmpl, &p->partials, &p->d) == -1 ||
+	    attach_kit_logo(&p->kit, &p->cfg, &p->d) == -1) {
+		status = EXIT_DATAERR;
+		goto out;
+	}
+	p->env.kit = &p->kit;
 	render_release_init(&p->rr, &p->rel);
 	p->env.cfg = &p->cfg;
 	p->env.partials = &p->partials;
@@ -336,6 +346,7 @@ preview_free(struct preview *p)
 	list_info_free(&p->info);
 	tmplfile_free(&p->tmpl);
 	partials_free(&p->partials);
+	attach_kit_free(&p->kit);
 	render_release_free(&p->rr);
 	release_free(&p->rel);
 	config_free(&p->cfg);

@@ -22,6 +22,9 @@ struct release {
 	const struct ynode *template_node;
 	int has_embargo, has_expires;
 	long long embargo, expires;
+	char **attachments;		/* paths in the project, in file order (attach.h) */
+	const struct ynode **attachment_nodes;	/* where each was named */
+	size_t nattachments;
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */
@@ -38,6 +41,8 @@ void release_free(struct release *r);
  * The caller owns the result ("" when there are none).
  */
 char *release_lists_joined(const struct release *r, char **override, size_t n);
+/* The name a reader sees for an attached path: its last component. Points into path. */
+const char *release_file_name(const char *path);
 /* A text field's value, or NULL. */
 const char *release_field(const struct release *r, const char *name);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "attach.h"
 #include "diag.h"
 #include "dkim.h"
 #include "list.h"
@@ -55,6 +56,8 @@ struct relsrc {
 	struct render_release rr;
 	int rr_ready;
 	struct partials partials;
+	struct attach_kit kit;		/* what every message carries, read once */
+	int kit_ready;
 	struct render_env env;
 	struct rslist *lists;
 	size_t nlists;
@@ -279,6 +282,28 @@ rs_templates(struct relsrc *rs)
 	return 0;
 }
 
+/*
+ * The release's files, the images its Markdown and its lists' templates
+ * show and the logo: read and encoded once, shared by every message.
+ */
+static int
+rs_kit(struct relsrc *rs)
+{
+	size_t i;
+	int rc;
+
+	attach_kit_init(&rs->kit, rs->cfg->sender.domain);
+	rs->kit_ready = 1;
+	rc = attach_kit_release(&rs->kit, &rs->rel, 0, rs->d);
+	for (i = 0; i < rs->nlists; i++)
+		if (attach_kit_templates(&rs->kit, &rs->lists[i].tmpl,
+		    i + 1 == rs->nlists ? &rs->partials : NULL, rs->d) == -1)
+			rc = -1;
+	if (attach_kit_logo(&rs->kit, rs->cfg, rs->d) == -1)
+		rc = -1;
+	return rc;
+}
+
 /* Moves *from into *to (a parsed release), leaving *from empty. */
 static void
 rs_take(struct release *to, struct release *from)
@@ -391,7 +416,7 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 		rs_not_yet(ctx, rs->rel.id, rs->rel.embargo);
 		goto out;
 	}
-	if (rs_templates(rs) == -1) {
+	if (rs_templates(rs) == -1 || rs_kit(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
 	}
@@ -477,6 +502,7 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 	rs->env.partials = &rs->partials;
 	rs->env.secret = secret;
 	rs->env.now = rs_now();
+	rs->env.kit = rs->kit_ready ? &rs->kit : NULL;
 	render_release_init(&rs->rr, &rs->rel);
 	rs->rr_ready = 1;
 }
@@ -574,13 +600,12 @@ rs_worker_free(void *state)
 
 /* The message for one row and its Message-ID; rs is only read. */
 static int
-rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
-    char **message_id, struct diag *d)
+rs_render(void *state, const struct store_row *row, struct mbuf *msg, char **message_id,
+    struct diag *d)
 {
 	struct rsworker *w = state;
 	struct rslist *l = rs_list(w->rs, row->list);
 	struct subscriber s;
-	struct buf out = BUF_INIT;
 
 	if (l == NULL) {
 		diag_error(d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
@@ -590,14 +615,8 @@ rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	ydoc_clear(w->rw.doc);
 	w->rw.env.token_time = row->first_attempt;
 	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
-	if (render_message(&w->rw.env, &w->rs->rr, &l->info, &s, &l->tmpl,
-	    (unsigned long long)row->id, &out, message_id, d) == -1) {
-		buf_free(&out);
-		return -1;
-	}
-	*len = out.len;
-	*msg = buf_detach(&out);
-	return 0;
+	return render_message_parts(&w->rw.env, &w->rs->rr, &l->info, &s, &l->tmpl,
+	    (unsigned long long)row->id, msg, message_id, d);
 }
 
 /* ---- the whole ---- */
@@ -633,6 +652,8 @@ rs_free(struct relsrc *rs)
 	if (rs->rr_ready)
 		render_release_free(&rs->rr);
 	partials_free(&rs->partials);
+	if (rs->kit_ready)
+		attach_kit_free(&rs->kit);
 	release_free(&rs->rel);
 	validate_summary_free(&rs->vsum);
 }
@@ -667,7 +688,7 @@ struct dry {
 	long long relrow;		/* the release's row in it, 0: none yet */
 	struct rslist *list;
 	struct relsrc_dry *out;
-	struct buf msg;
+	struct mbuf msg;
 	uint64_t *seen;			/* open addressing; 0 is empty */
 	size_t nseen, cap;
 	int failed;
@@ -733,13 +754,13 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		x->out->would++;
 		return 0;
 	}
-	buf_reset(&x->msg);
-	if (render_message(&rs->env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
+	mbuf_reset(&x->msg);
+	if (render_message_parts(&rs->env, &rs->rr, info, s, &x->list->tmpl, 0, &x->msg, NULL,
 	    rs->d) == -1) {
 		x->failed = 1;
 		return 1;
 	}
-	x->out->bytes += x->msg.len;
+	x->out->bytes += mbuf_len(&x->msg);
 	x->out->would++;
 	return 0;
 }
@@ -766,7 +787,7 @@ dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 	path = release_lists_joined(&rs->rel, rs->a->lists, rs->a->nlists);
 	rs_lists_from(rs, path);
 	free(path);
-	if (rs_templates(rs) == -1) {
+	if (rs_templates(rs) == -1 || rs_kit(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		return -1;
 	}
@@ -836,7 +857,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 		snprintf(out->lists + strlen(out->lists), sizeof(out->lists) - strlen(out->lists),
 		    "%s%s", i ? ", " : "", rs.lists[i].id);
 out:
-	buf_free(&x.msg);
+	mbuf_free(&x.msg);
 	free(x.seen);
 	store_close(x.st);
 	memset(secret, 0, sizeof(secret));

@@ -7,8 +7,10 @@
 #ifndef HERALD_RENDER_H
 #define HERALD_RENDER_H
 
+#include "attach.h"
 #include "config.h"
 #include "list.h"
+#include "mbuf.h"
 #include "release.h"
 #include "tmplfile.h"
 #include "token.h"
@@ -35,9 +37,24 @@ struct render_env {
 	 */
 	long long token_time;
 	const char *subject_prefix;	/* before the subject ("[TEST] "), or NULL */
+	/*
+	 * The files messages carry (attach.h), or NULL: each message gets
+	 * the kit's attachments and the images its HTML shows, by cid:.
+	 */
+	const struct attach_kit *kit;
 };
 
+/*
+ * The fields include `attachments`, a sequence of {name} (the file names),
+ * when the release has any.
+ */
 void render_release_init(struct render_release *rr, const struct release *r);
+/*
+ * Gives each of the release's attachments a url, archive_url + id + "/"
+ * + name (percent-encoded): what a digest, which carries none, links to.
+ * Nothing when archive_url is NULL.
+ */
+void render_release_links(struct render_release *rr, const char *archive_url);
 void render_release_free(struct render_release *rr);
 
 /*
@@ -49,6 +66,10 @@ void render_release_free(struct render_release *rr);
 int render_message(const struct render_env *env, const struct render_release *rr,
     const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
     unsigned long long rowid, struct buf *out, char **message_id, struct diag *d);
+/* The same into out (empty), its files' bytes borrowed from env->kit. */
+int render_message_parts(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
+    unsigned long long rowid, struct mbuf *out, char **message_id, struct diag *d);
 
 /*
  * A digest's message, as render_message makes a release's: the context
@@ -58,7 +79,7 @@ int render_message(const struct render_env *env, const struct render_release *rr
  */
 int render_digest(const struct render_env *env, const char *digest_id, struct ynode *releases,
     struct ynode *period, const struct list_info *l, const struct subscriber *s,
-    const struct tmplfile *t, unsigned long long rowid, struct buf *out, char **message_id,
+    const struct tmplfile *t, unsigned long long rowid, struct mbuf *out, char **message_id,
     struct diag *d);
 
 /* "local+TOKEN@domain" from "local@domain". The caller owns it. */
