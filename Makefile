@@ -147,6 +147,7 @@ bench: deps
 	scripts/bench-check
 	scripts/bench-yaml
 	scripts/bench-send
+	scripts/bench-attach
 	scripts/bench-poll
 
 demo: deps

@@ -719,7 +719,7 @@ dkim_signature(struct dkim_signer *s, const struct buf *data, unsigned char *sig
  * canonicalized byte by byte into a small buffer. Lines may cross runs.
  */
 struct dkim_bodyhash {
-	gnutls_hash_hd_t h;
+	EVP_MD_CTX *h;		/* libcrypto's SHA-256: twice GnuTLS's speed here, on bodies of MBs */
 	size_t blank;		/* empty lines seen and not hashed: dropped at the end */
 	int any;		/* the line so far has something besides white space */
 	int space;		/* white space waits: one space, if more follows on the line */
@@ -732,7 +732,7 @@ struct dkim_bodyhash {
 static void
 dkim_bh_hash(struct dkim_bodyhash *bh, const char *p, size_t n)
 {
-	if (n > 0 && gnutls_hash(bh->h, p, n) < 0)
+	if (n > 0 && EVP_DigestUpdate(bh->h, p, n) != 1)
 		fatalx("dkim: SHA-256 failed");
 }
 
@@ -795,8 +795,10 @@ dkim_run_canonical(const char *p, size_t len)
 {
 	const char *q, *end = p + len;
 
-	if (len < 2 || memcmp(end - 2, "\r\n", 2) != 0 || p[0] == '\n' ||
-	    memchr(p, '\t', len) || memmem(p, len, "  ", 2) || memmem(p, len, " \r\n", 3))
+	if (len < 2 || memcmp(end - 2, "\r\n", 2) != 0 || p[0] == '\n' || memchr(p, '\t', len))
+		return 0;
+	/* Base64 has no space at all: memmem is slow beside memchr, so only where there is one. */
+	if (memchr(p, ' ', len) && (memmem(p, len, "  ", 2) || memmem(p, len, " \r\n", 3)))
 		return 0;
 	for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
 		if (q[-1] != '\r')
@@ -841,7 +843,7 @@ dkim_body_hash(const struct mbuf *m, size_t body, unsigned char md[32])
 	const char *p;
 
 	memset(&bh, 0, sizeof(bh));
-	if (gnutls_hash_init(&bh.h, GNUTLS_DIG_SHA256) < 0)
+	if ((bh.h = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(bh.h, EVP_sha256(), NULL) != 1)
 		fatalx("dkim: SHA-256 failed");
 	for (i = 0; i < runs; i++) {
 		mbuf_run(m, i, &p, &len);
@@ -858,7 +860,9 @@ dkim_body_hash(const struct mbuf *m, size_t body, unsigned char md[32])
 	if (bh.any)
 		buf_add(&bh.out, "\r\n", 2);
 	dkim_bh_flush(&bh);
-	gnutls_hash_deinit(bh.h, md);
+	if (EVP_DigestFinal_ex(bh.h, md, NULL) != 1)
+		fatalx("dkim: SHA-256 failed");
+	EVP_MD_CTX_free(bh.h);
 	buf_free(&bh.out);
 }
 
