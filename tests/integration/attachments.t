@@ -255,12 +255,17 @@ ln -s "$SCRATCH/outside.pdf" "$P/files/link.pdf"
 ln -s ../../../outside.pdf "$P/files/kit/rel-link.pdf"
 mkdir "$P/files/folder.pdf"
 # refuse NAME WANT YAML...: the release bad.yaml (lines of YAML) is refused by
-# check and send with WANT (a grep -F pattern), exit 65, nothing sent.
+# check, send and schedule with WANT (a grep -F pattern), exit 65, nothing
+# sent, nothing scheduled.
 refuse() {
 	_name=$1 _want=$2; shift 2
 	printf '%s\n' "$@" >"$P/releases/bad.yaml"
 	"$HERALD" -C "$P" check >"$SCRATCH/bad-check.out" 2>&1; _c=$?
 	"$HERALD" -C "$P" send bad >"$SCRATCH/bad-send.out" 2>&1; _s=$?
+	"$HERALD" -C "$P" schedule bad --at 2099-01-01T00:00:00Z >"$SCRATCH/bad-sched.out" 2>&1
+	ok "$(test $? = 65 && grep -qF "$_want" "$SCRATCH/bad-sched.out" &&
+	    test -z "$(sql "$P/state/herald.db" "select id from releases where release_id = 'bad'")"
+	    echo $?)" "$_name: herald schedule exits 65, nothing scheduled"
 	ok "$(test $_c = 65 && grep -qF "$_want" "$SCRATCH/bad-check.out"; echo $?)" \
 	    "$_name: herald check exits 65 and says where (got $_c)"
 	grep -F "bad.yaml" "$SCRATCH/bad-check.out" | diag
