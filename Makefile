@@ -20,8 +20,10 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 O ?= build
 CC = gcc
 
-# DKIM signs RSA with libcrypto and ed25519 with libsodium, the fastest of each here (src/dkim.c).
-PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls libsystemd libmicrohttpd libcrypto libsodium
+# DKIM signs RSA with libcrypto and ed25519 with libsodium, the fastest of each here (src/dkim.c);
+# libmagic names the type of each attached file (src/attach.c).
+PKGS = libcurl libetpan yaml-0.1 sqlite3 libcmark gnutls libsystemd libmicrohttpd libcrypto libsodium \
+  libmagic
 # libetpan's .pc leaks Debian's no-PIE link specs; they break clang and PIE.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-specs=[^ ]*//g')
@@ -145,6 +147,7 @@ bench: deps
 	scripts/bench-check
 	scripts/bench-yaml
 	scripts/bench-send
+	scripts/bench-attach
 	scripts/bench-poll
 
 demo: deps

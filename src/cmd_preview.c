@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "attach.h"
 #include "cmd.h"
 #include "outbox.h"
 #include "smtp.h"
@@ -38,6 +39,7 @@ struct preview {
 	struct render_versions rv;
 	struct partials partials;
 	struct tmplset tmpls;
+	struct attach_kit kit;		/* what the message carries, as a send reads it */
 	struct render_env env;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	struct list_info info;
@@ -253,6 +255,7 @@ preview_load(struct preview *p, const struct global_opts *g, char **list_path)
 
 	if (config_load(config_path(g->config), &p->cfg, &p->d) == -1)
 		return EXIT_CONFIG;
+	attach_kit_init(&p->kit, p->cfg.sender.domain);
 	path = release_path(p->cfg.releases_dir, p->release_arg);
 	if (release_load(path, &p->rel, &p->d) == -1) {
 		free(path);
@@ -362,6 +365,19 @@ preview_nobody(struct preview *p, const char *list_path)
 	buf_free(&b);
 }
 
+/* The images every variant of the template names, as a send reads them; the partials once. */
+static int
+preview_kit_templates(struct preview *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->tmpls.n; i++)
+		if (attach_kit_templates(&p->kit, &p->tmpls.t[i],
+		    i + 1 == p->tmpls.n ? &p->partials : NULL, &p->d) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 preview_run(struct preview *p, const struct global_opts *g)
 {
@@ -371,6 +387,13 @@ preview_run(struct preview *p, const struct global_opts *g)
 
 	if ((status = preview_load(p, g, &list_path)) != 0)
 		goto out;
+	if (attach_kit_release(&p->kit, &p->rel, 0, &p->d) == -1 ||
+	    preview_kit_templates(p) == -1 ||
+	    attach_kit_logo(&p->kit, &p->cfg, &p->d) == -1) {
+		status = EXIT_DATAERR;
+		goto out;
+	}
+	p->env.kit = &p->kit;
 	render_versions_init(&p->rv, &p->rel, p->cfg.lang);
 	if (p->lang && lang_serves(render_versions_pick(&p->rv, p->lang)->lang, p->lang) == 0)
 		fprintf(stderr, "herald: note: release %s has no translation into %s; its readers get "
@@ -433,6 +456,7 @@ preview_free(struct preview *p)
 	list_info_free(&p->info);
 	tmplset_free(&p->tmpls);
 	partials_free(&p->partials);
+	attach_kit_free(&p->kit);
 	render_versions_free(&p->rv);
 	release_free(&p->rel);
 	config_free(&p->cfg);

@@ -18,9 +18,11 @@
 #include "yamltree.h"
 
 static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http",
-	"state", "lists", "templates", "releases", "bounces", "tokens", "tz", "lang", NULL };
+	"state", "lists", "templates", "releases", "bounces", "tokens", "tz", "lang", "limits",
+	NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
-	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", NULL };
+	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", "logo",
+	"archive_url", NULL };
 static const char *const smtp_keys[] = { "url", "tls", "username", "password",
 	"password_env", "password_file", "ca_file", "connections", "rate", "burst",
 	"domain_rates", "retry", "give_up_after", "timeout", NULL };
@@ -31,6 +33,7 @@ static const char *const dkim_keys[] = { "domain", "selector", "key_file",
 static const char *const http_keys[] = { "listen", NULL };
 static const char *const bounce_keys[] = { "soft_threshold", "soft_window", NULL };
 static const char *const token_keys[] = { "max_age", NULL };
+static const char *const limit_keys[] = { "attachments", NULL };
 
 const char *
 config_path(const char *opt)
@@ -66,6 +69,7 @@ config_defaults(struct config *c)
 	c->bounces.soft_threshold = 5;
 	c->bounces.soft_window = 7 * 86400;
 	c->tokens.max_age = 180 * 86400;
+	c->limits.attachments = 10ULL << 20;
 }
 
 /* Replaces *dst with a copy of the string at key, when present and valid. */
@@ -117,6 +121,37 @@ config_count(const struct ynode *map, const char *key, unsigned long long max,
 		return -1;
 	}
 	return 0;
+}
+
+int
+config_parse_size(const char *s, unsigned long long *bytes)
+{
+	static const struct { const char *unit; unsigned shift; } units[] = {
+		{ "", 0 }, { "b", 0 }, { "k", 10 }, { "kb", 10 }, { "kib", 10 }, { "m", 20 },
+		{ "mb", 20 }, { "mib", 20 }, { "g", 30 }, { "gb", 30 }, { "gib", 30 },
+	};
+	unsigned long long n = 0;
+	const char *p = s;
+	size_t i;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (~0ULL - 9) / 10)
+			return -1;
+		n = n * 10 + (unsigned long long)(*p - '0');
+	}
+	if (*p == ' ')
+		p++;
+	for (i = 0; i < ARRAY_LEN(units); i++) {
+		if (!util_strcaseeq(p, units[i].unit))
+			continue;
+		if (n > (~0ULL >> units[i].shift))
+			return -1;
+		*bytes = n << units[i].shift;
+		return 0;
+	}
+	return -1;
 }
 
 int
@@ -322,6 +357,32 @@ config_reply_to(struct config *c, const struct ynode *n, struct diag *d)
 	addr_clear(&a);
 }
 
+/*
+ * The image templates show as sender.logo: a file of the project, opened
+ * as a release's files are (attach.h), beneath the folder herald runs in.
+ */
+static void
+config_logo(struct config *c, const struct ynode *n, struct diag *d)
+{
+	const char *logo = config_str(n, "logo", 0, "'sender'", &c->sender.logo, d);
+	int fd;
+
+	if (logo == NULL)
+		return;
+	if (logo[0] == '\0' || logo[0] == '/') {
+		schema_error(d, ynode_get(n, "logo"),
+		    "'logo' must be the path of a file inside the project, relative to it");
+		return;
+	}
+	if ((fd = util_open_under(".", logo)) == -1) {
+		schema_error(d, ynode_get(n, "logo"), "logo '%s': %s", logo,
+		    errno == EXDEV ? "leads outside the project (a symlink or '..'): refused" :
+		    util_beneath_error(errno));
+		return;
+	}
+	close(fd);
+}
+
 static void
 config_sender(struct config *c, const struct ynode *n, struct diag *d)
 {
@@ -349,6 +410,14 @@ config_sender(struct config *c, const struct ynode *n, struct diag *d)
 		    "'unsubscribe_url' must not contain spaces, quotes or angle brackets");
 	config_reply_to(c, n, d);
 	config_str(n, "postal_address", 0, "'sender'", &c->sender.postal_address, d);
+	config_logo(c, n, d);
+	url = config_str(n, "archive_url", 0, "'sender'", &c->sender.archive_url, d);
+	if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		schema_error(d, ynode_get(n, "archive_url"),
+		    "'archive_url' must be an http:// or https:// URL");
+	else if (url && strpbrk(url, " <>\"") != NULL)
+		schema_error(d, ynode_get(n, "archive_url"),
+		    "'archive_url' must not contain spaces, quotes or angle brackets");
 }
 
 /* The host part of scheme://[user@]host[:port][/path]. The caller owns it. */
@@ -565,6 +634,20 @@ config_tokens(struct config *c, const struct ynode *n, struct diag *d)
 		    "'max_age' must be at least a day (1d): tokens carry the day they were made");
 }
 
+static void
+config_limits(struct config *c, const struct ynode *n, struct diag *d)
+{
+	const char *s;
+
+	if (!schema_is_map(n, "'limits'", d))
+		return;
+	schema_unknown_keys(n, limit_keys, d);
+	if ((s = schema_string(n, "attachments", 0, NULL, d)) != NULL &&
+	    config_parse_size(s, &c->limits.attachments) == -1)
+		schema_error(d, ynode_get(n, "attachments"),
+		    "'%s' is not a size (expected e.g. 10MB, 512KB)", s);
+}
+
 /* "lists/" and "lists" name one folder; paths are joined with '/'. */
 static void
 config_trim_slashes(char *dir)
@@ -654,6 +737,8 @@ config_load(const char *path, struct config *c, struct diag *d)
 		config_bounces(c, n, d);
 	if ((n = ynode_get(root, "tokens")) != NULL && !ynode_is_null(n))
 		config_tokens(c, n, d);
+	if ((n = ynode_get(root, "limits")) != NULL && !ynode_is_null(n))
+		config_limits(c, n, d);
 	config_paths(c, root, d);
 	config_tz(c, root, d);
 	config_lang(c, root, d);
@@ -694,6 +779,8 @@ config_copy_sender(struct config *to, const struct config *c)
 	to->sender.unsubscribe_url = config_dup(c->sender.unsubscribe_url);
 	to->sender.reply_to = config_dup(c->sender.reply_to);
 	to->sender.postal_address = config_dup(c->sender.postal_address);
+	to->sender.logo = config_dup(c->sender.logo);
+	to->sender.archive_url = config_dup(c->sender.archive_url);
 	to->tokens = c->tokens;
 	to->imap.enabled = c->imap.enabled;
 }
@@ -715,6 +802,8 @@ config_free(struct config *c)
 	free(c->sender.unsubscribe_url);
 	free(c->sender.reply_to);
 	free(c->sender.postal_address);
+	free(c->sender.logo);
+	free(c->sender.archive_url);
 	free(c->smtp.url);
 	free(c->smtp.host);
 	free(c->smtp.username);

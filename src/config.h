@@ -29,6 +29,8 @@ struct config {
 		char *domain, *bounce_address, *unsubscribe_address, *unsubscribe_url;
 		char *reply_to;			/* a bare address, or NULL */
 		char *postal_address;		/* for the footers (bulk mail law), or NULL */
+		char *logo;			/* a path in the project: an image templates show, or NULL */
+		char *archive_url;		/* where releases' files are published, or NULL */
 	} sender;
 	struct {
 		char *url, *host;
@@ -70,6 +72,9 @@ struct config {
 	struct {
 		unsigned long long max_age;	/* seconds a token in mail is honoured */
 	} tokens;
+	struct {
+		unsigned long long attachments;	/* bytes of files one release may carry */
+	} limits;
 };
 
 /*
@@ -93,6 +98,13 @@ void config_free(struct config *c);
  * with (a SIGHUP frees the daemon's).
  */
 void config_copy_sender(struct config *to, const struct config *c);
+
+/*
+ * A size: "10MB", "512KB", "1GB", "2048" or "2048B" (K, M and G are
+ * 1024, 1024^2 and 1024^3 bytes; case and a space before the unit do not
+ * matter). 0 with *bytes, or -1.
+ */
+int config_parse_size(const char *s, unsigned long long *bytes);
 
 /* "10/s", "120/min", "5/h", "1000/day": 0 with *r, or -1. */
 int config_parse_rate(const char *s, struct rate *r);

@@ -155,7 +155,7 @@ dv_sign(struct dvworker *w, struct sendjob *j, const struct slot *sl)
 {
 	char err[512];
 
-	if (dkim_signer_sign(w->dv->dkim, &j->msg, &j->len, err, sizeof(err)) == 0)
+	if (dkim_signer_sign_parts(w->dv->dkim, &j->msg, err, sizeof(err)) == 0)
 		return 0;
 	/* The pool frees j->msg, the loop j->message_id. */
 	diag_error(&w->d, NULL, 0, 0, "%s (message for %s)", err, sl->row.address);
@@ -169,8 +169,7 @@ dv_worker_prepare(void *state, struct sendjob *j)
 	const struct slot *sl = j->data;
 	struct render_env env;
 
-	if (w->dv->src->render(w->src_state, &sl->row, &j->msg, &j->len, &j->message_id,
-	    &w->d) == -1)
+	if (w->dv->src->render(w->src_state, &sl->row, &j->msg, &j->message_id, &w->d) == -1)
 		return -1;
 	if (w->dv->dkim && dv_sign(w, j, sl) == -1)
 		return -1;

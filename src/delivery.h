@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "mbuf.h"
 
 struct diag;
 struct store;
@@ -107,11 +108,12 @@ struct delivery_source {
 	void *(*make)(void *arg);
 	void (*free)(void *state);
 	/*
-	 * One row's message: *msg (*len bytes; the engine frees it) and
-	 * *message_id (without <>; the engine frees it), or -1 with errors
-	 * in d, the thread's own, and nothing sent.
+	 * One row's message into msg (empty; the engine frees it; what it
+	 * borrows is the source's until the run ends) and *message_id
+	 * (without <>; the engine frees it), or -1 with errors in d, the
+	 * thread's own, and nothing sent.
 	 */
-	int (*render)(void *state, const struct store_row *row, char **msg, size_t *len,
+	int (*render)(void *state, const struct store_row *row, struct mbuf *msg,
 	    char **message_id, struct diag *d);
 	void *arg;
 };

@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "diag.h"
 #include "list.h"
+#include "log.h"
 #include "release.h"
 #include "render.h"
 #include "segment.h"
@@ -58,6 +60,8 @@ struct digest {
 	size_t nrels;
 	struct store_digest_item *items;	/* by address */
 	size_t nitems;
+	struct attach_kit kit;		/* the images its messages show; never an attachment */
+	int kit_ready;
 };
 
 /* A sending thread's own. */
@@ -204,6 +208,9 @@ dg_unload(struct digest *dg)
 	free(dg->rels);
 	dg->rels = NULL;
 	dg->nrels = 0;
+	if (dg->kit_ready)
+		attach_kit_free(&dg->kit);
+	dg->kit_ready = 0;
 	store_digest_items_free(dg->items, dg->nitems);
 	dg->items = NULL;
 	dg->nitems = 0;
@@ -292,12 +299,48 @@ dg_rel_load(struct digest *dg, struct store *st, struct dgrel *r)
 	if (rc == 0) {
 		dg_day(sr.scheduled_at ? sr.scheduled_at : sr.created, r->date);
 		render_versions_init(&r->rv, &r->rel, dg->cfg->lang);
+		/* A digest carries no attachments: it names them, or links to them. */
+		for (i = 0; i < r->rv.n; i++)
+			render_release_links(&r->rv.v[i], dg->cfg->sender.archive_url);
 		r->ready = 1;
 		for (i = 0; i < r->rv.n; i++)
 			ynode_map_set(r->rv.v[i].doc, r->rv.v[i].fields, "date",
 			    ynode_str(r->rv.v[i].doc, r->date));
 	}
 	store_release_clear(&sr);
+	return rc;
+}
+
+/*
+ * The images the digest's messages show: the template's, the logo, and
+ * each release's. A release's image that is gone since it was sent is
+ * left out with a warning: it must not hold up every later digest.
+ */
+static int
+dg_kit(struct digest *dg)
+{
+	struct diag gone;
+	size_t i, j;
+	int rc = 0;
+
+	attach_kit_init(&dg->kit, dg->cfg->sender.domain);
+	dg->kit_ready = 1;
+	for (i = 0; i < dg->tmpls.n; i++)
+		if (attach_kit_templates(&dg->kit, &dg->tmpls.t[i],
+		    i + 1 == dg->tmpls.n ? &dg->partials : NULL, dg->d) == -1)
+			rc = -1;
+	if (attach_kit_logo(&dg->kit, dg->cfg, dg->d) == -1)
+		rc = -1;
+	for (i = 0; i < dg->nrels; i++) {
+		if (!dg->rels[i].ready)
+			continue;
+		diag_init(&gone, EXIT_DATAERR);
+		attach_kit_release(&dg->kit, &dg->rels[i].rel, 1, &gone);
+		for (j = 0; j < gone.n; j++)
+			log_warn("digest", "digest %s: %s; the digest shows it without the image",
+			    dg->id, gone.items[j].text);
+		diag_free(&gone);
+	}
 	return rc;
 }
 
@@ -321,7 +364,7 @@ dg_load(struct digest *dg, struct store *st, const char *id)
 	for (i = 0; i < dg->nrels; i++)
 		if (dg_rel_load(dg, st, &dg->rels[i]) == -1)
 			return -1;
-	return 0;
+	return dg_kit(dg);
 }
 
 /* ---- rendering, on the sending threads ---- */
@@ -337,6 +380,7 @@ dg_worker_make(void *arg)
 	env.cfg = dg->cfg;
 	env.secret = dg->secret;
 	env.now = (long long)time(NULL);
+	env.kit = dg->kit_ready ? &dg->kit : NULL;
 	w->dg = dg;
 	render_worker_init(&w->rw, &env, &dg->partials);
 	return w;
@@ -397,15 +441,15 @@ dg_releases(const struct digest *dg, struct ydoc *doc, const char *address, cons
 }
 
 static int
-dg_render(void *state, const struct store_row *row, char **msg, size_t *len,
-    char **message_id, struct diag *d)
+dg_render(void *state, const struct store_row *row, struct mbuf *msg, char **message_id,
+    struct diag *d)
 {
 	struct dgworker *w = state;
 	const struct digest *dg = w->dg;
 	const struct dgrel *oldest = NULL;
 	struct ydoc *doc = w->rw.doc;
 	struct ynode *releases, *period;
-	struct buf out = BUF_INIT, langs = BUF_INIT;
+	struct buf langs = BUF_INIT;
 	struct subscriber s;
 	const char *lang;
 	int rc;
@@ -426,16 +470,10 @@ dg_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	w->rw.env.token_time = row->first_attempt;
 	w->rw.env.content_language = buf_str(&langs);
 	rc = render_digest(&w->rw.env, dg->id, releases, period, &dg->info, &s,
-	    tmplset_pick(&dg->tmpls, lang), (unsigned long long)row->id, &out, message_id, d);
+	    tmplset_pick(&dg->tmpls, lang), (unsigned long long)row->id, msg, message_id, d);
 	w->rw.env.content_language = NULL;
 	buf_free(&langs);
-	if (rc == -1) {
-		buf_free(&out);
-		return -1;
-	}
-	*len = out.len;
-	*msg = buf_detach(&out);
-	return 0;
+	return rc;
 }
 
 /* The digest's release row, which dg_create recorded. */
@@ -897,8 +935,8 @@ dg_preview_one(struct digest *dg, const struct dgsub *s, struct buf *msg)
 {
 	struct store_row row;
 	void *w = dg_worker_make(dg);
-	char *out = NULL, *mid = NULL;
-	size_t len = 0;
+	struct mbuf out = MBUF_INIT;
+	char *mid = NULL;
 	int rc;
 
 	memset(&row, 0, sizeof(row));
@@ -906,9 +944,9 @@ dg_preview_one(struct digest *dg, const struct dgsub *s, struct buf *msg)
 	row.list = dg->info.id;
 	row.fields = s->fields;
 	row.fields_len = s->fields_len;
-	if ((rc = dg_render(w, &row, &out, &len, &mid, dg->d)) == 0)
-		buf_add(msg, out, len);
-	free(out);
+	if ((rc = dg_render(w, &row, &out, &mid, dg->d)) == 0)
+		mbuf_flatten(&out, msg);
+	mbuf_free(&out);
 	free(mid);
 	dg_worker_free(w);
 	return rc;

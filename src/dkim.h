@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "mbuf.h"
 #include "util.h"
 
 enum dkim_alg { DKIM_ALG_RSA_SHA256, DKIM_ALG_ED25519_SHA256 };
@@ -99,5 +100,21 @@ void dkim_signer_free(struct dkim_signer *s);
  */
 int dkim_signer_sign(struct dkim_signer *s, char **msg, size_t *len, char *err,
     size_t errlen);
+/*
+ * The same for a message with borrowed runs (mbuf.h): the body is hashed
+ * run by run, never copied, and the field is put before the message's own
+ * bytes. The header must be all own bytes. 0, or -1 with err set and msg
+ * unchanged.
+ */
+int dkim_signer_sign_parts(struct dkim_signer *s, struct mbuf *msg, char *err,
+    size_t errlen);
+
+/*
+ * The SHA-256 of the relaxed canonical form of the body made of n runs,
+ * in order (a line may cross from one run into the next): what bh= is the
+ * base64 of. Equal to hashing dkim_canon_body of the runs joined. Pure.
+ */
+void dkim_body_hash_runs(const char *const *runs, const size_t *lens, size_t n,
+    unsigned char md[32]);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -709,6 +710,51 @@ language_list_ok(const char *s)
 	return tag;
 }
 
+/* RFC 2045 token characters: printable ASCII but space and tspecials. */
+static size_t
+token_span(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] > ' ' && s[i] < 0x7f && strchr("()<>@,;:\\\"/[]?=", s[i]) == NULL; i++)
+		;
+	return i;
+}
+
+/* "type/subtype", or that and "; charset=token". */
+static int
+type_usable(const char *t)
+{
+	size_t n;
+
+	if (t == NULL || strlen(t) > 200 || (n = token_span(t)) == 0 || t[n] != '/')
+		return 0;
+	t += n + 1;
+	if ((n = token_span(t)) == 0)
+		return 0;
+	t += n;
+	if (*t == '\0')
+		return 1;
+	if (strncmp(t, "; charset=", 10) != 0 || (n = token_span(t + 10)) == 0)
+		return 0;
+	return t[10 + n] == '\0';
+}
+
+static int
+files_usable(const struct message *m)
+{
+	size_t i, n;
+
+	for (i = 0; i < m->nfiles; i++) {
+		const struct message_file *f = &m->files[i];
+		if (f->name == NULL || !type_usable(f->type) ||
+		    (f->b64 == NULL && f->b64_len > 0) ||
+		    (f->content_id && (m->html == NULL || !msgid_inner(f->content_id, &n))))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 message_usable(const struct message *m)
 {
@@ -722,7 +768,8 @@ message_usable(const struct message *m)
 	    (m->unsub_url == NULL || url_usable(m->unsub_url)) &&
 	    (m->in_reply_to == NULL || msgid_inner(m->in_reply_to, &n)) &&
 	    (m->reply_to == NULL || addr_usable(m->reply_to)) &&
-	    (m->content_language == NULL || language_list_ok(m->content_language));
+	    (m->content_language == NULL || language_list_ok(m->content_language)) &&
+	    files_usable(m);
 }
 
 static void
@@ -797,33 +844,257 @@ body_part(struct buf *b, const char *type, const char *body)
 	message_qp_encode(body, strlen(body), b);
 }
 
-static void
-message_body(struct buf *b, const struct message *m)
+void
+message_base64(const void *data, size_t len, struct buf *out)
 {
-	unsigned long long h;
+	static const char b64chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *u = data;
+	size_t i, col = 0;
+	unsigned long v;
+	char *p;
+
+	/* 4 characters for every 3 bytes, and a CRLF for every 57. */
+	buf_grow(out, (len + 2) / 3 * 4 + (len / 57 + 1) * 2);
+	p = out->data + out->len;
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned long)u[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)u[i + 1] << 8;
+		if (i + 2 < len)
+			v |= u[i + 2];
+		*p++ = b64chars[(v >> 18) & 63];
+		*p++ = b64chars[(v >> 12) & 63];
+		*p++ = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
+		*p++ = i + 2 < len ? b64chars[v & 63] : '=';
+		if ((col += 4) == 76 || i + 3 >= len) {
+			*p++ = '\r';
+			*p++ = '\n';
+			col = 0;
+		}
+	}
+	out->len = (size_t)(p - out->data);
+	*p = '\0';
+}
+
+/* RFC 5987's attr-char: what an RFC 2231 value carries as itself. */
+static int
+attr_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c && strchr("!#$&+-.^_`|~", c));
+}
+
+/* A name short enough and plain enough for filename="...". */
+#define FILENAME_QUOTED_MAX 60
+#define FILENAME_SECTION 56
+
+static int
+filename_plain(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > FILENAME_QUOTED_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return 0;
+		/* Python decodes encoded-words even inside quotes. */
+		if (s[i] == '=' && i + 1 < len && s[i + 1] == '?')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Content-Disposition with the file's name: a quoted string when it is
+ * short printable ASCII; else RFC 2231's UTF-8, percent-encoded, cut into
+ * numbered sections so that no line grows past 78 columns (never inside
+ * a %XX).
+ */
+static void
+disposition_header(struct buf *b, const char *disp, const char *name)
+{
+	struct buf clean = BUF_INIT, enc = BUF_INIT;
+	const unsigned char *s;
+	size_t i, start, sec, cut;
+
+	header_clean(name, &clean);
+	buf_addf(b, "Content-Disposition: %s", disp);
+	s = (const unsigned char *)buf_str(&clean);
+	if (clean.len == 0) {
+		buf_adds(b, "\r\n");
+	} else if (filename_plain((const char *)s, clean.len)) {
+		buf_adds(b, ";\r\n filename=\"");
+		for (i = 0; i < clean.len; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, (char)s[i]);
+		}
+		buf_adds(b, "\"\r\n");
+	} else {
+		for (i = 0; i < clean.len; i++) {
+			if (attr_char(s[i]))
+				buf_addc(&enc, (char)s[i]);
+			else
+				buf_addf(&enc, "%%%c%c", hex[s[i] >> 4], hex[s[i] & 15]);
+		}
+		if (enc.len <= FILENAME_SECTION) {
+			buf_addf(b, ";\r\n filename*=utf-8''%s\r\n", enc.data);
+		} else {
+			for (start = 0, sec = 0; start < enc.len; start = cut, sec++) {
+				cut = start + FILENAME_SECTION < enc.len ? start + FILENAME_SECTION :
+				    enc.len;
+				/* Back off a cut that would split %XX. */
+				if (cut < enc.len && enc.data[cut - 1] == '%')
+					cut -= 1;
+				else if (cut < enc.len && enc.data[cut - 2] == '%')
+					cut -= 2;
+				buf_addf(b, ";\r\n filename*%zu*=%s%.*s", sec, sec ? "" : "utf-8''",
+				    (int)(cut - start), enc.data + start);
+			}
+			buf_adds(b, "\r\n");
+		}
+	}
+	buf_free(&enc);
+	buf_free(&clean);
+}
+
+/* One file's part: its headers, then its base64, referred to. */
+static void
+file_part(struct mbuf *mb, const struct message_file *f)
+{
+	struct buf *b = &mb->own;
+
+	buf_addf(b, "Content-Type: %s\r\nContent-Transfer-Encoding: base64\r\n", f->type);
+	if (f->content_id) {
+		msgid_header(b, "Content-ID", f->content_id);
+		disposition_header(b, "inline", f->name);
+	} else {
+		disposition_header(b, "attachment", f->name);
+	}
+	buf_adds(b, "\r\n");
+	/* Its last CRLF is the next boundary's; an empty file has none of its own. */
+	if (f->b64_len > 0)
+		mbuf_ref(mb, f->b64, f->b64_len);
+	else
+		buf_adds(b, "\r\n");
+}
+
+static size_t
+files_count(const struct message *m, int inline_images)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nfiles; i++)
+		n += (m->files[i].content_id != NULL) == inline_images;
+	return n;
+}
+
+/*
+ * The HTML part, in a multipart/related with the images it shows when it
+ * has any. A file part ends in CRLF, the next delimiter's.
+ */
+static void
+html_part(struct mbuf *mb, const struct message *m, unsigned long long h)
+{
+	struct buf *b = &mb->own;
+	size_t i;
+
+	if (files_count(m, 1) == 0) {
+		body_part(b, "text/html", m->html);
+		return;
+	}
+	buf_addf(b, "Content-Type: multipart/related; type=\"text/html\";\r\n"
+	    " boundary=\"=_r%016llx\"\r\n\r\n--=_r%016llx\r\n", h, h);
+	body_part(b, "text/html", m->html);
+	buf_adds(b, "\r\n");
+	for (i = 0; i < m->nfiles; i++) {
+		if (m->files[i].content_id == NULL)
+			continue;
+		buf_addf(b, "--=_r%016llx\r\n", h);
+		file_part(mb, &m->files[i]);
+	}
+	buf_addf(b, "--=_r%016llx--\r\n", h);
+}
+
+static void
+message_text(struct mbuf *mb, const struct message *m, unsigned long long h)
+{
+	struct buf *b = &mb->own;
 
 	if (m->html == NULL) {
 		body_part(b, "text/plain", m->text);
 		return;
 	}
-	h = body_hash(body_hash(14695981039346656037ULL, m->text), m->html);
 	buf_addf(b, "Content-Type: multipart/alternative;"
 	    " boundary=\"=_%016llx\"\r\n\r\n", h);
 	buf_addf(b, "--=_%016llx\r\n", h);
 	body_part(b, "text/plain", m->text);
 	buf_addf(b, "\r\n--=_%016llx\r\n", h);
-	body_part(b, "text/html", m->html);
+	html_part(mb, m, h);
 	buf_addf(b, "\r\n--=_%016llx--\r\n", h);
 }
 
+/*
+ * The body. The boundaries come from one hash of the bodies: "=_" never
+ * occurs in quoted-printable or base64, and the letter after it keeps the
+ * nested ones apart.
+ */
+static void
+message_body(struct mbuf *mb, const struct message *m)
+{
+	struct buf *b = &mb->own;
+	unsigned long long h;
+	size_t i;
+
+	h = body_hash(body_hash(14695981039346656037ULL, m->text), m->html);
+	if (files_count(m, 0) == 0) {
+		message_text(mb, m, h);
+		return;
+	}
+	buf_addf(b, "Content-Type: multipart/mixed; boundary=\"=_m%016llx\"\r\n\r\n"
+	    "--=_m%016llx\r\n", h, h);
+	message_text(mb, m, h);
+	buf_adds(b, "\r\n");
+	for (i = 0; i < m->nfiles; i++) {
+		if (m->files[i].content_id != NULL)
+			continue;
+		buf_addf(b, "--=_m%016llx\r\n", h);
+		file_part(mb, &m->files[i]);
+	}
+	buf_addf(b, "--=_m%016llx--\r\n", h);
+}
+
 int
-message_build(const struct message *m, struct buf *out)
+message_build_parts(const struct message *m, struct mbuf *out)
 {
 	char date[64];
 
 	if (!message_usable(m) || date_format(m->date, date, sizeof(date)) == -1)
 		return -1;
-	message_headers(out, m, date);
+	message_headers(&out->own, m, date);
 	message_body(out, m);
 	return 0;
+}
+
+int
+message_build(const struct message *m, struct buf *out)
+{
+	struct mbuf mb = MBUF_INIT;
+	struct buf flat = BUF_INIT;
+	int rc;
+
+	/* Built on out's own bytes: without files, nothing is copied. */
+	mb.own = *out;
+	rc = message_build_parts(m, &mb);
+	if (mb.nrefs == 0) {
+		*out = mb.own;
+	} else {
+		mbuf_flatten(&mb, &flat);
+		buf_free(&mb.own);
+		*out = flat;
+	}
+	free(mb.refs);
+	return rc;
 }

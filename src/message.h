@@ -3,8 +3,12 @@
  *
  * RFC 5322 headers (RFC 2047 where not ASCII), a multipart/alternative body
  * (text/plain + text/html, UTF-8, quoted-printable), CRLF line ends
- * throughout. Pure: no I/O, no clock, no globals; the same input always
- * gives the same bytes, so tests compare whole messages.
+ * throughout. Files ride along: the images the HTML shows in a
+ * multipart/related around the HTML part (each with a Content-ID), the
+ * attachments in a multipart/mixed around everything, each base64 with its
+ * file name (RFC 2231 where it is not plain ASCII). Pure: no I/O, no clock,
+ * no globals; the same input always gives the same bytes, so tests compare
+ * whole messages.
  *
  * Nothing from an input can inject a header line: in every value that
  * reaches a header, each control character (C0 including TAB and CR/LF,
@@ -17,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "mbuf.h"
 #include "util.h"
 
 /*
@@ -25,6 +30,15 @@
  * (may be ""). Everything else may be NULL.
  */
 enum { MESSAGE_HUMAN, MESSAGE_AUTO_GENERATED, MESSAGE_AUTO_REPLIED };
+
+/* A file the message carries: an attachment, or an image its HTML shows. */
+struct message_file {
+	const char *name;	/* the file name the reader sees, UTF-8 */
+	const char *type;	/* "image/png", "text/plain; charset=utf-8" */
+	const char *content_id;	/* an image the HTML shows as cid:ID (no <>); NULL: attached */
+	const char *b64;	/* message_base64 of its bytes; referred to, never copied */
+	size_t b64_len;
+};
 
 struct message {
 	const char *from_name, *from_addr;	/* display name UTF-8 (NULL or "" for none), dot-atom address */
@@ -42,6 +56,8 @@ struct message {
 	const char *content_language;		/* Content-Language (RFC 3282): "es", "es, en"; NULL: none */
 	const char *text;			/* text/plain body, UTF-8, LF or CRLF line ends */
 	const char *html;			/* text/html body; NULL: a single text/plain part */
+	const struct message_file *files;	/* attachments and the HTML's images, or NULL */
+	size_t nfiles;
 };
 
 /*
@@ -51,6 +67,19 @@ struct message {
  * is set (robot mail may have neither).
  */
 int message_build(const struct message *m, struct buf *out);
+/*
+ * The same into out's own bytes, the files' base64 referred to where it
+ * goes (mbuf.h): they must outlive out. With files, the HTML's images need
+ * html set; an image is carried only with it.
+ */
+int message_build_parts(const struct message *m, struct mbuf *out);
+
+/*
+ * RFC 2045 base64 of len bytes of data, appended to out: lines of 76
+ * characters (the last one shorter), each ending in CRLF. Nothing for
+ * len 0.
+ */
+void message_base64(const void *data, size_t len, struct buf *out);
 
 /*
  * RFC 2045 quoted-printable of len bytes of s, appended to out. LF and CRLF

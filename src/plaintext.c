@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attach.h"
+
 /* RFC 5322: a line is at most 998 octets; a word longer is cut short of it. */
 #define PT_MAX_LINE 990
 /* Nesting deeper than this adds no more to the prefixes: they must leave room. */
@@ -71,6 +73,9 @@ pt_inline(cmark_node *n, struct buf *b)
 		pt_inlines(n, b);
 		url = cmark_node_get_url(n);
 		if (url == NULL || *url == '\0')
+			break;
+		/* An image of the project travels in the message: its path means nothing to a reader. */
+		if (cmark_node_get_type(n) == CMARK_NODE_IMAGE && attach_is_path(url))
 			break;
 		lit = b->data ? b->data + start : "";
 		/* An autolink's text is its URL (or the address of a mailto:): once. */

@@ -18,7 +18,8 @@ const char *const release_text_fields[] = { "title", "byline", "dateline",
 
 static const char *const release_keys[] = { "id", "title", "byline", "dateline",
 	"lists", "template", "embargo", "expires", "summary", "body", "about",
-	"contact", "prebrief", "deliver_local", "lang", "translations", "where", NULL };
+	"contact", "prebrief", "deliver_local", "lang", "translations", "where", "attachments",
+	NULL };
 static const char *const prebrief_keys[] = { "lists", "at", NULL };
 
 char *
@@ -82,6 +83,59 @@ release_list_ids(const struct ynode *n, const char *key, char ***ids,
 		if (nodes)
 			(*nodes)[*count] = item;
 		(*ids)[(*count)++] = xstrdup(item->str);
+	}
+}
+
+/* Why path cannot name a file of the project by itself, or NULL. */
+static const char *
+release_path_bad(const char *path, size_t len)
+{
+	if (len == 0)
+		return "an empty path";
+	if (path[0] == '/')
+		return "an absolute path: name a file inside the project, relative to it";
+	if (util_has_ctl(path, len) || memchr(path, '\t', len) != NULL)
+		return "a path with a control character";
+	if (path[len - 1] == '/')
+		return "a folder, not a file";
+	if (len > 1024)
+		return "a path longer than 1024 bytes";
+	return NULL;
+}
+
+/* `attachments`: paths of files in the project; opened and weighed by the check (attach.h). */
+static void
+release_attachments(struct release *r, struct diag *d)
+{
+	const struct ynode *n = ynode_get(r->root, "attachments"), *item;
+	const char *why;
+	size_t i, j, count;
+
+	if (n == NULL || ynode_is_null(n))
+		return;
+	count = n->kind == YNODE_SEQ ? n->n : 1;
+	r->attachments = xcalloc(count, sizeof(*r->attachments));
+	r->attachment_nodes = xcalloc(count, sizeof(*r->attachment_nodes));
+	for (i = 0; i < count; i++) {
+		item = n->kind == YNODE_SEQ ? n->items[i] : n;
+		if (item->kind != YNODE_SCALAR || ynode_is_null(item)) {
+			schema_error(d, item, "expected the path of a file in 'attachments', got %s",
+			    ynode_kind_name(item));
+			continue;
+		}
+		if ((why = release_path_bad(item->str, item->len)) != NULL) {
+			schema_error(d, item, "attachment '%s': %s", item->str, why);
+			continue;
+		}
+		for (j = 0; j < r->nattachments; j++)
+			if (strcmp(r->attachments[j], item->str) == 0)
+				break;
+		if (j < r->nattachments) {
+			schema_error(d, item, "attachment '%s' is named twice", item->str);
+			continue;
+		}
+		r->attachment_nodes[r->nattachments] = item;
+		r->attachments[r->nattachments++] = xstrdup(item->str);
 	}
 }
 
@@ -323,6 +377,7 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 	r->title = ynode_get(r->root, "title");
 	release_langs(r, d);
 	release_lists(r, d);
+	release_attachments(r, d);
 	if ((tmpl = schema_string(r->root, "template", 0, NULL, d)) != NULL) {
 		r->template_name = tmpl;
 		r->template_node = ynode_get(r->root, "template");
@@ -387,6 +442,14 @@ release_text_of(const struct ynode *map, const char *name)
 }
 
 const char *
+release_file_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+const char *
 release_field(const struct release *r, const char *name)
 {
 	return release_text_of(r->root, name);
@@ -435,6 +498,10 @@ release_free(struct release *r)
 	free(r->prebrief_lists);
 	free(r->translations);
 	segment_free(&r->where);
+	for (i = 0; i < r->nattachments; i++)
+		free(r->attachments[i]);
+	free(r->attachments);
+	free(r->attachment_nodes);
 	ydoc_free(r->doc);
 	free(r->file);
 	free(r->id);

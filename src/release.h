@@ -45,6 +45,9 @@ struct release {
 	struct release_translation *translations;	/* in file order */
 	size_t ntranslations;
 	struct segment where;		/* `where`; no keys: everyone on the lists */
+	char **attachments;		/* paths in the project, in file order (attach.h) */
+	const struct ynode **attachment_nodes;	/* where each was named */
+	size_t nattachments;
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */
@@ -68,6 +71,8 @@ int release_prebriefs(const struct release *r, const char *list);
  * time (0 when it goes when sent), else the embargo, else 0.
  */
 long long release_opens(const struct release *r);
+/* The name a reader sees for an attached path: its last component. Points into path. */
+const char *release_file_name(const char *path);
 /* A text field's value, or NULL. */
 const char *release_field(const struct release *r, const char *name);
 /*

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "attach.h"
 #include "diag.h"
 #include "dkim.h"
 #include "list.h"
@@ -63,6 +64,8 @@ struct relsrc {
 	struct render_versions rv;	/* each language of it, rendered once */
 	int rv_ready;
 	struct partials partials;
+	struct attach_kit kit;		/* what every message carries, read once */
+	int kit_ready;
 	struct render_env env;
 	struct rslist *lists;
 	size_t nlists;
@@ -323,6 +326,31 @@ rs_templates(struct relsrc *rs)
 	return 0;
 }
 
+/*
+ * The release's files, the images its Markdown and its lists' templates
+ * show and the logo: read and encoded once, shared by every message.
+ */
+static int
+rs_kit(struct relsrc *rs)
+{
+	size_t i, j;
+	int rc;
+
+	attach_kit_init(&rs->kit, rs->cfg->sender.domain);
+	rs->kit_ready = 1;
+	rc = attach_kit_release(&rs->kit, &rs->rel, 0, rs->d);
+	/* Every template a reader may get, each variant too; the partials once, with the last. */
+	for (i = 0; i < rs->nlists; i++)
+		for (j = 0; j < rs->lists[i].tmpls.n; j++)
+			if (attach_kit_templates(&rs->kit, &rs->lists[i].tmpls.t[j],
+			    i + 1 == rs->nlists && j + 1 == rs->lists[i].tmpls.n ? &rs->partials :
+			    NULL, rs->d) == -1)
+				rc = -1;
+	if (attach_kit_logo(&rs->kit, rs->cfg, rs->d) == -1)
+		rc = -1;
+	return rc;
+}
+
 /* Moves *from into *to (a parsed release), leaving *from empty. */
 static void
 rs_take(struct release *to, struct release *from)
@@ -486,7 +514,7 @@ rs_prepare(void *arg, struct delivery_ctx *ctx)
 	}
 	rs->base = sr.scheduled_at ? sr.scheduled_at : sr.created;
 	rs_prebrief_first(rs);
-	if (rs_templates(rs) == -1) {
+	if (rs_templates(rs) == -1 || rs_kit(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		goto out;
 	}
@@ -639,6 +667,7 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 	rs->env.now = rs_now();
 	if (rs->rel.has_embargo)
 		timefmt_iso_utc(rs->rel.embargo, rs->until, sizeof(rs->until));
+	rs->env.kit = rs->kit_ready ? &rs->kit : NULL;
 	render_versions_init(&rs->rv, &rs->rel, rs->cfg->lang);
 	rs->rv_ready = 1;
 }
@@ -831,23 +860,22 @@ rs_embargo(struct rsworker *w, const struct rslist *l, const struct subscriber *
 static int
 rs_render_one(const struct relsrc *rs, const struct render_env *env, const struct rslist *l,
     const struct list_info *info, const struct subscriber *s, unsigned long long rowid,
-    struct buf *out, char **message_id, struct diag *d)
+    struct mbuf *out, char **message_id, struct diag *d)
 {
 	const char *lang = render_reader_lang(s, l->lang, rs->rv.v[0].lang);
 
-	return render_message(env, render_versions_pick(&rs->rv, lang), info, s,
+	return render_message_parts(env, render_versions_pick(&rs->rv, lang), info, s,
 	    tmplset_pick(&l->tmpls, lang), rowid, out, message_id, d);
 }
 
 /* The message for one row and its Message-ID; rs is only read. */
 static int
-rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
-    char **message_id, struct diag *d)
+rs_render(void *state, const struct store_row *row, struct mbuf *msg, char **message_id,
+    struct diag *d)
 {
 	struct rsworker *w = state;
 	struct rslist *l = rs_list(w->rs, row->list);
 	struct subscriber s;
-	struct buf out = BUF_INIT;
 
 	if (l == NULL) {
 		diag_error(d, NULL, 0, 0, "row %lld names list '%s', not one of the release's",
@@ -858,14 +886,8 @@ rs_render(void *state, const struct store_row *row, char **msg, size_t *len,
 	w->rw.env.token_time = row->first_attempt;
 	render_worker_subscriber(&w->rw, row->address, row->fields, row->fields_len, &s);
 	rs_embargo(w, l, &s, row->early, rs_now());
-	if (rs_render_one(w->rs, &w->rw.env, l, &l->info, &s, (unsigned long long)row->id, &out,
-	    message_id, d) == -1) {
-		buf_free(&out);
-		return -1;
-	}
-	*len = out.len;
-	*msg = buf_detach(&out);
-	return 0;
+	return rs_render_one(w->rs, &w->rw.env, l, &l->info, &s, (unsigned long long)row->id, msg,
+	    message_id, d);
 }
 
 /* ---- the whole ---- */
@@ -905,6 +927,8 @@ rs_free(struct relsrc *rs)
 	if (rs->rv_ready)
 		render_versions_free(&rs->rv);
 	partials_free(&rs->partials);
+	if (rs->kit_ready)
+		attach_kit_free(&rs->kit);
 	release_free(&rs->rel);
 	segment_set_free(&rs->set);
 	free(rs->set_text);
@@ -941,7 +965,7 @@ struct dry {
 	long long relrow;		/* the release's row in it, 0: none yet */
 	struct rslist *list;
 	struct relsrc_dry *out;
-	struct buf msg;
+	struct mbuf msg;
 	uint64_t *seen;			/* open addressing; 0 is empty */
 	size_t nseen, cap;
 	int failed;
@@ -1029,12 +1053,12 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 		emb.local = local;
 		env.embargo = &emb;
 	}
-	buf_reset(&x->msg);
+	mbuf_reset(&x->msg);
 	if (rs_render_one(rs, &env, x->list, info, s, 0, &x->msg, NULL, rs->d) == -1) {
 		x->failed = 1;
 		return 1;
 	}
-	x->out->bytes += x->msg.len;
+	x->out->bytes += mbuf_len(&x->msg);
 	x->out->would++;
 	return 0;
 }
@@ -1086,7 +1110,7 @@ dry_inputs(struct relsrc *rs, struct delivery_ctx *ctx, unsigned char *secret)
 	segment_combine(&seg, &rs->rel.where, rs->a->where);
 	segment_set_one(&rs->set, &seg);
 	segment_free(&seg);
-	if (rs_templates(rs) == -1) {
+	if (rs_templates(rs) == -1 || rs_kit(rs) == -1) {
 		ctx->r->end = DELIVERY_INVALID;
 		return -1;
 	}
@@ -1157,7 +1181,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 		    "%s%s", i ? ", " : "", rs.lists[i].id);
 	dry_segment(&rs, out);
 out:
-	buf_free(&x.msg);
+	mbuf_free(&x.msg);
 	free(x.seen);
 	store_close(x.st);
 	memset(secret, 0, sizeof(secret));

@@ -69,6 +69,25 @@ render_plain(const char *field, const char *text)
 	return buf_detach(&b);
 }
 
+/* `attachments`: each file's name, for a template that lists them. */
+static void
+render_release_files(struct render_release *rr, const struct release *r)
+{
+	struct ynode *seq, *m;
+	size_t i;
+
+	if (r->nattachments == 0)
+		return;
+	seq = ynode_seq(rr->doc);
+	for (i = 0; i < r->nattachments; i++) {
+		m = ynode_map(rr->doc);
+		ynode_map_set(rr->doc, m, "name",
+		    ynode_str(rr->doc, release_file_name(r->attachments[i])));
+		ynode_seq_push(seq, m);
+	}
+	ynode_map_set(rr->doc, rr->fields, "attachments", seq);
+}
+
 void
 render_release_init(struct render_release *rr, const struct release *r, const char *lang)
 {
@@ -109,6 +128,32 @@ render_release_init(struct render_release *rr, const struct release *r, const ch
 		timefmt_iso_utc(r->expires, iso, sizeof(iso));
 		ynode_map_set(rr->doc, rr->fields, "expires", ynode_str(rr->doc, iso));
 	}
+	render_release_files(rr, r);
+}
+
+void
+render_release_links(struct render_release *rr, const char *archive_url)
+{
+	static const char unreserved[] = "-._~";
+	struct ynode *seq = (struct ynode *)ynode_get(rr->fields, "attachments"), *m;
+	const unsigned char *p;
+	struct buf url = BUF_INIT;
+	size_t i;
+
+	for (i = 0; archive_url && seq && seq->kind == YNODE_SEQ && i < seq->n; i++) {
+		m = seq->items[i];
+		buf_reset(&url);
+		buf_addf(&url, "%s%s/", archive_url, rr->release->id);
+		for (p = (const unsigned char *)ynode_get(m, "name")->str; *p; p++) {
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || strchr(unreserved, *p))
+				buf_addc(&url, (char)*p);
+			else
+				buf_addf(&url, "%%%02X", *p);
+		}
+		ynode_map_set(rr->doc, m, "url", ynode_str(rr->doc, buf_str(&url)));
+	}
+	buf_free(&url);
 }
 
 void
@@ -402,11 +447,19 @@ render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 	}
 	for (i = 0; release_more[i]; i++)
 		ynode_map_set(doc, rel, release_more[i], ynode_str(doc, "x"));
+	/* The attachments' names, and the links a digest gives them. */
+	m = ynode_map(doc);
+	ynode_map_set(doc, m, "name", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "url", ynode_str(doc, "x"));
+	seq = ynode_seq(doc);
+	ynode_seq_push(seq, m);
+	ynode_map_set(doc, rel, "attachments", seq);
 	ynode_map_set(doc, ctx, "release", rel);
 	/* A digest's releases: each as a release, and the day it went out. */
 	m = ynode_map(doc);
 	for (i = 0; i < rel->n; i++)
-		ynode_map_set(doc, m, ynode_key(rel, i)->str, ynode_str(doc, "x"));
+		ynode_map_set(doc, m, ynode_key(rel, i)->str, ynode_val(rel, i)->kind ==
+		    YNODE_SCALAR ? ynode_str(doc, "x") : ynode_val(rel, i));
 	ynode_map_set(doc, m, "date", ynode_str(doc, "x"));
 	seq = ynode_seq(doc);
 	ynode_seq_push(seq, m);
@@ -434,6 +487,7 @@ render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 	ynode_map_set(doc, m, "name", ynode_str(doc, "x"));
 	ynode_map_set(doc, m, "address", ynode_str(doc, "x"));
 	ynode_map_set(doc, m, "postal_address", ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "logo", ynode_str(doc, "x"));
 	ynode_map_set(doc, ctx, "sender", m);
 	m = ynode_map(doc);
 	ynode_map_set(doc, m, "active", ynode_str(doc, "x"));
@@ -456,7 +510,7 @@ render_embargo_node(struct ydoc *doc, const struct render_embargo *e)
 	return m;
 }
 
-/* `sender`: who sends, as the config says; postal_address only when given. */
+/* `sender`: who sends, as the config says; postal_address and logo only when given. */
 static struct ynode *
 render_sender_node(struct ydoc *doc, const struct config *cfg)
 {
@@ -467,6 +521,9 @@ render_sender_node(struct ydoc *doc, const struct config *cfg)
 	ynode_map_set(doc, m, "address", ynode_str(doc, cfg->sender.from_addr));
 	if (cfg->sender.postal_address)
 		ynode_map_set(doc, m, "postal_address", ynode_str(doc, cfg->sender.postal_address));
+	/* A path: the message carries the image, and its HTML names it by cid: (attach.h). */
+	if (cfg->sender.logo)
+		ynode_map_set(doc, m, "logo", ynode_str(doc, cfg->sender.logo));
 	return m;
 }
 
@@ -517,14 +574,40 @@ render_one_line(char *s)
 	*w = '\0';
 }
 
+/*
+ * The HTML's images made cid: and what the message carries (env->kit's
+ * attachments, the images it shows) into *files; how many.
+ */
+static size_t
+render_files(const struct render_env *env, struct buf *html, struct message_file **files)
+{
+	const struct attach_kit *k = env->kit;
+	struct buf out = BUF_INIT;
+	unsigned char *used;
+	size_t n;
+
+	*files = NULL;
+	if (k == NULL || k->n == 0)
+		return 0;
+	used = xcalloc(k->n, 1);
+	attach_html_rewrite(k, buf_str(html), html->len, &out, used);
+	buf_free(html);
+	*html = out;
+	*files = xcalloc(k->n, sizeof(**files));
+	n = attach_message_files(k, used, *files);
+	free(used);
+	return n;
+}
+
 /* The three parts rendered against ctx, and the MIME message around them. */
 static int
 render_build(const struct render_env *env, const struct list_info *l,
     const struct subscriber *s, const struct tmplfile *t, const struct ynode *ctx,
-    const char *lang, struct render_ids *ids, struct buf *out, char **message_id,
+    const char *lang, struct render_ids *ids, struct mbuf *out, char **message_id,
     struct diag *d)
 {
 	struct buf subject = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
+	struct message_file *files = NULL;
 	struct message m;
 	int rc = -1;
 
@@ -545,6 +628,8 @@ render_build(const struct render_env *env, const struct list_info *l,
 	}
 	render_one_line(subject.data ? subject.data : (char *)"");
 	memset(&m, 0, sizeof(m));
+	m.nfiles = render_files(env, &html, &files);
+	m.files = files;
 	m.from_name = env->cfg->sender.from_name;
 	m.from_addr = env->cfg->sender.from_addr;
 	m.to_name = s->name;
@@ -561,7 +646,7 @@ render_build(const struct render_env *env, const struct list_info *l,
 	m.content_language = lang;
 	m.text = buf_str(&text);
 	m.html = buf_str(&html);
-	if (message_build(&m, out) == -1) {
+	if (message_build_parts(&m, out) == -1) {
 		diag_error(d, t->file, 0, 0, "cannot build the message for %s", s->email);
 		goto out;
 	}
@@ -571,6 +656,7 @@ render_build(const struct render_env *env, const struct list_info *l,
 	}
 	rc = 0;
 out:
+	free(files);
 	buf_free(&subject);
 	buf_free(&text);
 	buf_free(&html);
@@ -578,9 +664,9 @@ out:
 }
 
 int
-render_message(const struct render_env *env, const struct render_release *rr,
+render_message_parts(const struct render_env *env, const struct render_release *rr,
     const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
-    unsigned long long rowid, struct buf *out, char **message_id, struct diag *d)
+    unsigned long long rowid, struct mbuf *out, char **message_id, struct diag *d)
 {
 	struct render_ids ids;
 	struct ynode *ctx;
@@ -596,9 +682,23 @@ render_message(const struct render_env *env, const struct render_release *rr,
 }
 
 int
+render_message(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
+    unsigned long long rowid, struct buf *out, char **message_id, struct diag *d)
+{
+	struct mbuf m = MBUF_INIT;
+	int rc;
+
+	if ((rc = render_message_parts(env, rr, l, s, t, rowid, &m, message_id, d)) == 0)
+		mbuf_flatten(&m, out);
+	mbuf_free(&m);
+	return rc;
+}
+
+int
 render_digest(const struct render_env *env, const char *digest_id, struct ynode *releases,
     struct ynode *period, const struct list_info *l, const struct subscriber *s,
-    const struct tmplfile *t, unsigned long long rowid, struct buf *out, char **message_id,
+    const struct tmplfile *t, unsigned long long rowid, struct mbuf *out, char **message_id,
     struct diag *d)
 {
 	struct render_ids ids;

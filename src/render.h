@@ -7,8 +7,10 @@
 #ifndef HERALD_RENDER_H
 #define HERALD_RENDER_H
 
+#include "attach.h"
 #include "config.h"
 #include "list.h"
+#include "mbuf.h"
 #include "release.h"
 #include "tmplfile.h"
 #include "token.h"
@@ -64,14 +66,27 @@ struct render_env {
 	 * release's message says its version's language instead.
 	 */
 	const char *content_language;
+	/*
+	 * The files messages carry (attach.h), or NULL: each message gets
+	 * the kit's attachments and the images its HTML shows, by cid:.
+	 */
+	const struct attach_kit *kit;
 };
 
 /*
  * The release in language lang: when r has a translation into lang, its
  * fields, each one it lacks taken from the release; else the release's
  * own fields (lang is then the release's own language, release_lang).
+ * The fields include `attachments`, a sequence of {name} (the file names),
+ * when the release has any.
  */
 void render_release_init(struct render_release *rr, const struct release *r, const char *lang);
+/*
+ * Gives each of the release's attachments a url, archive_url + id + "/"
+ * + name (percent-encoded): what a digest, which carries none, links to.
+ * Nothing when archive_url is NULL.
+ */
+void render_release_links(struct render_release *rr, const char *archive_url);
 void render_release_free(struct render_release *rr);
 
 /* Every version of r; def_lang is the config's `lang` (NULL: none). Free with render_versions_free. */
@@ -101,6 +116,10 @@ const char *render_reader_lang(const struct subscriber *s, const char *list_lang
 int render_message(const struct render_env *env, const struct render_release *rr,
     const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
     unsigned long long rowid, struct buf *out, char **message_id, struct diag *d);
+/* The same into out (empty), its files' bytes borrowed from env->kit. */
+int render_message_parts(const struct render_env *env, const struct render_release *rr,
+    const struct list_info *l, const struct subscriber *s, const struct tmplfile *t,
+    unsigned long long rowid, struct mbuf *out, char **message_id, struct diag *d);
 
 /*
  * A digest's message, as render_message makes a release's: the context
@@ -110,7 +129,7 @@ int render_message(const struct render_env *env, const struct render_release *rr
  */
 int render_digest(const struct render_env *env, const char *digest_id, struct ynode *releases,
     struct ynode *period, const struct list_info *l, const struct subscriber *s,
-    const struct tmplfile *t, unsigned long long rowid, struct buf *out, char **message_id,
+    const struct tmplfile *t, unsigned long long rowid, struct mbuf *out, char **message_id,
     struct diag *d);
 
 /* "local+TOKEN@domain" from "local@domain". The caller owns it. */

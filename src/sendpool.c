@@ -132,17 +132,16 @@ static void
 worker_start_job(struct worker *w, struct sendjob *j)
 {
 	if (w->pool->ops.prepare(w->state, j) == -1) {
-		free(j->msg);
+		mbuf_free(&j->msg);
 		free(j->from);
-		j->msg = j->from = NULL;
+		j->from = NULL;
 		j->failed = 1;
 		jobs_push(&w->finished, j);
 		return;
 	}
 	/* The message belongs to the connection now. */
-	if (smtp_submit(w->smtp, j->from, j->rcpt, j->msg, j->len, j) == -1)
+	if (smtp_submit_parts(w->smtp, j->from, j->rcpt, &j->msg, j) == -1)
 		fatalx("sendpool: a job for a thread without a free connection");
-	j->msg = NULL;
 	free(j->from);
 	j->from = NULL;
 }
@@ -312,7 +311,8 @@ sendpool_submit(struct sendpool *p, struct sendjob *j)
 	p->in_flight++;
 	j->worker = w->index;
 	j->failed = 0;
-	j->msg = j->from = j->message_id = NULL;
+	memset(&j->msg, 0, sizeof(j->msg));
+	j->from = j->message_id = NULL;
 	memset(&j->reply, 0, sizeof(j->reply));
 	lock(&p->mu);
 	jobs_push(&w->inbox, j);

@@ -25,8 +25,7 @@ struct sendjob {
 	void *data;
 	const char *rcpt;	/* the envelope recipient */
 	/* Set by the prepare callback, on the sending thread. */
-	char *msg;		/* the message; the pool frees it */
-	size_t len;
+	struct mbuf msg;	/* the message; the pool frees it */
 	char *from;		/* the envelope sender; the pool frees it */
 	char *message_id;	/* the caller's to free */
 	/* The outcome. */

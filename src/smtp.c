@@ -39,8 +39,8 @@
 struct conn {
 	CURL *easy;
 	struct curl_slist *rcpt;
-	char *msg;
-	size_t len, off;
+	struct mbuf msg;
+	size_t off;
 	void *cookie;
 	int busy;
 	int local;			/* refused before any transfer: see local_reply */
@@ -315,13 +315,8 @@ static size_t
 read_cb(char *out, size_t size, size_t nitems, void *userp)
 {
 	struct conn *c = userp;
-	size_t n = size * nitems;
+	size_t n = mbuf_read(&c->msg, c->off, out, size * nitems);
 
-	if (n > c->len - c->off)
-		n = c->len - c->off;
-	if (n == 0)
-		return 0;
-	memcpy(out, c->msg + c->off, n);
 	c->off += n;
 	return n;
 }
@@ -475,9 +470,8 @@ conn_release(struct conn *c)
 {
 	curl_slist_free_all(c->rcpt);
 	c->rcpt = NULL;
-	free(c->msg);
-	c->msg = NULL;
-	c->len = c->off = 0;
+	mbuf_free(&c->msg);
+	c->off = 0;
 	c->cookie = NULL;
 	c->busy = c->local = 0;
 }
@@ -528,6 +522,20 @@ int
 smtp_submit(struct smtp *s, const char *mail_from, const char *rcpt, char *msg,
     size_t len, void *cookie)
 {
+	struct mbuf m = MBUF_INIT;
+
+	if (msg)
+		mbuf_adopt(&m, msg, len);
+	if (smtp_submit_parts(s, mail_from, rcpt, &m, cookie) == 0)
+		return 0;
+	/* Nothing taken: msg is still the caller's. */
+	return -1;
+}
+
+int
+smtp_submit_parts(struct smtp *s, const char *mail_from, const char *rcpt, struct mbuf *msg,
+    void *cookie)
+{
 	struct conn *c = NULL;
 	char *addr;
 	unsigned i;
@@ -541,8 +549,7 @@ smtp_submit(struct smtp *s, const char *mail_from, const char *rcpt, char *msg,
 		fatalx("smtp: the envelope sender has a control character or angle bracket");
 	c->busy = 1;
 	s->busy++;
-	c->msg = msg;
-	c->len = msg ? len : 0;
+	mbuf_move(&c->msg, msg);
 	c->off = 0;
 	c->cookie = cookie;
 	if (bad_address(rcpt)) {
@@ -569,7 +576,8 @@ smtp_submit(struct smtp *s, const char *mail_from, const char *rcpt, char *msg,
 	addr = xasprintf("<%s>", mail_from);
 	if (curl_easy_setopt(c->easy, CURLOPT_MAIL_FROM, addr) != CURLE_OK ||
 	    curl_easy_setopt(c->easy, CURLOPT_MAIL_RCPT, c->rcpt) != CURLE_OK ||
-	    curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->len) != CURLE_OK ||
+	    curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE,
+	    (curl_off_t)mbuf_len(&c->msg)) != CURLE_OK ||
 	    curl_multi_add_handle(s->multi, c->easy) != CURLM_OK)
 		fatalx("smtp: cannot start a transfer");
 	free(addr);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "mbuf.h"
 
 enum smtp_result { SMTP_OK, SMTP_TEMPFAIL, SMTP_PERMFAIL };
 
@@ -66,6 +67,13 @@ unsigned smtp_in_flight(const struct smtp *s);
  */
 int smtp_submit(struct smtp *s, const char *mail_from, const char *rcpt, char *msg,
     size_t len, void *cookie);
+/*
+ * The same for a message with borrowed runs: smtp takes *msg (leaving it
+ * empty) and frees its own bytes when done; what it borrows must outlive
+ * the transfer. -1 (and *msg untouched) when no connection is idle.
+ */
+int smtp_submit_parts(struct smtp *s, const char *mail_from, const char *rcpt,
+    struct mbuf *msg, void *cookie);
 
 typedef void (*smtp_done_fn)(void *arg, void *cookie, const struct smtp_reply *r);
 

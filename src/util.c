@@ -186,7 +186,7 @@ buf_str(const struct buf *b)
 }
 
 /* Reads all of fd into *data and closes it. */
-static int
+int
 util_read_fd(int fd, char **data, size_t *len)
 {
 	struct buf b = BUF_INIT;
@@ -225,34 +225,21 @@ util_read_file(const char *path, char **data, size_t *len)
 	return util_read_fd(fd, data, len);
 }
 
-int
-util_open_beneath(const char *path)
+/* name (a relative path) opened beneath the folder dfd: see util_open_beneath. */
+static int
+util_openat_beneath(int dfd, const char *name)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xasprintf("%.*s", (int)(slash - path + (slash == path)), path) :
-	    xstrdup(".");
-	const char *name = slash ? slash + 1 : path;
 	struct open_how how;
 	struct stat st;
-	int dfd, fd, saved;
+	int fd, saved;
 
 	memset(&how, 0, sizeof(how));
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat refuses it. */
 	how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		free(dir);
-		return -1;
-	}
 	/* Linux 5.6 and later (Debian 12 has 6.1): without it, ENOSYS and nothing read. */
-	fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how));
-	saved = errno;
-	close(dfd);
-	free(dir);
-	if (fd == -1) {
-		errno = saved;
+	if ((fd = (int)syscall(SYS_openat2, dfd, name, &how, sizeof(how))) == -1)
 		return -1;
-	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		saved = errno;
 		if (saved == 0 || S_ISREG(st.st_mode) == 0)
@@ -268,6 +255,35 @@ util_open_beneath(const char *path)
 		errno = saved;
 		return -1;
 	}
+	return fd;
+}
+
+int
+util_open_under(const char *dir, const char *rel)
+{
+	int dfd, fd, saved;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	fd = util_openat_beneath(dfd, rel);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return fd;
+}
+
+int
+util_open_beneath(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xasprintf("%.*s", (int)(slash - path + (slash == path)), path) :
+	    xstrdup(".");
+	int fd, saved;
+
+	fd = util_open_under(dir, slash ? slash + 1 : path);
+	saved = errno;
+	free(dir);
+	errno = saved;
 	return fd;
 }
 

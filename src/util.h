@@ -89,8 +89,16 @@ size_t util_utf8_bad(const char *str, size_t len);
  * would hang or never end). -1 with errno set.
  */
 int util_open_beneath(const char *path);
+/*
+ * The same for a relative path of any depth beneath dir: nothing on the
+ * way ('..', a symlink) may lead out of dir; an absolute rel fails
+ * (EXDEV). For files a project names by path ("files/report.pdf").
+ */
+int util_open_under(const char *dir, const char *rel);
 /* util_read_file through util_open_beneath. */
 int util_read_beneath(const char *path, char **data, size_t *len);
+/* Reads the whole of an open file and closes it; as util_read_file. */
+int util_read_fd(int fd, char **data, size_t *len);
 /* What errno from those means, for an error message: strerror but for EXDEV and EINVAL. */
 const char *util_beneath_error(int err);
 

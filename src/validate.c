@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "attach.h"
 #include "list.h"
 #include "project.h"
 #include "render.h"
@@ -54,6 +55,18 @@ struct check_partial {
 	size_t missing, total;		/* subscribers without it, of all */
 };
 
+/* The images an HTML part names by path are files of the project (attach.h). */
+static void
+check_template_images(const struct tmplfile *t, struct diag *d)
+{
+	struct tmpl_pos pos;
+
+	if (t->html == NULL)
+		return;
+	attach_part_pos(t->html, &pos);
+	attach_check_html(t->html->str, t->html->len, &pos, d);
+}
+
 static void
 check_templates(struct check *k)
 {
@@ -65,12 +78,22 @@ check_templates(struct check *k)
 		return;
 	for (i = 0; i < n; i++) {
 		name = util_file_stem(files[i]);
-		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, k->d) == 0)
+		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, k->d) == 0) {
 			k->sum->templates++;
+			check_template_images(&t, k->d);
+		}
 		tmplfile_free(&t);
 		free(name);
 	}
 	project_files_free(files, n);
+	/* The partials they include, each once. */
+	for (i = 0; i < k->partials.n; i++) {
+		struct tmpl_pos pos = { k->partials.items[i].file, 1, 1, 0 };
+
+		if (k->partials.items[i].src != NULL)
+			attach_check_html(k->partials.items[i].src, k->partials.items[i].len, &pos,
+			    k->d);
+	}
 }
 
 static const struct validate_list *
@@ -416,6 +439,7 @@ check_release_refs(struct check *k, const struct release *r)
 		schema_error(k->d, r->template_node,
 		    "unknown template '%s': there is no %s/%s.yaml", r->template_name,
 		    k->cfg->templates_dir, r->template_name);
+	attach_check_release(k->cfg, r, k->d);
 	for (i = 0; i < r->nlists; i++) {
 		if ((kl = check_find_list(k, r->lists[i])) == NULL) {
 			schema_error(k->d, r->list_nodes[i], "unknown list '%s'", r->lists[i]);

@@ -3,14 +3,51 @@
  * whatever a release's authors wrote. Relaxed canonicalization must give
  * a canonical text (one its shortcut recognises), change nothing a second
  * time, leave alone what the shortcut calls canonical, and make a header
- * field's value one line of single spaces.
+ * field's value one line of single spaces. A body hashed in runs (a
+ * message with attachments) hashes as the whole canonicalized, wherever
+ * the runs are cut.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+
 #include "dkim.h"
 #include "util.h"
+
+/* The input cut in up to four runs at places its first bytes choose. */
+static void
+check_runs(const char *in, size_t n)
+{
+	unsigned char got[32], want[32];
+	struct buf canon = BUF_INIT;
+	const char *runs[4];
+	const unsigned char *choice = (const unsigned char *)in;
+	size_t lens[4], cut[5], k, i, nruns;
+
+	if (n < 3)
+		return;
+	nruns = 1 + choice[0] % 4;
+	in += 3;
+	n -= 3;
+	cut[0] = 0;
+	cut[nruns] = n;
+	for (i = 1; i < nruns; i++) {
+		k = ((size_t)choice[i % 3] * 31 + i * 7) % (n + 1);
+		cut[i] = k < cut[i - 1] ? cut[i - 1] : k;
+	}
+	for (i = 0; i < nruns; i++) {
+		runs[i] = in + cut[i];
+		lens[i] = cut[i + 1] - cut[i];
+	}
+	dkim_body_hash_runs(runs, lens, nruns, got);
+	dkim_canon_body(in, n, &canon);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, canon.data ? canon.data : "", canon.len, want) < 0 ||
+	    memcmp(got, want, sizeof(got)) != 0)
+		abort();
+	buf_free(&canon);
+}
 
 static void
 check_body(const char *in, size_t n)
@@ -57,5 +94,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_body((const char *)data, size);
 	check_header((const char *)data, size);
+	check_runs((const char *)data, size);
 	return 0;
 }

@@ -1,18 +1,38 @@
 /*
  * fuzz_yaml.c - the YAML loader and the loaders on top of it (config and
  * release checks) against any bytes; a valid release is then rendered in
- * each of its languages (translations, field by field fallback).
+ * each of its languages (translations, field by field fallback) and goes
+ * on through the press kit's check (attach.h: its attachments and the
+ * images its Markdown names, opened beneath the working folder, never
+ * read) and the fields templates see of its attachments.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "config.h"
 #include "diag.h"
 #include "release.h"
 #include "render.h"
 #include "yamltree.h"
+
+/* What a release that loads goes on to: the check of its files, and its template fields. */
+static void
+fuzz_release_kit(const struct release *r, struct diag *d)
+{
+	struct render_release rr;
+	struct config c;
+
+	memset(&c, 0, sizeof(c));
+	c.limits.attachments = 4096;
+	attach_check_release(&c, r, d);
+	render_release_init(&rr, r, NULL);
+	render_release_links(&rr, "https://news.example/files/");
+	render_release_free(&rr);
+}
 
 static void
 fuzz_file(const uint8_t *data, size_t size, int which)
@@ -41,6 +61,7 @@ fuzz_file(const uint8_t *data, size_t size, int which)
 			render_versions_init(&rv, &r, "pt-BR");
 			render_versions_pick(&rv, "pt-BR");
 			render_versions_free(&rv);
+			fuzz_release_kit(&r, &d);
 		}
 		release_free(&r);
 	}

@@ -187,6 +187,13 @@ test_parsers(void)
 		{ "1000/day", 0, 1000, 86400 }, { "0/s", -1, 0, 0 }, { "10", -1, 0, 0 },
 		{ "10/fortnight", -1, 0, 0 }, { "/s", -1, 0, 0 },
 	};
+	static const struct { const char *s; int rc; unsigned long long bytes; } sizes[] = {
+		{ "10MB", 0, 10ULL << 20 }, { "512KB", 0, 512ULL << 10 }, { "1GB", 0, 1ULL << 30 },
+		{ "2048", 0, 2048 }, { "2048B", 0, 2048 }, { "10 mb", 0, 10ULL << 20 },
+		{ "3k", 0, 3072 }, { "2MiB", 0, 2ULL << 20 }, { "0", 0, 0 }, { "MB", -1, 0 },
+		{ "10 TB", -1, 0 }, { "-1MB", -1, 0 }, { "1.5MB", -1, 0 }, { "10  MB", -1, 0 },
+		{ "99999999999999999999", -1, 0 }, { "17179869184GB", -1, 0 }, { "", -1, 0 },
+	};
 	static const char *const known[] = { "subscribers", "name", "template", NULL };
 	unsigned long long secs = 0;
 	struct rate r;
@@ -202,9 +209,71 @@ test_parsers(void)
 		ok(rc == rates[i].rc && (rc || (r.count == rates[i].count && r.per == rates[i].per)),
 		    "rate '%s'", rates[i].s);
 	}
+	for (i = 0; i < ARRAY_LEN(sizes); i++) {
+		unsigned long long bytes = 0;
+		int rc = config_parse_size(sizes[i].s, &bytes);
+		ok(rc == sizes[i].rc && (rc || bytes == sizes[i].bytes), "size '%s'", sizes[i].s);
+	}
 	is_str(schema_suggest("subscibers", known), "subscribers", "suggests subscribers");
 	is_str(schema_suggest("templat", known), "template", "suggests template");
 	ok(schema_suggest("colour", known) == NULL, "no suggestion for an unrelated key");
+}
+
+/* sender.logo (a file of the project), sender.archive_url, limits.attachments. */
+static void
+test_press_kit(void)
+{
+	static const char smtp[] = "smtp:\n  url: smtp://127.0.0.1:25\n";
+	char old[4096], yaml[512], first[256];
+	struct config c;
+	FILE *f;
+
+	if (getcwd(old, sizeof(old)) == NULL || chdir(dir) == -1) {
+		ok(0, "cd to the scratch folder");
+		return;
+	}
+	mkdir("files", 0700);
+	f = fopen("files/logo.png", "w");
+	fputs("png", f);
+	fclose(f);
+	f = fopen("outside.png", "w");
+	fclose(f);
+	if (symlink("../../outside.png", "files/out.png") == -1)
+		tap_diag("symlink failed");
+
+	is_int(load(smtp, &c, NULL, 0), 0, "no logo, no archive, no limits");
+	is_int((long long)c.limits.attachments, 10LL << 20, "limits.attachments is 10 MB by default");
+	ok(c.sender.logo == NULL && c.sender.archive_url == NULL, "logo and archive_url unset");
+	config_free(&c);
+	snprintf(yaml, sizeof(yaml), "  logo: files/logo.png\n  archive_url: https://news.example/"
+	    "files/\n%slimits:\n  attachments: 512KB\n", smtp);
+	is_int(load(yaml, &c, NULL, 0), 0, "a logo, an archive and a limit load");
+	is_str(c.sender.logo, "files/logo.png", "sender.logo");
+	is_str(c.sender.archive_url, "https://news.example/files/", "sender.archive_url");
+	is_int((long long)c.limits.attachments, 512LL << 10, "limits.attachments: 512KB");
+	config_free(&c);
+	snprintf(yaml, sizeof(yaml), "%slimits:\n  attachments: lots\n", smtp);
+	is_int(load(yaml, &c, first, sizeof(first)), 1, "a limit that is no size is refused");
+	is_str(first, "herald.yaml:9:16: 'lots' is not a size (expected e.g. 10MB, 512KB)",
+	    "and said at its value");
+	config_free(&c);
+	snprintf(yaml, sizeof(yaml), "  logo: files/none.png\n%s", smtp);
+	is_int(load(yaml, &c, first, sizeof(first)), 1, "a missing logo is refused");
+	is_str(first, "herald.yaml:6:9: logo 'files/none.png': No such file or directory",
+	    "and said at the key");
+	config_free(&c);
+	snprintf(yaml, sizeof(yaml), "  logo: files/out.png\n%s", smtp);
+	is_int(load(yaml, &c, first, sizeof(first)), 1, "a logo that is a symlink out is refused");
+	ok(strstr(first, "leads outside the project") != NULL, "and says it leads out: %s", first);
+	config_free(&c);
+	snprintf(yaml, sizeof(yaml), "  logo: /etc/hostname\n%s", smtp);
+	is_int(load(yaml, &c, NULL, 0), 1, "an absolute logo path is refused");
+	config_free(&c);
+	snprintf(yaml, sizeof(yaml), "  archive_url: ftp://news.example/\n%s", smtp);
+	is_int(load(yaml, &c, first, sizeof(first)), 1, "an archive_url that is not http(s) is refused");
+	config_free(&c);
+	if (chdir(old) == -1)
+		tap_diag("cannot go back to %s", old);
 }
 
 int
@@ -219,6 +288,7 @@ main(void)
 	test_loopback();
 	test_login_tls();
 	test_parsers();
+	test_press_kit();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);

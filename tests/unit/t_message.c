@@ -767,6 +767,244 @@ test_build_whole(void)
 	buf_free(&b);
 }
 
+/* ---- files: base64, names, the multipart around them ---- */
+
+/* Decodes base64 (CRLF lines ignored) into out; -1 on a stray character. */
+static int
+b64_decode(const char *s, size_t len, struct buf *out)
+{
+	unsigned long v = 0;
+	size_t i, n = 0;
+	int pad = 0, k;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			k = 0;
+		} else if ((k = b64val(s[i])) < 0 || pad) {
+			return -1;
+		}
+		v = v << 6 | (unsigned long)k;
+		if (++n % 4 == 0) {
+			buf_addc(out, (char)(v >> 16));
+			if (pad < 2)
+				buf_addc(out, (char)(v >> 8 & 255));
+			if (pad < 1)
+				buf_addc(out, (char)(v & 255));
+			v = 0;
+		}
+	}
+	return n % 4 ? -1 : 0;
+}
+
+static void
+test_base64(void)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "", "" }, { "f", "Zg==\r\n" }, { "fo", "Zm8=\r\n" }, { "foo", "Zm9v\r\n" },
+		{ "foob", "Zm9vYg==\r\n" }, { "fooba", "Zm9vYmE=\r\n" }, { "foobar", "Zm9vYmFy\r\n" },
+	};
+	struct buf b = BUF_INIT, d = BUF_INIT;
+	unsigned char data[1000];
+	size_t i, n, bad = 0, longest, line;
+	unsigned seed = 3;
+	const char *p;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		buf_reset(&b);
+		message_base64(cases[i].in, strlen(cases[i].in), &b);
+		is_str(buf_str(&b), cases[i].want, "base64 of RFC 4648's test vectors");
+	}
+	memset(data, 'x', sizeof(data));
+	buf_reset(&b);
+	message_base64(data, 57, &b);
+	ok(b.len == 78 && memcmp(b.data + 76, "\r\n", 2) == 0, "57 bytes: one line of 76");
+	buf_reset(&b);
+	message_base64(data, 58, &b);
+	ok(b.len == 78 + 6 && strcmp(b.data + 78, "eA==\r\n") == 0, "58 bytes: a second, short line");
+	for (n = 0; n < 400; n++) {
+		for (i = 0; i < n; i++)
+			data[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+		buf_reset(&b);
+		buf_reset(&d);
+		message_base64(data, n, &b);
+		longest = line = 0;
+		for (p = buf_str(&b); *p; p++) {
+			if (*p == '\r') {
+				longest = line > longest ? line : longest;
+				line = 0;
+				p++;
+			} else {
+				line++;
+			}
+		}
+		if (b64_decode(buf_str(&b), b.len, &d) == -1 || d.len != n ||
+		    (n && memcmp(d.data, data, n) != 0) || longest > 76 || line != 0)
+			bad++;
+	}
+	ok(bad == 0, "base64 of 0..399 random bytes decodes back, lines of 76 at most (%zu bad)",
+	    bad);
+	buf_free(&b);
+	buf_free(&d);
+}
+
+/* The value of filename (quoted, or RFC 2231 sections joined and decoded) in the field at p. */
+static char *
+disposition_name(const char *p)
+{
+	struct buf out = BUF_INIT;
+	const char *q, *end = strstr(p, "\r\n\r\n");
+	char key[32];
+	int sec = 0, hi, lo;
+
+	if ((q = strstr(p, "filename=\"")) != NULL && q < end) {
+		for (q += 10; *q && *q != '"'; q++) {
+			if (*q == '\\')
+				q++;
+			buf_addc(&out, *q);
+		}
+		return buf_detach(&out);
+	}
+	for (;;) {
+		snprintf(key, sizeof(key), sec == 0 && strstr(p, "filename*=") &&
+		    strstr(p, "filename*=") < end ? "filename*=" : "filename*%d*=", sec);
+		if ((q = strstr(p, key)) == NULL || q > end)
+			break;
+		q += strlen(key);
+		if (strncmp(q, "utf-8''", 7) == 0)
+			q += 7;
+		for (; *q && *q != ';' && *q != '\r'; q++) {
+			if (*q == '%' && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+				buf_addc(&out, (char)(hi << 4 | lo));
+				q += 2;
+			} else {
+				buf_addc(&out, *q);
+			}
+		}
+		if (strcmp(key, "filename*=") == 0)
+			break;
+		sec++;
+	}
+	return buf_detach(&out);
+}
+
+static void
+test_build_files(void)
+{
+	static const char *const names[] = {
+		"report.pdf", "a \"quoted\" \\ name.pdf", "Größe der Welt.pdf",
+		"Informe anual de la Alianza para el Gobierno Abierto – edición 2026 (versión final).pdf",
+		"a name in plain ASCII that is far too long for one quoted string on a line.pdf",
+		"日本語のファイル名が長い場合のテストのための名前です.png", "=?utf-8?q?x?=.pdf",
+	};
+	struct message_file files[3];
+	struct message m = press;
+	struct buf a = BUF_INIT, flat = BUF_INIT, b64 = BUF_INIT;
+	struct mbuf mb = MBUF_INIT;
+	const char *p;
+	char *got;
+	size_t i, line, longest;
+
+	message_base64("%PDF-1.4 tiny", 13, &b64);
+	memset(files, 0, sizeof(files));
+	files[0].name = "logo.png";
+	files[0].type = "image/png";
+	files[0].content_id = "img1.abc@news.example";
+	files[0].b64 = "iVBORw0KGgo=\r\n";
+	files[0].b64_len = 14;
+	files[1].name = "report.pdf";
+	files[1].type = "application/pdf";
+	files[1].b64 = b64.data;
+	files[1].b64_len = b64.len;
+	files[2].name = "empty.txt";
+	files[2].type = "text/plain; charset=us-ascii";
+	m.files = files;
+	m.nfiles = 3;
+	is_int(message_build_parts(&m, &mb), 0, "files: built in parts");
+	is_int((long long)mb.nrefs, 2, "files: the two files with bytes are referred to, not copied");
+	ok(mb.refs[0].p == files[0].b64 && mb.refs[1].p == b64.data, "files: the very bytes given");
+	mbuf_flatten(&mb, &flat);
+	is_int(message_build(&m, &a), 0, "files: built whole");
+	ok(a.len == flat.len && memcmp(a.data, flat.data, a.len) == 0,
+	    "files: the same bytes either way");
+	p = buf_str(&a);
+	ok(strstr(p, "Content-Type: multipart/mixed; boundary=\"=_m") != NULL &&
+	    strstr(p, "multipart/mixed") < strstr(p, "multipart/alternative") &&
+	    strstr(p, "multipart/alternative") < strstr(p, "text/plain; charset=utf-8") &&
+	    strstr(p, "text/plain; charset=utf-8") < strstr(p, "multipart/related; type=\"text/html\"") &&
+	    strstr(p, "multipart/related") < strstr(p, "Content-Type: text/html") &&
+	    strstr(p, "Content-Type: text/html") < strstr(p, "Content-Type: image/png") &&
+	    strstr(p, "image/png") < strstr(p, "application/pdf"),
+	    "files: mixed > (alternative > (plain, related > (html, image)), pdf)");
+	ok(strstr(p, "Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+	    "Content-ID: <img1.abc@news.example>\r\nContent-Disposition: inline;\r\n"
+	    " filename=\"logo.png\"\r\n\r\niVBORw0KGgo=\r\n--=_r") != NULL,
+	    "files: the image inline, with its Content-ID, its base64 ending at the boundary");
+	ok(strstr(p, "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment;\r\n filename=\"report.pdf\"\r\n\r\n") != NULL,
+	    "files: the PDF attached, with its name");
+	ok(strstr(p, "filename=\"empty.txt\"\r\n\r\n\r\n--=_m") != NULL,
+	    "files: an empty file has an empty body");
+	ok(strlen(p) == a.len && a.len > 4 && memcmp(p + a.len - 4, "--\r\n", 4) == 0,
+	    "files: the message ends with the closing boundary");
+	for (i = 0; i < ARRAY_LEN(names); i++) {
+		files[1].name = names[i];
+		buf_reset(&a);
+		if (!ok(message_build(&m, &a) == 0, "name %zu builds", i))
+			continue;
+		p = strstr(buf_str(&a), "Content-Disposition: attachment;");
+		got = p ? disposition_name(p) : NULL;
+		is_str(got, names[i], "a file name reads back as given");
+		free(got);
+		longest = line = 0;
+		for (p = strstr(buf_str(&a), "Content-Disposition: attachment;"); p && *p &&
+		    strncmp(p, "\r\n\r\n", 4) != 0; p++) {
+			if (*p == '\r') {
+				longest = line > longest ? line : longest;
+				line = 0;
+				p++;
+			} else {
+				line++;
+			}
+		}
+		longest = line > longest ? line : longest;
+		ok(longest <= 78, "name %zu: its header lines stay within 78 columns (%zu)", i,
+		    longest);
+	}
+	ok(strstr(buf_str(&a), "filename*=utf-8''") != NULL || strstr(buf_str(&a),
+	    "filename*0*=utf-8''") != NULL, "a name that looks like an encoded-word is RFC 2231");
+	files[1].name = "report.pdf";
+	files[1].type = "application/pdf; name=x";
+	mbuf_reset(&mb);
+	is_int(message_build_parts(&m, &mb), -1, "files: a type with other parameters is refused");
+	files[1].type = "application pdf";
+	is_int(message_build_parts(&m, &mb), -1, "files: a type that is no type/subtype is refused");
+	files[1].type = "text/plain; charset=utf-8";
+	is_int(message_build_parts(&m, &mb), 0, "files: a text type with its charset is fine");
+	mbuf_reset(&mb);
+	files[0].content_id = "no at sign";
+	is_int(message_build_parts(&m, &mb), -1, "files: a Content-ID that is no msg-id is refused");
+	files[0].content_id = "img1.abc@news.example";
+	m.html = NULL;
+	is_int(message_build_parts(&m, &mb), -1, "files: an inline image needs an HTML part");
+	m.nfiles = 2;
+	m.files = files + 1;
+	mbuf_reset(&mb);
+	is_int(message_build_parts(&m, &mb), 0, "files: attachments to a text-only message");
+	buf_reset(&flat);
+	mbuf_flatten(&mb, &flat);
+	ok(strstr(buf_str(&flat), "multipart/alternative") == NULL &&
+	    strstr(buf_str(&flat), "--=_m") < strstr(buf_str(&flat), "Content-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"),
+	    "files: mixed around the one text part");
+	mbuf_free(&mb);
+	buf_free(&a);
+	buf_free(&flat);
+	buf_free(&b64);
+}
+
 /* One field of a struct message set to a value, for table-driven variants. */
 enum field {
 	F_FROM, F_TO, F_SUBJECT, F_MSGID, F_LISTID, F_LISTNAME, F_MAILTO, F_URL,
@@ -1106,6 +1344,8 @@ main(int argc, char **argv)
 	test_build_whole();
 	test_build_refuse();
 	test_build_variants();
+	test_base64();
+	test_build_files();
 	test_samples();
 	return done_testing();
 }
