@@ -45,6 +45,11 @@ struct release {
 	struct release_translation *translations;	/* in file order */
 	size_t ntranslations;
 	struct segment where;		/* `where`; no keys: everyone on the lists */
+	/*
+	 * `public: false`: never in the archive (herald archive) and no
+	 * release.url in its messages; default true.
+	 */
+	int is_public;
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */
