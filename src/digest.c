@@ -292,6 +292,7 @@ dg_rel_load(struct digest *dg, struct store *st, struct dgrel *r)
 	if (rc == 0) {
 		dg_day(sr.scheduled_at ? sr.scheduled_at : sr.created, r->date);
 		render_versions_init(&r->rv, &r->rel, dg->cfg->lang);
+		render_versions_link(&r->rv, dg->cfg->sender.archive_url);
 		r->ready = 1;
 		for (i = 0; i < r->rv.n; i++)
 			ynode_map_set(r->rv.v[i].doc, r->rv.v[i].fields, "date",

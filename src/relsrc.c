@@ -640,6 +640,7 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 	if (rs->rel.has_embargo)
 		timefmt_iso_utc(rs->rel.embargo, rs->until, sizeof(rs->until));
 	render_versions_init(&rs->rv, &rs->rel, rs->cfg->lang);
+	render_versions_link(&rs->rv, rs->cfg->sender.archive_url);
 	rs->rv_ready = 1;
 }
 
