@@ -1,7 +1,8 @@
 /*
  * fuzz_yaml.c - the YAML loader and the loaders on top of it (config and
  * release checks) against any bytes; a valid release is then rendered in
- * each of its languages (translations, field by field fallback).
+ * each of its languages (translations, field by field fallback), with its
+ * pages' addresses (release.url).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ fuzz_file(const uint8_t *data, size_t size, int which)
 	} else {
 		if (release_load(path, &r, &d) == 0) {
 			render_versions_init(&rv, &r, "pt-BR");
+			render_versions_link(&rv, "https://press.example/releases/");
 			render_versions_pick(&rv, "pt-BR");
 			render_versions_free(&rv);
 		}
