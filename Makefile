@@ -146,6 +146,7 @@ bench: deps
 	scripts/bench-yaml
 	scripts/bench-send
 	scripts/bench-poll
+	scripts/bench-archive
 
 demo: deps
 	@$(MAKE) --no-print-directory programs
