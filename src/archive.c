@@ -171,7 +171,9 @@ static const char archive_index[] =
 
 /*
  * Atom 1.0 (RFC 4287). Mustache's HTML escaping (& < > " ') is XML's too.
- * An entry's alternate links differ by hreflang, as the RFC requires.
+ * An entry has one alternate link, its page: readers differ on which of
+ * several they take (the first, the last). Its translations are related
+ * links, by their hreflang.
  */
 static const char archive_feed[] =
 	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -189,9 +191,11 @@ static const char archive_feed[] =
 	"<entry xml:lang=\"{{lang}}\">\n"
 	"<id>{{id}}</id>\n"
 	"<title>{{title}}</title>\n"
-	"{{#versions}}\n"
 	"<link rel=\"alternate\" type=\"text/html\" hreflang=\"{{lang}}\" href=\"{{link}}\"/>\n"
-	"{{/versions}}\n"
+	"{{#translations}}\n"
+	"<link rel=\"related\" type=\"text/html\" hreflang=\"{{lang}}\" href=\"{{link}}\""
+	" title=\"{{title}}\"/>\n"
+	"{{/translations}}\n"
 	"<published>{{published}}</published>\n"
 	"<updated>{{published}}</updated>\n"
 	"{{#summary}}\n"
@@ -436,6 +440,16 @@ archive_bool(struct ydoc *doc, int v)
 	return n;
 }
 
+/* A text node of doc, from s, which is freed. */
+static struct ynode *
+archive_own(struct ydoc *doc, char *s)
+{
+	struct ynode *n = ynode_str(doc, s);
+
+	free(s);
+	return n;
+}
+
 static int
 archive_list_first(void *arg, const struct list_info *info, const struct subscriber *s)
 {
@@ -497,15 +511,10 @@ static struct ynode *
 archive_site_node(struct archive *a, struct ydoc *doc, const char *up)
 {
 	struct ynode *m = ynode_map(doc);
-	char *s;
 
 	ynode_map_set(doc, m, "title", ynode_str(doc, a->title));
-	s = xasprintf("%sindex.html", up);
-	ynode_map_set(doc, m, "index", ynode_str(doc, s));
-	free(s);
-	s = xasprintf("%sfeed.atom", up);
-	ynode_map_set(doc, m, "feed", ynode_str(doc, s));
-	free(s);
+	ynode_map_set(doc, m, "index", archive_own(doc, xasprintf("%sindex.html", up)));
+	ynode_map_set(doc, m, "feed", archive_own(doc, xasprintf("%sfeed.atom", up)));
 	if (a->cfg->sender.archive_url)
 		ynode_map_set(doc, m, "url", ynode_str(doc, a->cfg->sender.archive_url));
 	return m;
@@ -529,7 +538,7 @@ archive_versions_node(struct archive *a, struct ydoc *doc, const struct render_v
 {
 	struct ynode *seq = ynode_seq(doc), *m;
 	const struct ynode *title;
-	char *name, *s;
+	char *name;
 	size_t i;
 
 	for (i = 0; i < rv->n; i++) {
@@ -538,15 +547,11 @@ archive_versions_node(struct archive *a, struct ydoc *doc, const struct render_v
 		if ((title = ynode_get(rv->v[i].fields, "title")) != NULL)
 			ynode_map_set(doc, m, "title", ynode_str(doc, title->str));
 		name = archive_page_name(rv, i);
-		s = xasprintf("%s%s", prefix, name);
-		ynode_map_set(doc, m, "href", ynode_str(doc, s));
-		free(s);
+		ynode_map_set(doc, m, "href", archive_own(doc, xasprintf("%s%s", prefix, name)));
 		free(name);
-		if (a->cfg->sender.archive_url) {
-			s = render_release_url(a->cfg->sender.archive_url, rv, i);
-			ynode_map_set(doc, m, "url", ynode_str(doc, s));
-			free(s);
-		}
+		if (a->cfg->sender.archive_url)
+			ynode_map_set(doc, m, "url", archive_own(doc, render_release_url(
+			    a->cfg->sender.archive_url, rv, i)));
 		ynode_map_set(doc, m, "current", archive_bool(doc, (long)i == cur));
 		ynode_seq_push(seq, m);
 	}
@@ -574,61 +579,79 @@ archive_tag(const struct archive *a, long long day_of, const char *what)
 	return xasprintf("tag:%s,%.10s:%s", a->cfg->sender.domain, iso, what);
 }
 
-/* The release's entries on the index and in the feed, in a->doc. */
-static void
-archive_entries(struct archive *a, const struct render_versions *rv, const char *id,
-    long long published, const char *iso, const char *local)
+/* The release on the index: its title, date, summary and languages, linked from the index. */
+static struct ynode *
+archive_index_entry(struct archive *a, const struct render_versions *rv, const char *id,
+    const char *iso, const char *local)
 {
 	struct ydoc *doc = a->doc;
-	struct ynode *ix = ynode_map(doc), *fe = ynode_map(doc), *seq, *m;
-	const char *title = archive_field(rv, 0, "title"), *summary = archive_field(rv, 0, "summary");
-	struct aentry *e;
-	char *s;
-	size_t i;
+	struct ynode *ix = ynode_map(doc);
+	const char *title = archive_field(rv, 0, "title"), *summary = archive_field(rv, 0,
+	    "summary_html");
 
 	ynode_map_set(doc, ix, "id", ynode_str(doc, id));
 	ynode_map_set(doc, ix, "lang", ynode_str(doc, rv->v[0].lang));
 	ynode_map_set(doc, ix, "title", ynode_str(doc, title ? title : id));
-	if (archive_field(rv, 0, "summary_html"))
-		ynode_map_set(doc, ix, "summary_html",
-		    ynode_str(doc, archive_field(rv, 0, "summary_html")));
+	if (summary)
+		ynode_map_set(doc, ix, "summary_html", ynode_str(doc, summary));
 	ynode_map_set(doc, ix, "date", ynode_str(doc, iso));
 	ynode_map_set(doc, ix, "date_local", ynode_str(doc, local));
-	s = xasprintf("%s/index.html", id);
-	ynode_map_set(doc, ix, "href", ynode_str(doc, s));
-	free(s);
-	s = xasprintf("%s/", id);
-	ynode_map_set(doc, ix, "versions", archive_versions_node(a, doc, rv, s, -1));
-	free(s);
+	ynode_map_set(doc, ix, "href", archive_own(doc, xasprintf("%s/index.html", id)));
+	ynode_map_set(doc, ix, "versions", archive_versions_node(a, doc, rv,
+	    archive_own(doc, xasprintf("%s/", id))->str, -1));
 	ynode_map_set(doc, ix, "translated", archive_bool(doc, rv->n > 1));
+	return ix;
+}
 
-	s = archive_tag(a, published, id);
-	ynode_map_set(doc, fe, "id", ynode_str(doc, s));
-	free(s);
-	ynode_map_set(doc, fe, "lang", ynode_str(doc, rv->v[0].lang));
-	ynode_map_set(doc, fe, "title", ynode_str(doc, title ? title : id));
-	if (summary)
-		ynode_map_set(doc, fe, "summary", ynode_str(doc, summary));
+/*
+ * The release in the feed: its tag URI, title, summary, the time it went
+ * public, and its page; each translation's page as a related link. The
+ * links are relative to the feed, which sits beside the folders, without
+ * archive_url.
+ */
+static struct ynode *
+archive_feed_entry(struct archive *a, const struct render_versions *rv, const char *id,
+    long long published, const char *iso)
+{
+	const char *base = a->cfg->sender.archive_url ? a->cfg->sender.archive_url : "";
+	struct ydoc *doc = a->doc;
+	struct ynode *fe = ynode_map(doc), *seq = ynode_seq(doc), *m;
+	const char *text;
+	size_t i;
+
+	ynode_map_set(doc, fe, "id", archive_own(doc, archive_tag(a, published, id)));
+	text = archive_field(rv, 0, "title");
+	ynode_map_set(doc, fe, "title", ynode_str(doc, text ? text : id));
+	if ((text = archive_field(rv, 0, "summary")) != NULL)
+		ynode_map_set(doc, fe, "summary", ynode_str(doc, text));
 	ynode_map_set(doc, fe, "published", ynode_str(doc, iso));
-	seq = ynode_seq(doc);
-	for (i = 0; i < rv->n; i++) {
+	ynode_map_set(doc, fe, "lang", ynode_str(doc, rv->v[0].lang));
+	ynode_map_set(doc, fe, "link", archive_own(doc, render_release_url(base, rv, 0)));
+	for (i = 1; i < rv->n; i++) {
 		m = ynode_map(doc);
 		ynode_map_set(doc, m, "lang", ynode_str(doc, rv->v[i].lang));
-		/* Without archive_url, relative to the feed, which sits beside the folders. */
-		s = render_release_url(a->cfg->sender.archive_url ? a->cfg->sender.archive_url : "",
-		    rv, i);
-		ynode_map_set(doc, m, "link", ynode_str(doc, s));
-		free(s);
+		ynode_map_set(doc, m, "link", archive_own(doc, render_release_url(base, rv, i)));
+		text = archive_field(rv, i, "title");
+		ynode_map_set(doc, m, "title", ynode_str(doc, text ? text : id));
 		ynode_seq_push(seq, m);
 	}
-	ynode_map_set(doc, fe, "versions", seq);
+	ynode_map_set(doc, fe, "translations", seq);
+	return fe;
+}
+
+/* The release's entries on the index and in the feed, kept in a->doc until both are written. */
+static void
+archive_entries(struct archive *a, const struct render_versions *rv, const char *id,
+    long long published, const char *iso, const char *local)
+{
+	struct aentry *e;
 
 	a->entries = xgrow(a->entries, &a->capentries, a->nentries + 1, sizeof(*a->entries));
 	e = &a->entries[a->nentries++];
 	e->published = published;
-	e->id = ynode_get(ix, "id")->str;
-	e->index = ix;
-	e->feed = fe;
+	e->index = archive_index_entry(a, rv, id, iso, local);
+	e->feed = archive_feed_entry(a, rv, id, published, iso);
+	e->id = ynode_get(e->index, "id")->str;
 }
 
 /* Version v's page: its context (no subscriber, no token), rendered and written into relfd. */
