@@ -93,6 +93,17 @@ EOF
 ok $? "the project is valid"
 diag <"$SCRATCH/check.out"
 
+# ---- before anything went out: an empty press room, and no journal made for it ----
+"$HERALD" -C "$P" archive --out "$SCRATCH/empty" >"$SCRATCH/empty.out" 2>&1
+st=$?
+ok "$(test $st -eq 0 && test ! -e "$P/state/herald.db" &&
+	"$PY" -c 'import feedparser, sys
+f = feedparser.parse(sys.argv[1])
+sys.exit(f.bozo or f.version != "atom10" or len(f.entries) != 0)' "$SCRATCH/empty/feed.atom" &&
+	grep -q 'No releases yet' "$SCRATCH/empty/index.html"; echo $?)" \
+	"no journal yet: an empty index and feed, and no journal created (got $st)"
+diag <"$SCRATCH/empty.out"
+
 # ---- sends: a second apart, so that each has its own time ----
 send_one() {
 	"$HERALD" -C "$P" send "$1" >>"$SCRATCH/send.out" 2>&1
