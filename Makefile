@@ -149,6 +149,7 @@ bench: deps
 	scripts/bench-send
 	scripts/bench-attach
 	scripts/bench-poll
+	scripts/bench-archive
 
 demo: deps
 	@$(MAKE) --no-print-directory programs

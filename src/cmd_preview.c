@@ -395,6 +395,7 @@ preview_run(struct preview *p, const struct global_opts *g)
 	}
 	p->env.kit = &p->kit;
 	render_versions_init(&p->rv, &p->rel, p->cfg.lang);
+	render_versions_link(&p->rv, p->cfg.sender.archive_url);
 	if (p->lang && lang_serves(render_versions_pick(&p->rv, p->lang)->lang, p->lang) == 0)
 		fprintf(stderr, "herald: note: release %s has no translation into %s; its readers get "
 		    "it in %s\n", p->rel.id, p->lang, p->rv.v[0].lang);

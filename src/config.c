@@ -18,8 +18,8 @@
 #include "yamltree.h"
 
 static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http",
-	"state", "lists", "templates", "releases", "bounces", "tokens", "tz", "lang", "limits",
-	NULL };
+	"archive", "state", "lists", "templates", "releases", "bounces", "tokens", "tz", "lang",
+	"limits", NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
 	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", "logo",
 	"archive_url", NULL };
@@ -31,6 +31,7 @@ static const char *const imap_keys[] = { "url", "username", "password",
 static const char *const dkim_keys[] = { "domain", "selector", "key_file",
 	"algorithm", "headers", NULL };
 static const char *const http_keys[] = { "listen", NULL };
+static const char *const archive_keys[] = { "dir", NULL };
 static const char *const bounce_keys[] = { "soft_threshold", "soft_window", NULL };
 static const char *const token_keys[] = { "max_age", NULL };
 static const char *const limit_keys[] = { "attachments", NULL };
@@ -383,6 +384,32 @@ config_logo(struct config *c, const struct ynode *n, struct diag *d)
 	close(fd);
 }
 
+/*
+ * Where the archive is served: an absolute http(s) URL of a folder, so
+ * that RELEASE/ appended to it is a page's address.
+ */
+static void
+config_archive_url(struct config *c, const struct ynode *n, struct diag *d)
+{
+	const char *url = config_str(n, "archive_url", 0, "'sender'", &c->sender.archive_url, d);
+	const char *host;
+
+	if (url == NULL)
+		return;
+	host = strncmp(url, "https://", 8) == 0 ? url + 8 : strncmp(url, "http://", 7) == 0 ?
+	    url + 7 : NULL;
+	if (host == NULL || *host == '\0' || *host == '/')
+		schema_error(d, ynode_get(n, "archive_url"),
+		    "'archive_url' must be an absolute http:// or https:// URL, such as "
+		    "https://press.example/releases/");
+	else if (strpbrk(url, " <>\"'?#\\") != NULL)
+		schema_error(d, ynode_get(n, "archive_url"),
+		    "'archive_url' must not contain spaces, quotes, angle brackets, '?' or '#'");
+	else if (url[strlen(url) - 1] != '/')
+		schema_error(d, ynode_get(n, "archive_url"),
+		    "'archive_url' must end in '/': a release's page is archive_url + RELEASE/");
+}
+
 static void
 config_sender(struct config *c, const struct ynode *n, struct diag *d)
 {
@@ -411,13 +438,7 @@ config_sender(struct config *c, const struct ynode *n, struct diag *d)
 	config_reply_to(c, n, d);
 	config_str(n, "postal_address", 0, "'sender'", &c->sender.postal_address, d);
 	config_logo(c, n, d);
-	url = config_str(n, "archive_url", 0, "'sender'", &c->sender.archive_url, d);
-	if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-		schema_error(d, ynode_get(n, "archive_url"),
-		    "'archive_url' must be an http:// or https:// URL");
-	else if (url && strpbrk(url, " <>\"") != NULL)
-		schema_error(d, ynode_get(n, "archive_url"),
-		    "'archive_url' must not contain spaces, quotes or angle brackets");
+	config_archive_url(c, n, d);
 }
 
 /* The host part of scheme://[user@]host[:port][/path]. The caller owns it. */
@@ -612,6 +633,23 @@ config_http(struct config *c, const struct ynode *n, struct diag *d)
 		schema_error(d, ynode_get(n, "listen"), "'listen': %s", err);
 }
 
+static void config_trim_slashes(char *dir);
+
+/* `archive: { dir: public/ }`: the folder herald run keeps the archive in. */
+static void
+config_archive(struct config *c, const struct ynode *n, struct diag *d)
+{
+	if (!schema_is_map(n, "'archive'", d))
+		return;
+	schema_unknown_keys(n, archive_keys, d);
+	if (config_str(n, "dir", 1, "'archive'", &c->archive.dir, d) == NULL)
+		return;
+	if (*c->archive.dir == '\0')
+		schema_error(d, ynode_get(n, "dir"), "'dir' is empty: name a folder, such as public/");
+	else
+		config_trim_slashes(c->archive.dir);
+}
+
 static void
 config_bounces(struct config *c, const struct ynode *n, struct diag *d)
 {
@@ -733,6 +771,8 @@ config_load(const char *path, struct config *c, struct diag *d)
 		config_dkim(c, n, d);
 	if ((n = ynode_get(root, "http")) != NULL && !ynode_is_null(n))
 		config_http(c, n, d);
+	if ((n = ynode_get(root, "archive")) != NULL && !ynode_is_null(n))
+		config_archive(c, n, d);
 	if ((n = ynode_get(root, "bounces")) != NULL && !ynode_is_null(n))
 		config_bounces(c, n, d);
 	if ((n = ynode_get(root, "tokens")) != NULL && !ynode_is_null(n))
@@ -829,6 +869,7 @@ config_free(struct config *c)
 	free(c->dkim.algorithm);
 	config_free_strv(c->dkim.headers, c->dkim.nheaders);
 	free(c->http.listen);
+	free(c->archive.dir);
 	free(c->state);
 	free(c->secret);
 	free(c->lists_dir);

@@ -30,7 +30,7 @@ struct config {
 		char *reply_to;			/* a bare address, or NULL */
 		char *postal_address;		/* for the footers (bulk mail law), or NULL */
 		char *logo;			/* a path in the project: an image templates show, or NULL */
-		char *archive_url;		/* where releases' files are published, or NULL */
+		char *archive_url;		/* where the archive is served, ending in '/'; or NULL */
 	} sender;
 	struct {
 		char *url, *host;
@@ -63,6 +63,9 @@ struct config {
 		int enabled;
 		char *listen;
 	} http;
+	struct {
+		char *dir;		/* `archive.dir`: herald run rewrites it after each send; or NULL */
+	} archive;
 	char *state, *secret, *lists_dir, *templates_dir, *releases_dir;
 	char *tz;			/* digest schedules' zone when a list has none; NULL: UTC */
 	char *lang;			/* releases' language when they name none; NULL: en */

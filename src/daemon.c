@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "config.h"
 #include "delivery.h"
 #include "diag.h"
@@ -63,6 +64,7 @@ struct dmn {
 	struct schedule *digests;
 	struct http *http;		/* the one-click endpoint, when http is configured */
 	struct poller *poller;		/* the mailbox, on a thread of its own */
+	long long archive_due;		/* a lift the archive waits for (archive.dir); 0: none */
 };
 
 /* ---- signals ---- */
@@ -159,6 +161,35 @@ dmn_lock(struct dmn *d)
 	return rc;
 }
 
+/* ---- the archive ---- */
+
+/*
+ * The press room, when archive.dir is set: rewritten at start, after each
+ * send, and at the next lift of a release that went out before it (a
+ * pre-briefing that reached everyone leaves no send for the lift).
+ */
+static void
+dmn_archive(struct dmn *d)
+{
+	struct archive_result r;
+	struct diag dg;
+
+	d->archive_due = 0;
+	if (d->cfg.archive.dir == NULL)
+		return;
+	diag_init(&dg, EXIT_DATAERR);
+	archive_write(&d->cfg, d->st, d->cfg.archive.dir, (long long)time(NULL), &r, &dg);
+	report_diag_log("archive", &dg);
+	diag_free(&dg);
+	if (r.end == ARCHIVE_OK)
+		log_info("archive", "%zu releases in %s/: %zu files written, %zu removed",
+		    r.published, d->cfg.archive.dir, r.written, r.removed);
+	else
+		log_error("archive", "%s/ not brought up to date; tried again after the next send",
+		    d->cfg.archive.dir);
+	d->archive_due = r.next_lift;
+}
+
 /* ---- configuration ---- */
 
 static void
@@ -214,6 +245,7 @@ dmn_reload(struct dmn *d)
 		poller_reload(d->poller);
 		dmn_digests_load(d);
 		dmn_http_reload(d);
+		dmn_archive(d);		/* archive.dir may be new, or elsewhere */
 		log_info("run", "SIGHUP: configuration read again");
 	}
 	diag_free(&dg);
@@ -295,6 +327,11 @@ dmn_send(struct dmn *d, const char *id, long long now)
 	else
 		log_warn("run", "release=%s: send ended with status %d", id,
 		    delivery_exit_status(&r, NULL));
+	/* Whatever may have gone out; a digest is no release of the press room. */
+	if (strncmp(id, "digest.", 7) != 0 && (r.end == DELIVERY_DONE ||
+	    r.end == DELIVERY_PENDING || r.end == DELIVERY_INTERRUPTED ||
+	    r.end == DELIVERY_CANCELLED || r.end == DELIVERY_EXPIRED))
+		dmn_archive(d);
 	sd_notify(0, "STATUS=idle");
 }
 
@@ -334,6 +371,8 @@ dmn_next_wake(struct dmn *d, long long now)
 	for (i = 0; i < d->nbo; i++)
 		if (d->bo[i].until > now && d->bo[i].until < next)
 			next = d->bo[i].until;
+	if (d->archive_due > 0 && d->archive_due < next)
+		next = d->archive_due;
 	return next;
 }
 
@@ -345,6 +384,8 @@ dmn_loop(struct dmn *d)
 			dmn_reload(d);
 		if (dmn_releases(d) < 0)
 			break;
+		if (d->archive_due > 0 && (long long)time(NULL) >= d->archive_due)
+			dmn_archive(d);
 		if (!stop_flag)
 			schedule_run(d->digests, &d->cfg, d->o->verbose, &stop_flag);
 		if (!stop_flag)
@@ -407,6 +448,7 @@ daemon_run(const struct daemon_opts *o)
 	if ((status = dmn_start(&d)) == 0) {
 		log_info("run", "started (pid %ld, state %s)", (long)getpid(), d.cfg.state);
 		sd_notify(0, "READY=1\nSTATUS=idle");
+		dmn_archive(&d);
 		dmn_loop(&d);
 		sd_notify(0, "STOPPING=1");
 		stop_flag = 1;	/* the loop may also end on a journal error */

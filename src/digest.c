@@ -299,6 +299,7 @@ dg_rel_load(struct digest *dg, struct store *st, struct dgrel *r)
 	if (rc == 0) {
 		dg_day(sr.scheduled_at ? sr.scheduled_at : sr.created, r->date);
 		render_versions_init(&r->rv, &r->rel, dg->cfg->lang);
+		render_versions_link(&r->rv, dg->cfg->sender.archive_url);
 		/* A digest carries no attachments: it names them, or links to them. */
 		for (i = 0; i < r->rv.n; i++)
 			render_release_links(&r->rv.v[i], dg->cfg->sender.archive_url);

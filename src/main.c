@@ -268,6 +268,32 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit status: 0; 66 FILE cannot be opened; 78 a broken config.\n",
 	  cmd_classify },
+	{ "archive", "[--out DIR]",
+	  "write the press room: a static site and Atom feed of the releases sent",
+	  "Writes DIR (default: the config's archive.dir, else public/):\n"
+	  "  index.html          every release published, newest first: title, date,\n"
+	  "                      summary, its language versions\n"
+	  "  RELEASE/index.html  the release, through templates/archive.yaml (its\n"
+	  "                      html key; archive.LANG.yaml for a language) when the\n"
+	  "                      project has one, else a built-in page\n"
+	  "  RELEASE/LANG.html   each translation\n"
+	  "  feed.atom           Atom 1.0, an entry per release, updated when it went out\n"
+	  "Published: each release that went out (done, or being sent with a\n"
+	  "delivery sent), as the journal kept it when it was sent, once its embargo\n"
+	  "has lifted; never one that says public: false. Pages hold no\n"
+	  "subscriber's address and no token. Each file is written under a\n"
+	  "temporary name and renamed, so a web server never serves half a page;\n"
+	  "pages of releases no longer published are removed (only those herald\n"
+	  "wrote: DIR/.herald-archive lists them). herald run rewrites it after\n"
+	  "each send when archive.dir is set. With sender.archive_url, pages and the\n"
+	  "feed carry absolute links, and messages release.url.\n"
+	  "\n"
+	  "  -o, --out DIR     write here instead\n"
+	  "\n"
+	  "Exit status: 0 written; 65 templates/archive.yaml is invalid (nothing\n"
+	  "written); 73 DIR or a file in it cannot be written, or the journal\n"
+	  "cannot be read; 78 configuration error.\n",
+	  cmd_archive },
 	{ "dkim-record", "",
 	  "print the DNS TXT record that publishes the DKIM key",
 	  "Reads dkim.key_file (RSA or ed25519, as dkim.algorithm says) and prints\n"

@@ -19,7 +19,7 @@ const char *const release_text_fields[] = { "title", "byline", "dateline",
 static const char *const release_keys[] = { "id", "title", "byline", "dateline",
 	"lists", "template", "embargo", "expires", "summary", "body", "about",
 	"contact", "prebrief", "deliver_local", "lang", "translations", "where", "attachments",
-	NULL };
+	"public", NULL };
 static const char *const prebrief_keys[] = { "lists", "at", NULL };
 
 char *
@@ -231,6 +231,17 @@ release_local(struct release *r, struct diag *d)
 	r->deliver_local = (int)(h * 60 + m);
 }
 
+/* `public: true | false`, a YAML boolean: whether the archive shows the release. */
+static void
+release_public(struct release *r, struct diag *d)
+{
+	const struct ynode *n = ynode_get(r->root, "public");
+
+	r->is_public = 1;
+	if (n != NULL && !ynode_is_null(n) && !ynode_bool(n, &r->is_public))
+		schema_error(d, n, "'public' must be true or false (false: never in the archive)");
+}
+
 /* The text fields of map, the release's (where the title is required) or a translation's. */
 static void
 release_texts(const struct ynode *map, int own, struct diag *d)
@@ -393,6 +404,7 @@ release_load_mem(const char *path, const char *data, size_t len, struct release 
 		    "'expires' is not after 'embargo': the release could never be sent");
 	release_prebrief(r, d);
 	release_local(r, d);
+	release_public(r, d);
 	return d->errors > before ? -1 : 0;
 }
 

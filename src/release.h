@@ -48,6 +48,11 @@ struct release {
 	char **attachments;		/* paths in the project, in file order (attach.h) */
 	const struct ynode **attachment_nodes;	/* where each was named */
 	size_t nattachments;
+	/*
+	 * `public: false`: never in the archive (herald archive) and no
+	 * release.url in its messages; default true.
+	 */
+	int is_public;
 };
 
 /* RELEASE on the command line: an id in dir, or a path to a file. The caller owns the result. */

@@ -669,6 +669,7 @@ rs_render_env(struct relsrc *rs, const unsigned char *secret)
 		timefmt_iso_utc(rs->rel.embargo, rs->until, sizeof(rs->until));
 	rs->env.kit = rs->kit_ready ? &rs->kit : NULL;
 	render_versions_init(&rs->rv, &rs->rel, rs->cfg->lang);
+	render_versions_link(&rs->rv, rs->cfg->sender.archive_url);
 	rs->rv_ready = 1;
 }
 

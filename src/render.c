@@ -190,6 +190,31 @@ render_versions_free(struct render_versions *rv)
 	memset(rv, 0, sizeof(*rv));
 }
 
+char *
+render_release_url(const char *archive_url, const struct render_versions *rv, size_t v)
+{
+	const char *id = rv->v[0].release->id;
+
+	if (v == 0)
+		return xasprintf("%s%s/", archive_url, id);
+	return xasprintf("%s%s/%s.html", archive_url, id, rv->v[v].lang);
+}
+
+void
+render_versions_link(struct render_versions *rv, const char *archive_url)
+{
+	char *url;
+	size_t i;
+
+	if (archive_url == NULL || rv->n == 0 || !rv->v[0].release->is_public)
+		return;
+	for (i = 0; i < rv->n; i++) {
+		url = render_release_url(archive_url, rv, i);
+		ynode_map_set(rv->v[i].doc, rv->v[i].fields, "url", ynode_str(rv->v[i].doc, url));
+		free(url);
+	}
+}
+
 const struct render_release *
 render_versions_pick(const struct render_versions *rv, const char *lang)
 {
@@ -429,7 +454,8 @@ render_ids_free(struct render_ids *ids)
 struct ynode *
 render_model(struct ydoc *doc, char *const *fields, size_t nfields)
 {
-	static const char *const release_more[] = { "id", "lang", "embargo", "expires", NULL };
+	static const char *const release_more[] = { "id", "lang", "embargo", "expires", "url",
+		NULL };
 	static const char *const list_keys[] = { "id", "name", "description", NULL };
 	static const char *const unsub_keys[] = { "address", "mailto", "url", NULL };
 	struct ynode *ctx = ynode_map(doc), *rel = ynode_map(doc), *m, *seq;
@@ -511,7 +537,7 @@ render_embargo_node(struct ydoc *doc, const struct render_embargo *e)
 }
 
 /* `sender`: who sends, as the config says; postal_address and logo only when given. */
-static struct ynode *
+struct ynode *
 render_sender_node(struct ydoc *doc, const struct config *cfg)
 {
 	struct ynode *m = ynode_map(doc);

@@ -94,6 +94,15 @@ void render_versions_init(struct render_versions *rv, const struct release *r,
     const char *def_lang);
 void render_versions_free(struct render_versions *rv);
 /*
+ * `release.url` in each version, when archive_url (config
+ * sender.archive_url, ending in '/') is set and the release is public: the
+ * page herald archive writes of it, archive_url + ID + "/" for the
+ * release's own language, + ID + "/LANG.html" for a translation.
+ */
+void render_versions_link(struct render_versions *rv, const char *archive_url);
+/* That page's address of version v of release r (the caller owns it). */
+char *render_release_url(const char *archive_url, const struct render_versions *rv, size_t v);
+/*
  * The version a reader of `lang` gets: the closest one that serves them
  * (lang.h), else the release's own; lang NULL: the release's own.
  */
@@ -174,6 +183,9 @@ void render_worker_free(struct render_worker *w);
  */
 void render_worker_subscriber(struct render_worker *w, const char *address, const void *fields,
     size_t len, struct subscriber *s);
+
+/* `sender`: who sends, as the config says (name, address, postal_address when given). */
+struct ynode *render_sender_node(struct ydoc *doc, const struct config *cfg);
 
 /*
  * A context with every name a message's data can supply (release.*, the

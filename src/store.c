@@ -2570,3 +2570,66 @@ store_digest_drop(struct store *st, long long rel, const char *address, long lon
 	*n = (size_t)sqlite3_changes(st->db);
 	return 0;
 }
+
+/* ---- the archive ---- */
+
+/*
+ * Prepared per call rather than cached with the others: the archive reads
+ * it once per run. deliveries_due finds each release's sent rows.
+ */
+static const char published_sql[] =
+	"SELECT r.release_id, r.file, r.snapshot, r.lists, r.lift, coalesce("
+	"  (SELECT min(d.last_attempt) FROM deliveries d WHERE d.release = r.id"
+	"   AND d.state IN ('sent', 'bounced')),"
+	"  CASE WHEN r.state = 'done' THEN r.updated END) AS sent_at"
+	" FROM releases r"
+	" WHERE r.state IN ('sending', 'done') AND r.id NOT IN (SELECT release FROM digests)"
+	" AND sent_at IS NOT NULL ORDER BY sent_at DESC, r.release_id";
+
+void
+store_published_free(struct store_published *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < n; i++) {
+		free(p[i].release_id);
+		free(p[i].file);
+		free(p[i].lists);
+		free(p[i].snapshot);
+	}
+	free(p);
+}
+
+int
+store_published(struct store *st, struct store_published **out, size_t *n)
+{
+	struct store_published *v = NULL, *p;
+	size_t cap = 0, count = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, published_sql, -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "prepare");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		p = &v[count++];
+		p->release_id = col_str(s, 0);
+		p->file = col_str(s, 1);
+		p->snapshot = col_blob(s, 2, &p->snapshot_len);
+		p->lists = col_str(s, 3);
+		p->lift = sqlite3_column_int64(s, 4);
+		p->sent_at = sqlite3_column_int64(s, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "releases published");
+		sqlite3_finalize(s);
+		store_published_free(v, count);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	*n = count;
+	return 0;
+}

@@ -414,4 +414,27 @@ void store_segments_free(struct store_segment *v, size_t n);
 int store_digest_drop(struct store *st, long long rel, const char *address, long long release,
     size_t *n);
 
+/* ---- the archive ---- */
+
+/*
+ * A release that went out, as herald archive publishes it: the journal's
+ * snapshot (what was sent, not the file now), its lift (releases.lift;
+ * 0: none) and when it first went out: its first delivery sent (or
+ * bounced since), else, for a release done without one, when it was
+ * marked done.
+ */
+struct store_published {
+	char *release_id, *file, *lists;
+	char *snapshot;
+	size_t snapshot_len;
+	long long lift, sent_at;
+};
+/*
+ * Every release that went out: done, or being sent with a delivery sent;
+ * never a digest. Published or not is the archive's to say (public,
+ * lifted). The caller frees the array with store_published_free.
+ */
+int store_published(struct store *st, struct store_published **out, size_t *n);
+void store_published_free(struct store_published *p, size_t n);
+
 #endif

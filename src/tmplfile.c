@@ -13,6 +13,7 @@
 #include "schema.h"
 
 static const char *const tmplfile_keys[] = { "subject", "text", "html", NULL };
+static const char *const tmplfile_page_keys[] = { "html", NULL };
 
 void
 partials_init(struct partials *p, const char *templates_dir)
@@ -175,8 +176,9 @@ tmplfile_part(struct tmplfile *t, const char *key, enum tmplfile_part part,
 	return n;
 }
 
-int
-tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
+/* A message's template (subject, text, html), or a page's when page (html only). */
+static int
+tmplfile_load_as(const char *templates_dir, const char *name, int page, struct partials *p,
     struct tmplfile *t, struct diag *d)
 {
 	size_t before = d->errors, len;
@@ -204,13 +206,29 @@ tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
 	}
 	if (!schema_is_map(ydoc_root(t->doc), "the template", d))
 		return -1;
-	schema_unknown_keys(ydoc_root(t->doc), tmplfile_keys, d);
+	schema_unknown_keys(ydoc_root(t->doc), page ? tmplfile_page_keys : tmplfile_keys, d);
 	p->d = d;
-	t->subject = tmplfile_part(t, "subject", TMPLFILE_SUBJECT, p, d);
-	t->text = tmplfile_part(t, "text", TMPLFILE_TEXT, p, d);
+	if (!page) {
+		t->subject = tmplfile_part(t, "subject", TMPLFILE_SUBJECT, p, d);
+		t->text = tmplfile_part(t, "text", TMPLFILE_TEXT, p, d);
+	}
 	t->html = tmplfile_part(t, "html", TMPLFILE_HTML, p, d);
 	p->d = NULL;	/* d may not outlive this call; p does */
 	return d->errors > before ? -1 : 0;
+}
+
+int
+tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplfile *t, struct diag *d)
+{
+	return tmplfile_load_as(templates_dir, name, 0, p, t, d);
+}
+
+int
+tmplfile_load_page(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplfile *t, struct diag *d)
+{
+	return tmplfile_load_as(templates_dir, name, 1, p, t, d);
 }
 
 void
@@ -260,8 +278,8 @@ tmplset_variants(const char *templates_dir, const char *name, char ***out)
 	return nv;
 }
 
-int
-tmplset_load(const char *templates_dir, const char *name, struct partials *p,
+static int
+tmplset_load_as(const char *templates_dir, const char *name, int page, struct partials *p,
     struct tmplset *s, struct diag *d)
 {
 	char **stems = NULL;
@@ -271,10 +289,10 @@ tmplset_load(const char *templates_dir, const char *name, struct partials *p,
 	memset(s, 0, sizeof(*s));
 	nv = project_name_ok(name) ? tmplset_variants(templates_dir, name, &stems) : 0;
 	s->t = xcalloc(1 + nv, sizeof(*s->t));
-	rc = tmplfile_load(templates_dir, name, p, &s->t[0], d);
+	rc = tmplfile_load_as(templates_dir, name, page, p, &s->t[0], d);
 	s->n = 1;
 	for (i = 0; i < nv; i++) {
-		if (tmplfile_load(templates_dir, stems[i], p, &s->t[s->n], d) == -1)
+		if (tmplfile_load_as(templates_dir, stems[i], page, p, &s->t[s->n], d) == -1)
 			rc = -1;
 		s->t[s->n].lang = s->t[s->n].name + strlen(name) + 1;
 		s->n++;
@@ -282,6 +300,20 @@ tmplset_load(const char *templates_dir, const char *name, struct partials *p,
 	}
 	free(stems);
 	return rc;
+}
+
+int
+tmplset_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplset *s, struct diag *d)
+{
+	return tmplset_load_as(templates_dir, name, 0, p, s, d);
+}
+
+int
+tmplset_load_page(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplset *s, struct diag *d)
+{
+	return tmplset_load_as(templates_dir, name, 1, p, s, d);
 }
 
 const struct tmplfile *
@@ -324,6 +356,8 @@ tmplfile_check_names(const struct tmplfile *t, const struct ynode *model,
 	for (i = 0; i < ARRAY_LEN(parts); i++) {
 		const struct ynode *n = tmplfile_part_node(t, parts[i]);
 
+		if (n == NULL)		/* a page's subject and text */
+			continue;
 		tmplfile_opts(n, parts[i], p, &o);
 		o.strict_names = 1;
 		if (tmpl_render(n->str, n->len, model, &o, &out, d) == -1)
@@ -350,6 +384,8 @@ tmplfile_find_missing(const struct tmplfile *t, const struct ynode *model,
 	for (i = 0; i < ARRAY_LEN(parts); i++) {
 		const struct ynode *n = tmplfile_part_node(t, parts[i]);
 
+		if (n == NULL)
+			continue;
 		tmplfile_opts(n, parts[i], p, &o);
 		o.on_missing = fn;
 		o.missing_arg = arg;

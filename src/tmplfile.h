@@ -67,6 +67,13 @@ int tmplfile_exists(const char *templates_dir, const char *name);
  */
 int tmplfile_load(const char *templates_dir, const char *name, struct partials *p,
     struct tmplfile *t, struct diag *d);
+/*
+ * A web page's template (herald archive): the same file with only `html`,
+ * rendered with HTML escaping; subject and text stay NULL, and every
+ * function below skips them.
+ */
+int tmplfile_load_page(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplfile *t, struct diag *d);
 void tmplfile_free(struct tmplfile *t);
 /*
  * When stem (a file's name without .yaml) is BASE.LANG, LANG a language
@@ -76,6 +83,9 @@ size_t tmplfile_variant_base(const char *stem);
 
 /* Loads T (name) and every variant of it, as tmplfile_load. 0, or -1 with errors in d. */
 int tmplset_load(const char *templates_dir, const char *name, struct partials *p,
+    struct tmplset *s, struct diag *d);
+/* The same for a page's template and its variants, as tmplfile_load_page. */
+int tmplset_load_page(const char *templates_dir, const char *name, struct partials *p,
     struct tmplset *s, struct diag *d);
 /* The template for a reader of lang: the variant that serves them best (lang.h), else T itself. */
 const struct tmplfile *tmplset_pick(const struct tmplset *s, const char *lang);

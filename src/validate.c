@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "lang.h"
 #include "attach.h"
 #include "list.h"
@@ -78,7 +79,8 @@ check_templates(struct check *k)
 		return;
 	for (i = 0; i < n; i++) {
 		name = util_file_stem(files[i]);
-		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, k->d) == 0) {
+		if ((archive_template_name(name) ? tmplfile_load_page : tmplfile_load)(
+		    k->cfg->templates_dir, name, &k->partials, &t, k->d) == 0) {
 			k->sum->templates++;
 			check_template_images(&t, k->d);
 		}
@@ -262,9 +264,14 @@ check_template_names(struct check *k)
 	for (i = 0; i < n; i++) {
 		name = util_file_stem(files[i]);
 		diag_init(&quiet, EXIT_DATAERR);
-		if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t, &quiet) == 0 &&
-		    tmplfile_check_names(&t, render_model(doc, k->fields, k->nfields),
-		    &k->partials, k->d) == 0) {
+		/* An archive page is for everyone: no subscriber.*, no unsubscribe.* there. */
+		if (archive_template_name(name)) {
+			if (tmplfile_load_page(k->cfg->templates_dir, name, &k->partials, &t,
+			    &quiet) == 0)
+				tmplfile_check_names(&t, archive_model(doc), &k->partials, k->d);
+		} else if (tmplfile_load(k->cfg->templates_dir, name, &k->partials, &t,
+		    &quiet) == 0 && tmplfile_check_names(&t, render_model(doc, k->fields,
+		    k->nfields), &k->partials, k->d) == 0) {
 			ydoc_clear(doc);
 			if (k->warn)
 				check_partial_fields(k, &t, name, doc);
@@ -547,7 +554,8 @@ check_variants(struct check *k)
 	}
 	for (i = 0; i < n; i++) {
 		stem = util_file_stem(files[i]);
-		if ((b = tmplfile_variant_base(stem)) > 0) {
+		/* An archive page's variant is read for each translation into its language. */
+		if ((b = tmplfile_variant_base(stem)) > 0 && !archive_template_name(stem)) {
 			base = xstrndup(stem, b);
 			for (j = 0; j < k->nlangs && !lang_serves(stem + b + 1, k->langs[j]); j++)
 				;

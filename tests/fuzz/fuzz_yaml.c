@@ -1,10 +1,11 @@
 /*
  * fuzz_yaml.c - the YAML loader and the loaders on top of it (config and
  * release checks) against any bytes; a valid release is then rendered in
- * each of its languages (translations, field by field fallback) and goes
- * on through the press kit's check (attach.h: its attachments and the
- * images its Markdown names, opened beneath the working folder, never
- * read) and the fields templates see of its attachments.
+ * each of its languages (translations, field by field fallback), with its
+ * pages' addresses (release.url), and goes on through the press kit's
+ * check (attach.h: its attachments and the images its Markdown names,
+ * opened beneath the working folder, never read) and the fields templates
+ * see of its attachments.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ fuzz_file(const uint8_t *data, size_t size, int which)
 	} else {
 		if (release_load(path, &r, &d) == 0) {
 			render_versions_init(&rv, &r, "pt-BR");
+			render_versions_link(&rv, "https://press.example/releases/");
 			render_versions_pick(&rv, "pt-BR");
 			render_versions_free(&rv);
 			fuzz_release_kit(&r, &d);

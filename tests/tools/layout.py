@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""layout - how wide an HTML message lays out, in a real headless Chromium.
+"""layout - how wide an HTML message or page lays out, in a real headless Chromium.
 
-    layout.py CHROMIUM MESSAGE.eml WIDTH...
+    layout.py CHROMIUM MESSAGE.eml|PAGE.html WIDTH...
 
-Takes the text/html part of MESSAGE.eml and, for each WIDTH, loads it in an
+Takes the text/html part of MESSAGE.eml (or PAGE.html itself, a web page such
+as herald archive writes) and, for each WIDTH, loads it in an
 iframe (srcdoc) of that width inside a wider page: headless Chromium makes
 no window narrower than 500 px, an iframe can be any width. Prints one line
 per width: "WIDTH SCROLLWIDTH", the width the document needs; wider than
@@ -20,8 +21,11 @@ import tempfile
 
 def main():
     chromium, path, widths = sys.argv[1], sys.argv[2], [int(w) for w in sys.argv[3:]]
-    msg = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
-    body = msg.get_body(("html",)).get_content()
+    if path.endswith(".html"):
+        body = open(path, encoding="utf-8").read()
+    else:
+        msg = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+        body = msg.get_body(("html",)).get_content()
     frames = "".join(
         f'<iframe id="f{w}" style="width:{w}px;height:800px;border:0;display:block" '
         f'srcdoc="{html.escape(body, quote=True)}"></iframe>' for w in widths)

@@ -174,6 +174,59 @@ test_values(void)
 	config_free(&c);
 }
 
+/* sender.archive_url (an absolute http(s) folder) and archive.dir: input -> the first error. */
+static void
+test_archive(void)
+{
+	static const struct { const char *yaml, *error; } cases[] = {
+		{ "  archive_url: https://press.news.example/releases/\n", "" },
+		{ "  archive_url: http://127.0.0.1:8080/\n", "" },
+		{ "  archive_url: https://press.news.example/releases\n",
+		  "herald.yaml:6:16: 'archive_url' must end in '/': a release's page is "
+		  "archive_url + RELEASE/" },
+		{ "  archive_url: /releases/\n",
+		  "herald.yaml:6:16: 'archive_url' must be an absolute http:// or https:// URL, "
+		  "such as https://press.example/releases/" },
+		{ "  archive_url: https:///x/\n",
+		  "herald.yaml:6:16: 'archive_url' must be an absolute http:// or https:// URL, "
+		  "such as https://press.example/releases/" },
+		{ "  archive_url: \"https://press.news.example/a b/\"\n",
+		  "herald.yaml:6:16: 'archive_url' must not contain spaces, quotes, angle brackets, "
+		  "'?' or '#'" },
+		{ "  archive_url: https://press.news.example/?page=/\n",
+		  "herald.yaml:6:16: 'archive_url' must not contain spaces, quotes, angle brackets, "
+		  "'?' or '#'" },
+	};
+	struct config c;
+	char first[256], name[128], *yaml;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		yaml = xasprintf("%ssmtp:\n  url: smtp://127.0.0.1:25\n", cases[i].yaml);
+		load(yaml, &c, first, sizeof(first));
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(cases[i].yaml + 2, "\n"),
+		    cases[i].yaml + 2);
+		is_str(first, cases[i].error, name);
+		if (!*cases[i].error)
+			ok(c.sender.archive_url != NULL && c.sender.archive_url[strlen(
+			    c.sender.archive_url) - 1] == '/', "kept as given");
+		config_free(&c);
+		free(yaml);
+	}
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:25\n", &c, NULL, 0), 0, "no archive keys");
+	ok(c.sender.archive_url == NULL && c.archive.dir == NULL,
+	    "no archive_url and no archive.dir by default: herald run writes no archive");
+	config_free(&c);
+	is_int(load("smtp:\n  url: smtp://127.0.0.1:25\narchive:\n  dir: public/\n", &c, NULL, 0), 0,
+	    "archive.dir loads");
+	is_str(c.archive.dir, "public", "its final '/' is dropped, as other folders' are");
+	config_free(&c);
+	load("smtp:\n  url: smtp://127.0.0.1:25\narchive:\n  folder: public/\n", &c, first,
+	    sizeof(first));
+	is_str(first, "herald.yaml:9:3: unknown key 'folder'", "an unknown archive key");
+	config_free(&c);
+}
+
 static void
 test_parsers(void)
 {
@@ -287,6 +340,7 @@ main(void)
 	test_values();
 	test_loopback();
 	test_login_tls();
+	test_archive();
 	test_parsers();
 	test_press_kit();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

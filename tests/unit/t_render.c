@@ -85,6 +85,52 @@ test_versions(void)
 	diag_free(&d);
 }
 
+/* release.url: the release's page in the archive, each version its own; none when not public. */
+static void
+test_url(void)
+{
+	static const char priv[] = "title: Closed\npublic: false\n";
+	static const char bad[] = "title: Closed\npublic: maybe\n";
+	static const char base[] = "https://press.example/releases/";
+	struct render_versions rv;
+	struct release r;
+	struct diag d;
+
+	diag_init(&d, EXIT_DATAERR);
+	if (!ok(release_load_mem("releases/news.yaml", release_yaml, sizeof(release_yaml) - 1, &r,
+	    &d) == 0, "the release loads"))
+		goto out;
+	is_int(r.is_public, 1, "a release is public unless it says not");
+	render_versions_init(&rv, &r, NULL);
+	render_versions_link(&rv, NULL);
+	is_str(field(&rv.v[0], "url"), NULL, "no archive_url: no release.url");
+	render_versions_link(&rv, base);
+	is_str(field(&rv.v[0], "url"), "https://press.example/releases/news/",
+	    "its own language: the release's folder");
+	is_str(field(&rv.v[1], "url"), "https://press.example/releases/news/es.html",
+	    "a translation: its page in the folder");
+	is_str(field(&rv.v[3], "url"), "https://press.example/releases/news/pt-PT.html",
+	    "pt-PT: its page");
+	render_versions_free(&rv);
+	release_free(&r);
+
+	is_int(release_load_mem("c.yaml", priv, sizeof(priv) - 1, &r, &d), 0,
+	    "public: false loads");
+	is_int(r.is_public, 0, "and the release is not public");
+	render_versions_init(&rv, &r, NULL);
+	render_versions_link(&rv, base);
+	is_str(field(&rv.v[0], "url"), NULL, "a release that is not public has no release.url");
+	render_versions_free(&rv);
+	release_free(&r);
+
+	ok(release_load_mem("b.yaml", bad, sizeof(bad) - 1, &r, &d) == -1 &&
+	    diag_has(&d, "b.yaml:2:9: 'public' must be true or false"),
+	    "public: maybe is an error at its value");
+	release_free(&r);
+out:
+	diag_free(&d);
+}
+
 static void
 test_reader(void)
 {
@@ -148,6 +194,7 @@ int
 main(void)
 {
 	test_versions();
+	test_url();
 	test_reader();
 	test_blob();
 	return done_testing();
