@@ -147,6 +147,7 @@ bench: deps
 	scripts/bench-yaml
 	scripts/bench-send
 	scripts/bench-poll
+	scripts/bench-import
 
 demo: deps
 	@$(MAKE) --no-print-directory programs

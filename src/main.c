@@ -75,8 +75,9 @@ static const struct command commands[] = {
 	  cmd_preview },
 	{ "send", "RELEASE [--list ID]... [--where KEY=VALUE]... [--dry-run] [--yes] | RELEASE --test EMAIL... [--as SUBSCRIBER] [--where KEY=VALUE]...",
 	  "deliver a release now, in the foreground",
-	  "Expands the release's lists (or each --list) into the journal, minus\n"
-	  "suppressed addresses, then sends one personalised message to each\n"
+	  "Expands the release's lists (or each --list: its file's subscribers and\n"
+	  "its members, herald import) into the journal, minus suppressed\n"
+	  "addresses, then sends one personalised message to each\n"
 	  "recipient through the relay, at the configured rates. Every outcome is\n"
 	  "recorded; running send again resumes where it stopped, and nobody gets\n"
 	  "the release twice (except the few messages in flight at a crash).\n"
@@ -204,8 +205,8 @@ static const struct command commands[] = {
 	  "                    \"suppressed\"}\n"
 	  "  -c, --csv         the same as CSV, with a header row\n"
 	  "\n"
-	  "Exit status: 0; 64 bad usage; 65 an unknown or invalid list; 78\n"
-	  "configuration error.\n",
+	  "Exit status: 0; 64 bad usage; 65 an unknown or invalid list; 73 the\n"
+	  "journal cannot be opened; 78 configuration error.\n",
 	  cmd_subscribers },
 	{ "import", "LIST FILE.csv",
 	  "add people to a list from a CSV file: a member a row",
@@ -233,7 +234,7 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit status: 0 imported; 65 an invalid list, a bad header row (nothing\n"
 	  "imported), or bad rows (the others imported); 66 FILE cannot be read;\n"
-	  "64 bad usage; 78 configuration error.\n",
+	  "64 bad usage; 73 the journal cannot be opened; 78 configuration error.\n",
 	  cmd_import },
 	{ "export", "LIST",
 	  "write a list's subscribers as CSV: its file's and its members",
@@ -244,8 +245,9 @@ static const struct command commands[] = {
 	  "have, in the order they joined. Suppressed addresses are left out (said\n"
 	  "on standard error). herald import reads it back.\n"
 	  "\n"
-	  "Exit status: 0; 64 bad usage; 65 an unknown or invalid list; 74 standard\n"
-	  "output cannot be written; 78 configuration error.\n",
+	  "Exit status: 0; 64 bad usage; 65 an unknown or invalid list; 73 the\n"
+	  "journal cannot be opened; 74 standard output cannot be written; 78\n"
+	  "configuration error.\n",
 	  cmd_export },
 	{ "run", "[--syslog]",
 	  "the daemon, in the foreground: schedules, retries, the mailbox, digests",
