@@ -128,7 +128,7 @@ members_each(struct members *m, int (*fn)(void *arg, const struct store_member *
 
 	if (m->st == NULL || m->nhash == 0)
 		return 0;
-	if (!m->sorted) {
+	if (!m->sorted && m->nshadow > 1) {
 		qsort(m->shadow, m->nshadow, sizeof(*m->shadow), members_cmp);
 		m->sorted = 1;
 	}
