@@ -7,8 +7,8 @@
 # subscribers says where each came from. Then sends into the capturing
 # sink: file subscribers and imported members once each, a suppressed
 # member skipped, the file winning for an address it has, a `where`
-# segment applying to members, the dry run counting them, a digest
-# reaching a member who takes it.
+# segment applying to members, the dry run counting them, preview
+# rendering a member, a digest reaching a member who takes it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/send-lib.sh"
 
@@ -214,6 +214,12 @@ EOF
 "$HERALD" -C "$P" check >"$SCRATCH/check.out" 2>&1; st=$?
 is "$st" 0 "the project is valid"
 [ "$st" -eq 0 ] || diag <"$SCRATCH/check.out"
+
+"$HERALD" -C "$P" preview all --to M1@example.org >"$SCRATCH/preview.eml" 2>"$SCRATCH/preview.err"; st=$?
+is "$st" 0 "preview --to a member: exit 0"
+grep -q "Dear M One" "$SCRATCH/preview.eml" && grep -q "Org: MO1" "$SCRATCH/preview.eml" &&
+    ! grep -q "not on list" "$SCRATCH/preview.err"
+ok $? "preview renders a member with the fields the journal keeps for them"
 
 # rcpts_since N: the envelope recipients after the first N messages, sorted, one line.
 rcpts_since() {
