@@ -40,9 +40,8 @@ struct rslist {
 struct rsheld {
 	struct list_info info;		/* file is set from the first subscriber on */
 	struct spool *sp;
-	size_t digest;			/* subscribers by digest: not spooled */
-	char **digest_addrs;		/* theirs: a member with one of them is theirs */
-	size_t capdigest;
+	size_t digest;			/* subscribers by digest: not in sp */
+	struct spool *dsp;		/* their addresses: a member with one is theirs */
 };
 
 /* When a zone's readers get it (deliver_local), worked out once per zone. */
@@ -167,9 +166,12 @@ rs_hold_one(void *arg, const struct list_info *info, const struct subscriber *s)
 
 	if (s->delivery == DELIVERY_DIGEST) {
 		/* Digests carry it (herald digest). */
-		h->digest_addrs = xgrow(h->digest_addrs, &h->capdigest, h->digest + 1,
-		    sizeof(*h->digest_addrs));
-		h->digest_addrs[h->digest++] = xstrdup(s->email);
+		h->digest++;
+		if ((h->dsp == NULL && (h->dsp = spool_new()) == NULL) ||
+		    spool_add(h->dsp, s->email, NULL, 0) == -1) {
+			rs->held_errno = errno;
+			return 1;
+		}
 		return 0;
 	}
 	if (h->sp == NULL && (h->sp = spool_new()) == NULL) {
@@ -647,6 +649,29 @@ spool:
 	return -1;
 }
 
+/* The file's digest subscribers' addresses, for the members: theirs is the file's. */
+static int
+rs_expand_digest(struct rsadd *a, struct rsheld *h, struct members *m)
+{
+	const char *email;
+	const void *fields;
+	size_t len;
+	int rc;
+
+	if (h->dsp == NULL || members_count(m) == 0)
+		return 0;
+	if (spool_rewind(h->dsp) == -1)
+		goto spool;
+	while ((rc = spool_next(h->dsp, &email, &fields, &len)) == 1)
+		members_file(m, email);
+	if (rc == 0)
+		return 0;
+spool:
+	delivery_fail(a->ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list '%s' "
+	    "from a temporary file: %s", a->l->id, strerror(errno));
+	return -1;
+}
+
 /* A member of the list whom its file does not have: as a subscriber of the file. */
 static int
 rs_expand_member(void *arg, const struct store_member *mb)
@@ -674,7 +699,6 @@ rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, st
 	struct rsheld *h = rs_held(rs, l->path);
 	struct rsadd a = { rs, ctx, l, x, 0 };
 	struct members m;
-	size_t i;
 	int rc;
 
 	if (h == NULL) {
@@ -691,9 +715,8 @@ rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, st
 	/* Lifted already: nobody is briefed early any more. */
 	a.early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
 	if ((rc = members_open(&m, ctx->st, l->id)) == 0) {
-		for (i = 0; i < h->digest; i++)
-			members_file(&m, h->digest_addrs[i]);
-		if (h->sp != NULL && rs_expand_file(&a, h, &m) == -1) {
+		if (rs_expand_digest(&a, h, &m) == -1 ||
+		    (h->sp != NULL && rs_expand_file(&a, h, &m) == -1)) {
 			members_close(&m);
 			return -1;
 		}
@@ -974,9 +997,7 @@ rs_free(struct relsrc *rs)
 	for (i = 0; i < rs->nheld; i++) {
 		list_info_free(&rs->held[i].info);
 		spool_free(rs->held[i].sp);
-		while (rs->held[i].digest > 0)
-			free(rs->held[i].digest_addrs[--rs->held[i].digest]);
-		free(rs->held[i].digest_addrs);
+		spool_free(rs->held[i].dsp);
 	}
 	free(rs->held);
 	for (i = 0; i < rs->nzones; i++)
