@@ -3,11 +3,13 @@
  * file and the journal's members make it (members.h), listed, filled from
  * a CSV file, and written as one.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "csvio.h"
@@ -122,6 +124,11 @@ cmd_import(const struct global_opts *g, int argc, char **argv)
 	memset(&info, 0, sizeof(info));
 	if ((status = mcmd_args(&m, argc, argv, 0, 1)) != -1)
 		return status;
+	/* Before the journal, which a first import makes. */
+	if (access(m.file, R_OK) == -1) {
+		fprintf(stderr, "%s: cannot read: %s\n", m.file, strerror(errno));
+		return EXIT_NOINPUT;
+	}
 	if ((status = mcmd_open(&m, g, &info, 1)) != 0)
 		goto out;
 	if (members_import(m.st, &info, m.file, (long long)time(NULL), &res, &m.d) == -1) {

@@ -215,6 +215,25 @@ EOF
 is "$st" 0 "the project is valid"
 [ "$st" -eq 0 ] || diag <"$SCRATCH/check.out"
 
+"$HERALD" -C "$P" subscribers desk >"$SCRATCH/desk.subs"
+grep -q "^m3@example.org .*imported .*  suppressed (manual)$" "$SCRATCH/desk.subs" &&
+    grep -q "^f3@example.org  *File Three .*lists/desk.yaml:7$" "$SCRATCH/desk.subs" &&
+    ! grep -q "CSV Three" "$SCRATCH/desk.subs"
+ok $? "subscribers: the suppressed member marked so, f3 once, as the file says"
+"$HERALD" -C "$P" export desk >"$SCRATCH/desk.csv.out" 2>"$SCRATCH/desk.csv.err"
+! grep -q m3@ "$SCRATCH/desk.csv.out" && grep -q "^herald: 1 suppressed address left out$" "$SCRATCH/desk.csv.err" &&
+    grep -q "^m4@example.org,M Four,MO4,energy,digest" "$SCRATCH/desk.csv.out"
+ok $? "export leaves the suppressed member out, says so, and writes the delivery column"
+printf 'mail,name\nx@example.org,X\n' >"$SCRATCH/nohead.csv"
+"$HERALD" -C "$P" import desk "$SCRATCH/nohead.csv" >/dev/null 2>"$SCRATCH/nohead.err"; st=$?
+is "$st" 65 "a header without email: exit 65"
+grep -q "nohead.csv:1: no column 'email' in the header row; is 'mail' a typo?" "$SCRATCH/nohead.err" &&
+    grep -q "nothing imported" "$SCRATCH/nohead.err" &&
+    [ "$(sql "$DB" "SELECT count(*) FROM members WHERE address = 'x@example.org'")" -eq 0 ]
+ok $? "said at line 1, and nothing imported"
+"$HERALD" -C "$P" import desk "$SCRATCH/missing.csv" >/dev/null 2>&1; st=$?
+is "$st" 66 "a CSV file that cannot be read: exit 66"
+
 "$HERALD" -C "$P" preview all --to M1@example.org >"$SCRATCH/preview.eml" 2>"$SCRATCH/preview.err"; st=$?
 is "$st" 0 "preview --to a member: exit 0"
 grep -q "Dear M One" "$SCRATCH/preview.eml" && grep -q "Org: MO1" "$SCRATCH/preview.eml" &&
