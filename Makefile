@@ -33,7 +33,8 @@ CFLAGS ?= -O2 -g
 # -Isrc first: a package's include directory must not shadow herald's own headers.
 ALL_CFLAGS = -std=gnu11 -pthread $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS = $(PKG_LIBS) -lm -pthread
+# libcsv (CSV import) has no pkg-config file.
+LIBS = $(PKG_LIBS) -lcsv -lm -pthread
 
 SRCS := $(sort $(wildcard src/*.c))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
@@ -150,6 +151,7 @@ bench: deps
 	scripts/bench-attach
 	scripts/bench-poll
 	scripts/bench-archive
+	scripts/bench-import
 
 demo: deps
 	@$(MAKE) --no-print-directory programs

@@ -39,6 +39,9 @@ int cmd_run(const struct global_opts *g, int argc, char **argv);
 int cmd_digest(const struct global_opts *g, int argc, char **argv);
 int cmd_dkim_record(const struct global_opts *g, int argc, char **argv);
 int cmd_archive(const struct global_opts *g, int argc, char **argv);
+int cmd_subscribers(const struct global_opts *g, int argc, char **argv);
+int cmd_import(const struct global_opts *g, int argc, char **argv);
+int cmd_export(const struct global_opts *g, int argc, char **argv);
 
 /*
  * herald send RELEASE --test EMAIL... [--as SUBSCRIBER] [--where KEY=VALUE]...:

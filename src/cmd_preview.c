@@ -16,6 +16,7 @@
 #include "digest.h"
 #include "config.h"
 #include "dkim.h"
+#include "journal.h"
 #include "lang.h"
 #include "list.h"
 #include "project.h"
@@ -378,6 +379,44 @@ preview_kit_templates(struct preview *p)
 	return 0;
 }
 
+/*
+ * --to a member who joined the list and is not in its file: rendered from
+ * the journal's record of them. 1 when they are one; a preview never
+ * makes a journal.
+ */
+static int
+preview_member(struct preview *p)
+{
+	struct store_member m;
+	struct subscriber s;
+	struct store *st = NULL;
+	const struct ynode *name;
+	struct ydoc *doc;
+	int found;
+
+	if (journal_open(&p->cfg, 1, &st) != 0)
+		return 0;
+	found = store_member_get(st, p->info.id, p->to_canon, &m);
+	if (found == -1)
+		fprintf(stderr, "herald: journal: %s\n", store_error(st));
+	store_close(st);
+	if (found != 0)
+		return 0;
+	doc = ydoc_new("journal");
+	memset(&s, 0, sizeof(s));
+	s.email = p->to_canon;
+	s.doc = doc;
+	s.fields = render_fields_unpack(doc, m.fields, m.fields_len);
+	s.name = (name = ynode_get(s.fields, "name")) != NULL ? name->str : NULL;
+	s.lang = m.lang;
+	s.tz = m.tz;
+	s.delivery = m.digest ? DELIVERY_DIGEST : DELIVERY_EACH;
+	preview_pick(p, &p->info, &s);
+	ydoc_free(doc);
+	store_member_clear(&m);
+	return 1;
+}
+
 static int
 preview_run(struct preview *p, const struct global_opts *g)
 {
@@ -404,7 +443,7 @@ preview_run(struct preview *p, const struct global_opts *g)
 	p->env.secret = p->secret;
 	list_load(list_path, &again, preview_pick, p, &p->d);
 	list_info_free(&again);
-	if (!p->found && p->d.errors == 0 && p->to_canon)
+	if (!p->found && p->d.errors == 0 && p->to_canon && !preview_member(p))
 		preview_stranger(p);
 	if (!p->found && p->d.errors == 0 && p->to_canon == NULL)
 		preview_nobody(p, list_path);

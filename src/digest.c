@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "list.h"
 #include "log.h"
+#include "members.h"
 #include "release.h"
 #include "render.h"
 #include "segment.h"
@@ -49,6 +50,7 @@ struct digest {
 	struct list_info info;
 	struct dgsub *subs;		/* the list's digest subscribers */
 	size_t nsubs, subscap;
+	struct members members;		/* the list's, while its file is read */
 	struct tmplset tmpls;		/* the digest template and its language variants */
 	struct partials partials;
 	unsigned char secret[TOKEN_SECRET_LEN];
@@ -133,23 +135,65 @@ dg_status(struct digest *dg, int fallback)
 	return dg->d->errors ? dg->d->status : fallback;
 }
 
+static void
+dg_sub_add(struct digest *dg, const char *email, const void *fields, size_t len)
+{
+	struct dgsub *e;
+
+	dg->subs = xgrow(dg->subs, &dg->subscap, dg->nsubs + 1, sizeof(*dg->subs));
+	e = &dg->subs[dg->nsubs++];
+	e->email = xstrdup(email);
+	e->fields = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(e->fields, fields, len);
+	e->fields[len] = '\0';
+	e->fields_len = len;
+}
+
 static int
 dg_sub_one(void *arg, const struct list_info *info, const struct subscriber *s)
 {
 	struct digest *dg = arg;
-	struct dgsub *e;
 	struct buf b = BUF_INIT;
 
 	(void)info;
+	members_file(&dg->members, s->email);
 	if (s->delivery != DELIVERY_DIGEST)
 		return 0;
-	dg->subs = xgrow(dg->subs, &dg->subscap, dg->nsubs + 1, sizeof(*dg->subs));
-	e = &dg->subs[dg->nsubs++];
-	e->email = xstrdup(s->email);
 	render_subscriber_pack(s, &b);
-	e->fields_len = b.len;
-	e->fields = buf_detach(&b);
+	dg_sub_add(dg, s->email, b.data, b.len);
+	buf_free(&b);
 	return 0;
+}
+
+/* A member of the list whom its file does not have, when they take the digest. */
+static int
+dg_member_one(void *arg, const struct store_member *mb)
+{
+	if (mb->digest)
+		dg_sub_add(arg, mb->address, mb->fields, mb->fields_len);
+	return 0;
+}
+
+/* The list's digest subscribers: its file's, then its members' (st NULL: no journal yet). */
+static int
+dg_subs(struct digest *dg, const char *file, const char *list_id, struct store *st,
+    char *why, size_t whylen)
+{
+	int rc;
+
+	if (members_open(&dg->members, st, list_id) == -1) {
+		snprintf(why, whylen, "journal: %s", store_error(st));
+		members_close(&dg->members);
+		return EXIT_SOFTWARE;
+	}
+	rc = list_load(file, &dg->info, dg_sub_one, dg, dg->d) == -1 ? dg_status(dg, EXIT_DATAERR) : 0;
+	if (rc == 0 && members_each(&dg->members, dg_member_one, dg) == -1) {
+		snprintf(why, whylen, "journal: %s", store_error(st));
+		rc = EXIT_SOFTWARE;
+	}
+	members_close(&dg->members);
+	return rc;
 }
 
 /*
@@ -161,10 +205,12 @@ dg_sub_one(void *arg, const struct list_info *info, const struct subscriber *s)
  */
 static int
 dg_setup(struct digest *dg, const struct config *cfg, struct diag *d,
-    struct validate_summary *vsum, const char *list_id, char *why, size_t whylen)
+    struct validate_summary *vsum, const char *list_id, struct store *st, char *why,
+    size_t whylen)
 {
 	const struct validate_list *vl;
 	char err[256];
+	int rc;
 
 	dg->cfg = cfg;
 	dg->d = d;
@@ -178,8 +224,8 @@ dg_setup(struct digest *dg, const struct config *cfg, struct diag *d,
 		    cfg->lists_dir);
 		return EXIT_DATAERR;
 	}
-	if (list_load(vl->file, &dg->info, dg_sub_one, dg, d) == -1)
-		return dg_status(dg, EXIT_DATAERR);
+	if ((rc = dg_subs(dg, vl->file, list_id, st, why, whylen)) != 0)
+		return rc;
 	if (dg->info.digest_template == NULL) {
 		diag_error(d, vl->file, 0, 0, "list '%s' has no digest template "
 		    "(digest: { template: NAME })", list_id);
@@ -805,12 +851,17 @@ digest_run(const struct config *cfg, const char *list_id, const struct delivery_
 	memset(&dg, 0, sizeof(dg));
 	memset(&vsum, 0, sizeof(vsum));
 	err[0] = '\0';
-	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, err, sizeof(err))) != 0) {
+	/* The list's members are in the journal, when there is one; an invalid project makes none. */
+	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+		delivery_fail(&r->why, DELIVERY_NO_JOURNAL, "%s", err);
+		goto out;
+	}
+	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, st, err, sizeof(err))) != 0) {
 		delivery_fail(&r->why, dg_setup_end(status), "%s", err);
 		goto out;
 	}
 	r->subscribers = dg.nsubs;
-	if (store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+	if (st == NULL && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
 		delivery_fail(&r->why, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;
 	}
@@ -902,7 +953,7 @@ digest_resume(const struct config *cfg, const char *id, const struct delivery_op
 	memset(&vsum, 0, sizeof(vsum));
 	memset(&res, 0, sizeof(res));
 	err[0] = '\0';
-	if ((status = dg_setup(&dg, cfg, d, &vsum, list, err, sizeof(err))) != 0) {
+	if ((status = dg_setup(&dg, cfg, d, &vsum, list, st, err, sizeof(err))) != 0) {
 		delivery_fail(r, dg_setup_end(status), "%s", err);
 	} else {
 		dg_load_send(&dg, st, id, 0, o, &res);
@@ -971,7 +1022,12 @@ digest_dry(const struct config *cfg, const char *list_id, const char *to,
 	memset(&vsum, 0, sizeof(vsum));
 	memset(&t, 0, sizeof(t));
 	err[0] = '\0';
-	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, err, sizeof(err))) != 0) {
+	/* Nothing was ever sent without a journal (nor did anyone join); a dry run never makes one. */
+	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+		delivery_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
+		goto out;
+	}
+	if ((status = dg_setup(&dg, cfg, d, &vsum, list_id, st, err, sizeof(err))) != 0) {
 		delivery_fail(r, dg_setup_end(status), "%s", err);
 		goto out;
 	}
@@ -980,13 +1036,8 @@ digest_dry(const struct config *cfg, const char *list_id, const char *to,
 		delivery_fail(r, DELIVERY_USAGE, "%s takes no digest of list '%s'", to, list_id);
 		goto out;
 	}
-	/* Nothing was ever sent without a journal; a dry run never makes one. */
-	if (access(cfg->state, F_OK) != 0)
+	if (st == NULL)
 		goto out;
-	if (store_open(cfg->state, &st, err, sizeof(err)) == -1) {
-		delivery_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
-		goto out;
-	}
 	/* The very transaction a digest would commit, rolled back. */
 	if ((rc = dg_create_in(&dg, st, &t, &id)) == -1) {
 		if (!d->errors)

@@ -353,6 +353,18 @@ list_tz_file_ok(const char *name)
 	return ok;
 }
 
+int
+list_tz_known(const char *s, size_t len)
+{
+	char name[130];
+
+	if (!list_tz_name_ok(s, len))
+		return 0;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	return list_tz_file_ok(name);
+}
+
 /* Whether name is a known zone, cached: a list names few zones many times. */
 static int
 list_tz_ok(struct lctx *c, const char *name, size_t len)
@@ -585,6 +597,7 @@ list_declare_fields(struct lctx *c, const struct ynode *v)
 		return;
 	}
 	c->has_fields = 1;
+	c->info->fields_declared = 1;
 	for (i = 0; i < v->n; i++) {
 		item = v->items[i];
 		if (item->kind != YNODE_SCALAR || item->len == 0 || util_has_ctl(item->str, item->len)) {

@@ -58,6 +58,7 @@ struct list_info {
 	char **fields;			/* every template field some subscriber has, once */
 	size_t *field_counts;		/* how many subscribers have each */
 	size_t nfields, capfields;
+	int fields_declared;		/* `fields:` names them: no subscriber may have another */
 };
 
 /*
@@ -108,5 +109,11 @@ void list_info_free(struct list_info *info);
  * by it, so both sides check with this one rule.
  */
 int list_id_ok(const char *s, size_t len);
+
+/*
+ * 1 when len bytes of s name a time zone a subscriber's `tz` may: an IANA
+ * name (words, '/', '-', '_', '+') of a zone file under /usr/share/zoneinfo.
+ */
+int list_tz_known(const char *s, size_t len);
 
 #endif

@@ -53,8 +53,9 @@ static const struct command commands[] = {
 	  "\n"
 	  "  -l, --list ID     the list to preview for (default: the release's first list)\n"
 	  "  -t, --to EMAIL    the subscriber (default: the list's first subscriber\n"
-	  "                    who receives each release); an address not on the list\n"
-	  "                    is rendered with no subscriber fields but the address\n"
+	  "                    who receives each release), of its file or a member\n"
+	  "                    who joined it; an address not on the list is\n"
+	  "                    rendered with no subscriber fields but the address\n"
 	  "  --lang LANG       as a reader of LANG gets it (es, pt-BR): the release's\n"
 	  "                    translation and the template's variant for LANG\n"
 	  "                    (default: the subscriber's lang, else the list's)\n"
@@ -75,8 +76,9 @@ static const struct command commands[] = {
 	  cmd_preview },
 	{ "send", "RELEASE [--list ID]... [--where KEY=VALUE]... [--dry-run] [--yes] | RELEASE --test EMAIL... [--as SUBSCRIBER] [--where KEY=VALUE]...",
 	  "deliver a release now, in the foreground",
-	  "Expands the release's lists (or each --list) into the journal, minus\n"
-	  "suppressed addresses, then sends one personalised message to each\n"
+	  "Expands the release's lists (or each --list: its file's subscribers and\n"
+	  "its members, herald import) into the journal, minus suppressed\n"
+	  "addresses, then sends one personalised message to each\n"
 	  "recipient through the relay, at the configured rates. Every outcome is\n"
 	  "recorded; running send again resumes where it stopped, and nobody gets\n"
 	  "the release twice (except the few messages in flight at a crash).\n"
@@ -187,6 +189,67 @@ static const struct command commands[] = {
 	  "  -j, --json        a JSON array of {\"address\", \"list\" (null: every\n"
 	  "                    list), \"reason\", \"source\", \"since\"}\n",
 	  cmd_suppressed },
+	{ "subscribers", "LIST [--json|--csv]",
+	  "list a list's subscribers: its file's and those who joined, and from where",
+	  "A list is the subscribers of its file plus its members, who joined it\n"
+	  "(herald import), minus suppressed addresses. For an address that is in\n"
+	  "the file and a member too, the file's entry is the one. One line each:\n"
+	  "the address, name, delivery and where it came from (the file and line,\n"
+	  "or when it joined and how, with what confirms it: the CSV file and row\n"
+	  "of an import, the confirming message's Message-ID, the client's\n"
+	  "address), and \"suppressed\" with the reason when it is; then counts.\n"
+	  "\n"
+	  "  -j, --json        a JSON array of {\"email\", \"name\", \"delivery\",\n"
+	  "                    \"source\" (\"file\", \"import\", \"mail\", \"web\"),\n"
+	  "                    \"file\" and \"line\" (the file's; else null),\n"
+	  "                    \"joined\" (UTC) and \"ref\" (a member's; else null),\n"
+	  "                    \"suppressed\"}\n"
+	  "  -c, --csv         the same as CSV, with a header row\n"
+	  "\n"
+	  "Exit status: 0; 64 bad usage; 65 an unknown or invalid list; 73 the\n"
+	  "journal cannot be opened; 78 configuration error.\n",
+	  cmd_subscribers },
+	{ "import", "LIST FILE.csv",
+	  "add people to a list from a CSV file: a member a row",
+	  "FILE.csv is UTF-8 (a byte order mark is skipped), RFC 4180: fields\n"
+	  "separated by commas, quoted with \" when they hold a comma, a quote\n"
+	  "(doubled: \"\") or a line break. Its first row names the columns:\n"
+	  "  email             the address (required; \"Name <addr>\" names them too)\n"
+	  "  name              the name\n"
+	  "  lang, tz          the reader's language (es, pt-BR) and time zone\n"
+	  "                    (America/Argentina/Buenos_Aires), checked as in a list\n"
+	  "  delivery          each (the default) or digest\n"
+	  "  anything else     a template field (subscriber.COLUMN); a list with\n"
+	  "                    `fields:` takes only those\n"
+	  "herald's columns are read in any case (Email, NAME). An empty cell is no\n"
+	  "value. A field may hold line breaks; the name may not.\n"
+	  "\n"
+	  "Each row becomes a member of LIST in the journal, recorded as imported\n"
+	  "now from FILE:LINE; the rows go in one transaction. A bad row is\n"
+	  "reported as FILE:LINE: message (LINE: where the row starts) and\n"
+	  "skipped; the others are imported. A member already there gets the row's\n"
+	  "name, fields, lang, tz and delivery, and keeps how and when it joined:\n"
+	  "importing the same file twice changes nothing (\"N unchanged\"). A\n"
+	  "suppressed address is imported and stays suppressed. An address that\n"
+	  "is also in the list's file gets what the file says.\n"
+	  "\n"
+	  "Exit status: 0 imported; 65 an invalid list, a bad header row (nothing\n"
+	  "imported), or bad rows (the others imported); 66 FILE cannot be read;\n"
+	  "64 bad usage; 73 the journal cannot be opened; 78 configuration error.\n",
+	  cmd_import },
+	{ "export", "LIST",
+	  "write a list's subscribers as CSV: its file's and its members",
+	  "To standard output, RFC 4180, lines ending in CRLF: a header row\n"
+	  "email,name, then every template field some subscriber has, then lang,\n"
+	  "tz and delivery when some subscriber has them; then a row for each\n"
+	  "subscriber of the file, in its order, and each member the file does not\n"
+	  "have, in the order they joined. Suppressed addresses are left out (said\n"
+	  "on standard error). herald import reads it back.\n"
+	  "\n"
+	  "Exit status: 0; 64 bad usage; 65 an unknown or invalid list; 73 the\n"
+	  "journal cannot be opened; 74 standard output cannot be written; 78\n"
+	  "configuration error.\n",
+	  cmd_export },
 	{ "run", "[--syslog]",
 	  "the daemon, in the foreground: schedules, retries, the mailbox, digests",
 	  "Sends scheduled releases when they fall due (never after their expires),\n"

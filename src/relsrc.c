@@ -17,6 +17,7 @@
 #include "dkim.h"
 #include "list.h"
 #include "log.h"
+#include "members.h"
 #include "release.h"
 #include "render.h"
 #include "segment.h"
@@ -40,7 +41,8 @@ struct rslist {
 struct rsheld {
 	struct list_info info;		/* file is set from the first subscriber on */
 	struct spool *sp;
-	size_t digest;			/* subscribers by digest: not spooled */
+	size_t digest;			/* subscribers by digest: not in sp */
+	struct spool *dsp;		/* their addresses: a member with one is theirs */
 };
 
 /* When a zone's readers get it (deliver_local), worked out once per zone. */
@@ -166,7 +168,13 @@ rs_hold_one(void *arg, const struct list_info *info, const struct subscriber *s)
 	struct rsheld *h = rs_held_at(rs, info->file);
 
 	if (s->delivery == DELIVERY_DIGEST) {
-		h->digest++;	/* digests carry it (herald digest) */
+		/* Digests carry it (herald digest). */
+		h->digest++;
+		if ((h->dsp == NULL && (h->dsp = spool_new()) == NULL) ||
+		    spool_add(h->dsp, s->email, NULL, 0) == -1) {
+			rs->held_errno = errno;
+			return 1;
+		}
 		return 0;
 	}
 	if (h->sp == NULL && (h->sp = spool_new()) == NULL) {
@@ -544,6 +552,7 @@ rs_held(struct relsrc *rs, const char *path)
 
 struct expand {
 	size_t added, skipped, digest, dup;
+	size_t members;			/* of added: members of a list who are not in its file */
 	size_t kept, left;		/* by the segment, of those who get each release */
 };
 
@@ -596,16 +605,129 @@ rs_due(struct relsrc *rs, const struct rslist *l, const char *tz, int early, lon
 	return 0;
 }
 
-/* One list's held subscribers into the journal, in the order of its file. */
+/* One list's expansion, for each row it adds. */
+struct rsadd {
+	struct relsrc *rs;
+	struct delivery_ctx *ctx;
+	struct rslist *l;
+	struct expand *x;
+	int early;			/* the list is in the pre-briefing's early wave */
+};
+
+/*
+ * One subscriber of the list into the journal (rows already there left as
+ * they are: 1), or left out by the segment (2). 0 added; -1 after
+ * delivery_fail.
+ */
+static int
+rs_add(struct rsadd *a, const char *email, const void *fields, size_t len)
+{
+	struct relsrc *rs = a->rs;
+	const char *tz;
+	long long due;
+	int rc;
+
+	/* Left out by the segment: no row at all, so a later send may still reach them. */
+	if (!segment_set_match_packed(&rs->set, fields, len)) {
+		a->x->left++;
+		return 2;
+	}
+	a->x->kept++;
+	tz = render_fields_tz(fields, len);
+	if (rs_due(rs, a->l, tz, a->early, &due) == -1) {
+		delivery_fail(a->ctx->r, DELIVERY_INVALID, "list '%s': cannot read the time zone "
+		    "'%s'", a->l->id, rs_zone(rs, a->l, tz));
+		return -1;
+	}
+	/* Suppressed addresses too: one statement for all of them makes them skipped. */
+	rc = store_delivery_add_due(a->ctx->st, a->ctx->relrow, email, a->l->id, fields, len,
+	    DS_QUEUED, NULL, due, a->early, rs_now());
+	if (rc == -1) {
+		delivery_fail(a->ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(a->ctx->st));
+		return -1;
+	}
+	if (rc == 1)
+		a->x->dup++;
+	else
+		a->x->added++;
+	return rc;
+}
+
+/* The list file's subscribers, as the check spooled them, in the order of the file. */
+static int
+rs_expand_file(struct rsadd *a, struct rsheld *h, struct members *m)
+{
+	const char *email;
+	const void *fields;
+	size_t len;
+	int rc;
+
+	if (spool_rewind(h->sp) == -1)
+		goto spool;
+	while ((rc = spool_next(h->sp, &email, &fields, &len)) == 1) {
+		members_file(m, email);
+		if (rs_add(a, email, fields, len) == -1)
+			return -1;
+	}
+	if (rc == 0)
+		return 0;
+spool:
+	delivery_fail(a->ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list '%s' "
+	    "from a temporary file: %s", a->l->id, strerror(errno));
+	return -1;
+}
+
+/* The file's digest subscribers' addresses, for the members: theirs is the file's. */
+static int
+rs_expand_digest(struct rsadd *a, struct rsheld *h, struct members *m)
+{
+	const char *email;
+	const void *fields;
+	size_t len;
+	int rc;
+
+	if (h->dsp == NULL || members_count(m) == 0)
+		return 0;
+	if (spool_rewind(h->dsp) == -1)
+		goto spool;
+	while ((rc = spool_next(h->dsp, &email, &fields, &len)) == 1)
+		members_file(m, email);
+	if (rc == 0)
+		return 0;
+spool:
+	delivery_fail(a->ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list '%s' "
+	    "from a temporary file: %s", a->l->id, strerror(errno));
+	return -1;
+}
+
+/* A member of the list whom its file does not have: as a subscriber of the file. */
+static int
+rs_expand_member(void *arg, const struct store_member *mb)
+{
+	struct rsadd *a = arg;
+	int rc;
+
+	if (mb->digest) {
+		a->x->digest++;
+		return 0;
+	}
+	if ((rc = rs_add(a, mb->address, mb->fields, mb->fields_len)) == -1)
+		return -1;
+	a->x->members += rc == 0;
+	return 0;
+}
+
+/*
+ * One list into the journal: its file's subscribers, as the check held
+ * them, then its members whom the file does not have (members.h).
+ */
 static int
 rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, struct expand *x)
 {
 	struct rsheld *h = rs_held(rs, l->path);
-	const char *email, *tz;
-	const void *fields;
-	long long due;
-	size_t len;
-	int rc, early;
+	struct rsadd a = { rs, ctx, l, x, 0 };
+	struct members m;
+	int rc;
 
 	if (h == NULL) {
 		delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s' (%s) was not read by the check",
@@ -618,43 +740,21 @@ rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, st
 	memset(&h->info, 0, sizeof(h->info));
 	h->info.file = xstrdup(l->path);
 	x->digest += h->digest;
-	if (h->sp == NULL)
-		return 0;
-	if (spool_rewind(h->sp) == -1)
-		goto spool;
 	/* Lifted already: nobody is briefed early any more. */
-	early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
-	while ((rc = spool_next(h->sp, &email, &fields, &len)) == 1) {
-		/* Left out by the segment: no row at all, so a later send may still reach them. */
-		if (!segment_set_match_packed(&rs->set, fields, len)) {
-			x->left++;
-			continue;
-		}
-		x->kept++;
-		tz = render_fields_tz(fields, len);
-		if (rs_due(rs, l, tz, early, &due) == -1) {
-			delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s': cannot read the time zone "
-			    "'%s'", l->id, rs_zone(rs, l, tz));
+	a.early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
+	if ((rc = members_open(&m, ctx->st, l->id)) == 0) {
+		if (rs_expand_digest(&a, h, &m) == -1 ||
+		    (h->sp != NULL && rs_expand_file(&a, h, &m) == -1)) {
+			members_close(&m);
 			return -1;
 		}
-		/* Suppressed addresses too: one statement for all of them makes them skipped. */
-		rc = store_delivery_add_due(ctx->st, ctx->relrow, email, l->id, fields, len,
-		    DS_QUEUED, NULL, due, early, rs_now());
-		if (rc == -1) {
-			delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
-			return -1;
-		}
-		if (rc == 1)
-			x->dup++;
-		else
-			x->added++;
+		rc = members_each(&m, rs_expand_member, &a);
 	}
-	if (rc == 0)
-		return 0;
-spool:
-	delivery_fail(ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list '%s' "
-	    "from a temporary file: %s", l->id, strerror(errno));
-	return -1;
+	members_close(&m);
+	/* 1: a member's row failed, and said why. */
+	if (rc == -1)
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+	return rc == 0 ? 0 : -1;
 }
 
 /* What every message of the release shares, once the templates and secret are loaded. */
@@ -745,9 +845,10 @@ rs_expand(void *arg, struct delivery_ctx *ctx)
 	if (store_commit(ctx->st) == -1)
 		goto journal;
 	if (ctx->o->verbose)
-		log_info("send", "release=%s: expanded %zu new recipients, %zu suppressed, %zu "
-		    "already in the journal or on an earlier list, %zu by digest", rs->rel.id,
-		    x.added > x.skipped ? x.added - x.skipped : 0, x.skipped, x.dup, x.digest);
+		log_info("send", "release=%s: expanded %zu new recipients (%zu of them members "
+		    "who joined), %zu suppressed, %zu already in the journal or on an earlier list, "
+		    "%zu by digest", rs->rel.id, x.added > x.skipped ? x.added - x.skipped : 0,
+		    x.members, x.skipped, x.dup, x.digest);
 	return rs_segment_nobody(rs, ctx, &x);
 journal:
 	delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
@@ -919,6 +1020,7 @@ rs_free(struct relsrc *rs)
 	for (i = 0; i < rs->nheld; i++) {
 		list_info_free(&rs->held[i].info);
 		spool_free(rs->held[i].sp);
+		spool_free(rs->held[i].dsp);
 	}
 	free(rs->held);
 	for (i = 0; i < rs->nzones; i++)
@@ -965,6 +1067,10 @@ struct dry {
 	struct store *st;		/* NULL: no journal yet */
 	long long relrow;		/* the release's row in it, 0: none yet */
 	struct rslist *list;
+	struct members members;		/* the list's */
+	const struct list_info *info;	/* the list's file, once read */
+	struct render_worker rw;	/* a member's subscriber is unpacked in its document */
+	int rw_ready;
 	struct relsrc_dry *out;
 	struct mbuf msg;
 	uint64_t *seen;			/* open addressing; 0 is empty */
@@ -1064,6 +1170,61 @@ dry_one(void *arg, const struct list_info *info, const struct subscriber *s)
 	return 0;
 }
 
+/* A subscriber of the list's file; a member with the address is theirs. */
+static int
+dry_file_one(void *arg, const struct list_info *info, const struct subscriber *s)
+{
+	struct dry *x = arg;
+
+	members_file(&x->members, s->email);
+	return dry_one(arg, info, s);
+}
+
+/* A member whom the list's file does not have, counted and rendered as one of the file's. */
+static int
+dry_member(void *arg, const struct store_member *mb)
+{
+	struct dry *x = arg;
+	struct subscriber s;
+
+	if (!x->rw_ready) {
+		render_worker_init(&x->rw, &x->rs->env, &x->rs->partials);
+		x->rw_ready = 1;
+	}
+	ydoc_clear(x->rw.doc);
+	render_worker_subscriber(&x->rw, mb->address, mb->fields, mb->fields_len, &s);
+	s.delivery = mb->digest ? DELIVERY_DIGEST : DELIVERY_EACH;
+	return dry_one(x, x->info, &s);
+}
+
+/*
+ * One list: its file's subscribers, then its members. 0 (x->failed set
+ * on invalid input), or -1 after a journal error (r->end set).
+ */
+static int
+dry_list(struct dry *x, struct delivery_result *r, struct diag *d)
+{
+	struct list_info info;
+	int rc = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (members_open(&x->members, x->st, x->list->id) == -1)
+		rc = -1;
+	else if (list_load(x->list->path, &info, dry_file_one, x, d) != 0)
+		x->failed = 1;
+	else {
+		x->info = &info;
+		rc = members_each(&x->members, dry_member, x);	/* 1: x->failed */
+		x->info = NULL;
+	}
+	list_info_free(&info);
+	members_close(&x->members);
+	if (rc != -1)
+		return 0;
+	delivery_fail(r, DELIVERY_JOURNAL, "journal: %s", store_error(x->st));
+	return -1;
+}
+
 /* The segment, for people, when there is one. */
 static void
 dry_segment(const struct relsrc *rs, struct relsrc_dry *out)
@@ -1137,7 +1298,6 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	struct delivery_ctx ctx;
 	unsigned char secret[TOKEN_SECRET_LEN];
 	struct store_release sr;
-	struct list_info info;
 	struct relsrc rs;
 	struct dry x;
 	char err[256];
@@ -1170,9 +1330,8 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	rs_render_env(&rs, secret);
 	for (i = 0; i < rs.nlists && !x.failed; i++) {
 		x.list = &rs.lists[i];
-		if (list_load(x.list->path, &info, dry_one, &x, d) == -1)
-			x.failed = 1;
-		list_info_free(&info);
+		if (dry_list(&x, r, d) == -1)
+			goto out;
 	}
 	if (x.failed)
 		r->end = DELIVERY_INVALID;
@@ -1182,6 +1341,8 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 		    "%s%s", i ? ", " : "", rs.lists[i].id);
 	dry_segment(&rs, out);
 out:
+	if (x.rw_ready)
+		render_worker_free(&x.rw);
 	mbuf_free(&x.msg);
 	free(x.seen);
 	store_close(x.st);

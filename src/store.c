@@ -185,6 +185,7 @@ migrate_v2(struct store *st)
 }
 
 static int migrate_v3(struct store *st);
+static int migrate_v7(struct store *st);
 
 /*
  * Tokens carry the day they were made from this version on; those mailed
@@ -247,6 +248,7 @@ static int (*const migrations[])(struct store *) = {
 	migrate_v4,
 	migrate_v5,
 	migrate_v6,	/* segments */
+	migrate_v7,	/* members: the schema is with the member functions, at the end */
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -464,9 +466,13 @@ static const char *const sql[S__COUNT] = {
 	    " text = ?4, updated = ?5 WHERE id = ?1 AND state = 'queued'",
 };
 
+/* The members' statements: prepared by member_stmt() from member_sql[], at the end of this file. */
+enum mid { M_GET, M_INSERT, M_UPDATE, M_REMOVE, M_COUNT, M_EACH, M__COUNT };
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt *mstmt[M__COUNT];
 	char err[512];
 };
 
@@ -843,6 +849,8 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < S__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (i = 0; i < M__COUNT; i++)
+		sqlite3_finalize(st->mstmt[i]);
 	/* No PRAGMA optimize: statistics could only move the plans away from deliveries_due. */
 	sqlite3_close(st->db);
 	free(st);
@@ -2631,5 +2639,275 @@ store_published(struct store *st, struct store_published **out, size_t *n)
 	sqlite3_finalize(s);
 	*out = v;
 	*n = count;
+	return 0;
+}
+
+/* ---- members: who joined a list ---- */
+
+/*
+ * Version 7: members. A list is its file's subscribers plus the members
+ * the journal keeps for it, unique by list and canonical address. fields
+ * is the blob a delivery row takes (render_subscriber_pack's); name, lang
+ * and tz are repeated in columns for listings; delivery is 'each' or
+ * 'digest'. how, ref and consented are the consent record: how they
+ * joined ('import', 'mail', 'web'), what confirms it (the CSV's FILE:LINE,
+ * the confirming message's Message-ID, the client's address) and when. A
+ * rowid table, not WITHOUT ROWID: a row with its blob is large beside the
+ * journal's 1 KiB pages.
+ */
+static const char schema_v7[] =
+	"CREATE TABLE members ("
+	" id INTEGER PRIMARY KEY,"
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" name TEXT,"
+	" fields BLOB,"
+	" lang TEXT,"
+	" tz TEXT,"
+	" delivery TEXT NOT NULL DEFAULT 'each',"
+	" how TEXT NOT NULL,"
+	" ref TEXT NOT NULL DEFAULT '',"
+	" consented INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" UNIQUE(list, address));";
+
+static int
+migrate_v7(struct store *st)
+{
+	return store_exec(st, schema_v7, "schema version 7");
+}
+
+#define MEMBER_COLS "list, address, name, fields, lang, tz, delivery, how, ref, consented, " \
+	"created, updated"
+
+static const char *const member_sql[M__COUNT] = {
+	[M_GET] = "SELECT " MEMBER_COLS " FROM members WHERE list = ?1 AND address = ?2",
+	[M_INSERT] =
+	    "INSERT INTO members (" MEMBER_COLS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+	[M_UPDATE] =
+	    "UPDATE members SET name = ?3, fields = ?4, lang = ?5, tz = ?6, delivery = ?7,"
+	    " how = ?8, ref = ?9, consented = ?10, updated = ?11"
+	    " WHERE list = ?1 AND address = ?2",
+	[M_REMOVE] = "DELETE FROM members WHERE list = ?1 AND address = ?2",
+	[M_COUNT] = "SELECT count(*) FROM members WHERE list = ?1",
+	[M_EACH] = "SELECT " MEMBER_COLS " FROM members WHERE list = ?1 ORDER BY consented, id",
+};
+
+static sqlite3_stmt *
+member_stmt(struct store *st, enum mid id)
+{
+	if (st->mstmt[id] == NULL && sqlite3_prepare_v3(st->db, member_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->mstmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->mstmt[id] = NULL;
+	}
+	return st->mstmt[id];
+}
+
+void
+store_member_clear(struct store_member *m)
+{
+	if (m == NULL)
+		return;
+	free(m->list);
+	free(m->address);
+	free(m->name);
+	free(m->fields);
+	free(m->lang);
+	free(m->tz);
+	free(m->how);
+	free(m->ref);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The row s is on, its strings borrowed from s (valid until it steps
+ * again), except that a blob of no bytes is NULL.
+ */
+static void
+member_borrow(sqlite3_stmt *s, struct store_member *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->list = (char *)sqlite3_column_text(s, 0);
+	m->address = (char *)sqlite3_column_text(s, 1);
+	m->name = (char *)sqlite3_column_text(s, 2);
+	m->fields = (void *)sqlite3_column_blob(s, 3);
+	m->fields_len = (size_t)sqlite3_column_bytes(s, 3);
+	m->lang = (char *)sqlite3_column_text(s, 4);
+	m->tz = (char *)sqlite3_column_text(s, 5);
+	m->digest = sqlite3_column_text(s, 6) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(s, 6), "digest") == 0;
+	m->how = (char *)sqlite3_column_text(s, 7);
+	m->ref = (char *)sqlite3_column_text(s, 8);
+	m->consented = sqlite3_column_int64(s, 9);
+	m->created = sqlite3_column_int64(s, 10);
+	m->updated = sqlite3_column_int64(s, 11);
+}
+
+static char *
+member_dup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+int
+store_member_get(struct store *st, const char *list, const char *address,
+    struct store_member *out)
+{
+	sqlite3_stmt *s = member_stmt(st, M_GET);
+	struct store_member b;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	bind_text(s, 2, address);
+	if ((rc = store_row(st, s, "member get")) != 0)
+		return rc;
+	member_borrow(s, &b);
+	out->list = member_dup(b.list);
+	out->address = member_dup(b.address);
+	out->name = member_dup(b.name);
+	out->fields = col_blob(s, 3, &out->fields_len);
+	out->lang = member_dup(b.lang);
+	out->tz = member_dup(b.tz);
+	out->digest = b.digest;
+	out->how = member_dup(b.how);
+	out->ref = member_dup(b.ref);
+	out->consented = b.consented;
+	out->created = b.created;
+	out->updated = b.updated;
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+member_same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* A confirmation (by mail, on the web) is a consent of its own; an import is not. */
+static int
+member_confirms(const struct store_member *m)
+{
+	return strcmp(m->how, "import") != 0;
+}
+
+/* 1 when writing m over cur would change nothing. */
+static int
+member_same(const struct store_member *cur, const struct store_member *m)
+{
+	return member_same_str(cur->name, m->name) && member_same_str(cur->lang, m->lang) &&
+	    member_same_str(cur->tz, m->tz) && cur->digest == m->digest &&
+	    cur->fields_len == m->fields_len &&
+	    (m->fields_len == 0 || memcmp(cur->fields, m->fields, m->fields_len) == 0) &&
+	    !member_confirms(m);
+}
+
+static void
+member_bind(sqlite3_stmt *s, const struct store_member *m, const struct store_member *consent,
+    long long now)
+{
+	bind_text(s, 1, m->list);
+	bind_text(s, 2, m->address);
+	bind_text(s, 3, m->name);
+	bind_blob(s, 4, m->fields_len ? m->fields : NULL, m->fields_len);
+	bind_text(s, 5, m->lang);
+	bind_text(s, 6, m->tz);
+	bind_text(s, 7, m->digest ? "digest" : "each");
+	bind_text(s, 8, consent->how);
+	bind_text(s, 9, consent->ref ? consent->ref : "");
+	bind_int(s, 10, consent->consented);
+	bind_int(s, 11, now);
+}
+
+int
+store_member_put(struct store *st, const struct store_member *m, long long now,
+    enum store_change *change)
+{
+	struct store_member cur;
+	sqlite3_stmt *s;
+	int found, rc;
+
+	*change = STORE_SAME;
+	if (m->how == NULL || (strcmp(m->how, "import") != 0 && strcmp(m->how, "mail") != 0 &&
+	    strcmp(m->how, "web") != 0))
+		fatalx("store: member %s: how '%s' is none of import, mail, web", m->address,
+		    m->how ? m->how : "(null)");
+	if ((found = store_member_get(st, m->list, m->address, &cur)) == -1)
+		return -1;
+	if (found == 0 && member_same(&cur, m)) {
+		store_member_clear(&cur);
+		return 0;
+	}
+	s = member_stmt(st, found == 0 ? M_UPDATE : M_INSERT);
+	if (s == NULL) {
+		store_member_clear(&cur);
+		return -1;
+	}
+	/* An import never replaces how someone joined. */
+	member_bind(s, m, found == 0 && !member_confirms(m) ? &cur : m, now);
+	rc = store_run(st, s, found == 0 ? "member update" : "member add");
+	store_member_clear(&cur);
+	if (rc == 0)
+		*change = found == 0 ? STORE_UPDATED : STORE_ADDED;
+	return rc;
+}
+
+int
+store_member_remove(struct store *st, const char *list, const char *address)
+{
+	sqlite3_stmt *s = member_stmt(st, M_REMOVE);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	bind_text(s, 2, address);
+	if (store_run(st, s, "member remove") == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int
+store_member_count(struct store *st, const char *list, size_t *n)
+{
+	sqlite3_stmt *s = member_stmt(st, M_COUNT);
+	long long v;
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	if ((v = store_int(st, s, 0, "member count")) < 0)
+		return -1;
+	*n = (size_t)v;
+	return 0;
+}
+
+int
+store_member_each(struct store *st, const char *list,
+    int (*fn)(void *arg, const struct store_member *m), void *arg)
+{
+	sqlite3_stmt *s = member_stmt(st, M_EACH);
+	struct store_member m;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, list);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		member_borrow(s, &m);
+		if (fn(arg, &m) != 0) {
+			sqlite3_reset(s);
+			return 1;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "members");
 	return 0;
 }

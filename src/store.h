@@ -437,4 +437,58 @@ struct store_published {
 int store_published(struct store *st, struct store_published **out, size_t *n);
 void store_published_free(struct store_published *p, size_t n);
 
+/* ---- members: who joined a list ---- */
+
+/*
+ * A list is its file's subscribers plus its members, the people who
+ * joined it (by an import, or confirmed by mail or on the web), minus
+ * suppressions; for an address the file has, the file wins (members.h).
+ * A member is unique by list and canonical address. Its consent record
+ * says how it joined (how), what confirms that (ref) and when
+ * (consented):
+ *   how "import"  ref the CSV row, "FILE:LINE"
+ *   how "mail"    ref the confirming message's Message-ID
+ *   how "web"     ref the client's address
+ */
+struct store_member {
+	char *list, *address;		/* address canonical (addr.h) */
+	char *name, *lang, *tz;		/* NULL: none */
+	void *fields;			/* render_subscriber_pack's blob; NULL when empty */
+	size_t fields_len;
+	int digest;			/* delivery: digest; else each */
+	char *how, *ref;		/* the consent record, as above; ref "" when none */
+	long long consented;		/* when it joined */
+	long long created, updated;
+};
+void store_member_clear(struct store_member *m);
+
+enum store_change { STORE_SAME, STORE_ADDED, STORE_UPDATED };
+
+/*
+ * Adds m (its list, address, name, fields, lang, tz, delivery and consent
+ * record; created and updated are now), or updates the member with its
+ * list and address: name, fields, lang, tz and delivery always, the
+ * consent record only when m's is a confirmation (mail, web), which is a
+ * consent of its own: an import never replaces how someone joined.
+ * Nothing is written when nothing would change. *change says which. m is
+ * only read; how must be one of the three (else a bug: fatalx).
+ */
+int store_member_put(struct store *st, const struct store_member *m, long long now,
+    enum store_change *change);
+/* 0 found (*out owned: store_member_clear), 1 none. */
+int store_member_get(struct store *st, const char *list, const char *address,
+    struct store_member *out);
+/* 0 removed, 1 there was none. */
+int store_member_remove(struct store *st, const char *list, const char *address);
+int store_member_count(struct store *st, const char *list, size_t *n);
+/*
+ * Each member of list, in the order they joined, to fn; fn returns
+ * nonzero to stop (this then returns 1). The struct and its strings are
+ * store.c's, valid during the call only. fn may call other store
+ * functions (add delivery rows, look up suppressions), but must not
+ * change the list's members nor call this again.
+ */
+int store_member_each(struct store *st, const char *list,
+    int (*fn)(void *arg, const struct store_member *m), void *arg);
+
 #endif

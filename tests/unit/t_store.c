@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 6, "a new journal is at schema version 6");
+	is_int(store_schema_version(st), 7, "a new journal is at schema version 7");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 6, "reopened, the version is kept");
+	is_int(store_schema_version(st), 7, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
