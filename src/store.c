@@ -2679,10 +2679,14 @@ static const char *const metric_sql[M__COUNT] = {
 	    "INSERT INTO counters (name, label, value)"
 	    " VALUES ('deliveries', ?1, 1), ('smtp_replies', ?2, 1)" BUMP_UPSERT,
 	[M_COUNTERS] = "SELECT name, label, value FROM counters ORDER BY name, label",
-	/* Through releases, so that deliveries_due finds the rows (as S_OWNERS does). */
+	/*
+	 * Release by release, so that each count is a range of deliveries_due;
+	 * CROSS JOIN keeps that order (SQLite's own choice scans the whole
+	 * index: 50 times slower at a million rows).
+	 */
 	[M_PENDING] =
-	    "SELECT d.state, count(*) FROM releases r JOIN deliveries d ON d.release = r.id"
-	    " AND d.state IN ('queued', 'deferred') GROUP BY d.state",
+	    "SELECT d.state, count(*) FROM releases r CROSS JOIN deliveries d"
+	    " ON d.release = r.id AND d.state IN ('queued', 'deferred') GROUP BY d.state",
 };
 
 static sqlite3_stmt *
