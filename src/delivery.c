@@ -446,6 +446,7 @@ dv_requeue_ready(struct dvrun *dv)
 	memset(&o, 0, sizeof(o));
 	o.state = DS_FAILED;
 	o.text = dv->fail_reason;
+	o.unsent = 1;
 	store_begin(dv->st);
 	for (i = 0; i < dv->nready; i++) {
 		if (dv->fail_reason)

@@ -46,10 +46,12 @@
 #include "log.h"
 #include "confirm.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 
 #define PATH_PREFIX "/unsubscribe/"
+#define PATH_METRICS "/metrics"
 #define TOKEN_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ234567-"
 #define FIELD_NAME "List-Unsubscribe"
 #define FIELD_VALUE "One-Click"
@@ -102,6 +104,13 @@ struct http {
 	 * tokens.max_age, imap.enabled (without a mailbox no reply is read).
 	 */
 	struct config cc;
+	/*
+	 * Requests answered, by status (index code - METRICS_CODE_MIN): only
+	 * the server thread touches them. In memory, unlike the journal's
+	 * counters: a request changes nothing else, and a write per request
+	 * would let anyone who can reach the listener make the journal write.
+	 */
+	unsigned long long requests[METRICS_CODES];
 };
 
 /* A POST being read. */
@@ -254,9 +263,9 @@ http_token_hash(const char *tok, size_t len, char out[9])
 	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
 }
 
-/* A response to queue for status, with the headers every answer carries; NULL when out of memory. */
+/* A response with the headers every answer carries; NULL when out of memory. */
 static struct MHD_Response *
-http_response(unsigned status, const char *type, const char *body)
+http_response(const char *type, const char *body)
 {
 	struct MHD_Response *r;
 
@@ -270,15 +279,13 @@ http_response(unsigned status, const char *type, const char *body)
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Content-Security-Policy",
 	    "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
 	return r;
 }
 
 static enum MHD_Result
 http_reply(struct MHD_Connection *c, unsigned status, const char *type, const char *body)
 {
-	struct MHD_Response *r = http_response(status, type, body);
+	struct MHD_Response *r = http_response(type, body);
 	enum MHD_Result rc;
 
 	if (r == NULL)
@@ -292,6 +299,22 @@ static enum MHD_Result
 http_text(struct MHD_Connection *c, unsigned status, const char *msg)
 {
 	return http_reply(c, status, "text/plain; charset=utf-8", msg);
+}
+
+/* 405, with the methods the path takes. */
+static enum MHD_Result
+http_not_allowed(struct MHD_Connection *c, const char *allow)
+{
+	struct MHD_Response *r = http_response("text/plain; charset=utf-8",
+	    "method not allowed\n");
+	enum MHD_Result rc;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	rc = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+	MHD_destroy_response(r);
+	return rc;
 }
 
 static void
@@ -365,7 +388,7 @@ http_framing_check(struct MHD_Connection *c, int *refused)
 	}
 	*refused = 1;
 	log_debug("http", "refused a request with %s", why);
-	if ((r = http_response(MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+	if ((r = http_response("text/plain; charset=utf-8",
 	    "bad request: ambiguous length or malformed header\n")) == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -515,6 +538,32 @@ http_unsubscribe(struct http *h, struct MHD_Connection *c, const char *tok, size
 	}
 	free(source);
 	store_delivery_clear(&d);
+	return rc;
+}
+
+/* ---- /metrics ---- */
+
+/* The exposition: the journal's counters and counts as of now, and this server's requests. */
+static enum MHD_Result
+http_metrics(struct http *h, struct MHD_Connection *c)
+{
+	struct store_counter *counters = NULL;
+	struct metrics m = { 0 };
+	struct buf b = BUF_INIT;
+	enum MHD_Result rc;
+
+	if (store_counters(h->st, &counters, &m.ncounters) < 0 ||
+	    store_pending(h->st, &m.queued, &m.deferred) < 0) {
+		log_error("http", "metrics: journal: %s", store_error(h->st));
+		store_counters_free(counters, m.ncounters);
+		return http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "try again later\n");
+	}
+	m.counters = counters;
+	m.http = h->requests;
+	metrics_render(&b, &m);
+	rc = http_reply(c, MHD_HTTP_OK, METRICS_CONTENT_TYPE, buf_str(&b));
+	buf_free(&b);
+	store_counters_free(counters, m.ncounters);
 	return rc;
 }
 
@@ -699,20 +748,35 @@ http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *me
 	const char *tok;
 	size_t len;
 	enum MHD_Result rc;
-	int refused;
+	int refused, get;
 
 	(void)version;
 	if (*con_cls != NULL)
 		return http_post_data(h, c, url, *con_cls, data, size);
 	if ((rc = http_framing_check(c, &refused)) != MHD_YES || refused)
 		return rc;
+	get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	if (strcmp(url, PATH_METRICS) == 0)
+		return get ? http_metrics(h, c) : http_not_allowed(c, "GET, HEAD");
 	if (http_token_path(url, &tok, &len) < 0)
 		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+	if (get)
 		return http_get(h, c, tok, len);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-		return http_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+		return http_not_allowed(c, "GET, HEAD, POST");
 	return http_post_start(c, con_cls);
+}
+
+/* A request is over: counted by the status it was answered with, if it was. */
+static void
+http_count(struct http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_HTTP_STATUS);
+
+	if (ci != NULL && ci->http_status >= METRICS_CODE_MIN &&
+	    ci->http_status <= METRICS_CODE_MAX)
+		h->requests[ci->http_status - METRICS_CODE_MIN]++;
 }
 
 static void
@@ -722,6 +786,7 @@ http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *r = *con_cls;
 
 	(void)why;
+	http_count(cls, c);
 	http_rearm(cls, c);
 	if (r == NULL)
 		return;

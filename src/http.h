@@ -1,12 +1,17 @@
 /*
  * http.h - the RFC 8058 one-click unsubscribe endpoint that `herald run`
- * serves when `http: { listen: HOST:PORT }` is configured (libmicrohttpd).
+ * serves when `http: { listen: HOST:PORT }` is configured (libmicrohttpd),
+ * and the metrics beside it.
  *
  *   POST /unsubscribe/TOKEN  body List-Unsubscribe=One-Click (urlencoded
  *                            or multipart): the token's address is
  *                            suppressed for the token's list; 200
  *   GET  /unsubscribe/TOKEN  a page with one button that makes that POST;
  *                            it changes nothing (link scanners fetch links)
+ *   GET  /metrics            the Prometheus exposition (metrics.h): the
+ *                            journal's counters and counts at that moment,
+ *                            and the requests this server answered, by
+ *                            status, counted in its memory as each ends
  *
  * TOKEN is the "u" token of render.c. A token that is malformed, forged or
  * names no delivery: 404, nothing changed. A request with more than one
@@ -14,7 +19,8 @@
  * header field name that is not a token: 400, and the connection closed
  * (what follows could be a request smuggled past a proxy in front). A
  * body other than that one field: 400; over HTTP_BODY_MAX bytes: 413 (or,
- * chunked, the connection is closed). Other methods 405, other paths 404.
+ * chunked, the connection is closed). Other methods 405 (with Allow),
+ * other paths 404.
  * It takes 128 connections at once, 16 from one address, and closes one
  * whose request is not over 10 s after its accept (or after the request
  * before it on the same connection), however many bytes the client still

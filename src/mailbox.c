@@ -417,8 +417,9 @@ mbx_folder_of(enum cls_kind k)
 	    F_AUTOREPLIES;
 }
 
+/* Acts on one message: 0 done (or left alone), 1 another poller has it, -1 a journal error. */
 static int
-mbx_act(struct mbx *m, const struct item *it)
+mbx_act_one(struct mbx *m, const struct item *it)
 {
 	const struct cls_result *r = &it->r;
 	enum cls_kind kind = r->f[0].kind;
@@ -459,7 +460,7 @@ mbx_act(struct mbx *m, const struct item *it)
 	rec.folder = folder_paths[mbx_folder_of(kind)];
 	if ((rc = store_inbound_add(m->st, &rec, m->now)) != 0) {
 		store_delivery_clear(&d);
-		return rc < 0 ? -1 : 0;		/* another poller has it */
+		return rc;			/* 1: another poller has it */
 	}
 	snprintf(source, sizeof(source), "%s uid %llu%s%s%s", m->key, it->uid,
 	    r->message_id[0] ? " <" : "", r->message_id, r->message_id[0] ? ">" : "");
@@ -483,6 +484,17 @@ mbx_act(struct mbx *m, const struct item *it)
 	store_delivery_clear(&d);
 	buf_free(&action);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Acts on one message and counts it by kind, in the batch's transaction. */
+static int
+mbx_act(struct mbx *m, const struct item *it)
+{
+	int rc = mbx_act_one(m, it);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return store_count(m->st, "mailbox_messages", cls_kind_name(it->r.f[0].kind), 1);
 }
 
 static int

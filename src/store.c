@@ -240,6 +240,8 @@ migrate_v6(struct store *st)
 	return store_exec(st, schema_v6, "schema version 6");
 }
 
+static int migrate_v8(struct store *st);
+
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
 	migrate_v1,
@@ -249,6 +251,7 @@ static int (*const migrations[])(struct store *) = {
 	migrate_v5,
 	migrate_v6,	/* segments */
 	migrate_v7,	/* members: the schema is with the member functions, at the end */
+	migrate_v8,	/* counters: the schema is with the metrics functions, at the end */
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -272,6 +275,9 @@ enum sid {
 	S_DG_RELEASE, S_DG_SEGMENTS, S_DG_DROP,
 	S__COUNT
 };
+
+/* The counters' statements: prepared by metric_stmt() from metric_sql[], at the end of this file. */
+enum cid { C_BUMP, C_BUMP2, C_COUNTERS, C_PENDING, C__COUNT };
 
 #define REL_COLS "id, release_id, file, snapshot, hash, lists, scheduled_at, state, " \
 	"created, updated, segment, segment_kept, segment_left"
@@ -473,6 +479,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
 	sqlite3_stmt *mstmt[M__COUNT];
+	sqlite3_stmt *cstmt[C__COUNT];
 	char err[512];
 };
 
@@ -677,6 +684,35 @@ mkdir_parent(const char *path)
 	return rc;
 }
 
+/* ---- counting a state move in its own transaction ---- */
+
+static int store_bump(struct store *st, const char *name, const char *label, long long n);
+static int store_bump_outcome(struct store *st, enum dstate state, const char *reply_class);
+
+/*
+ * A state move and its count are one transaction: the caller's, or one of
+ * their own when the caller has none open (then a crash between the two
+ * cannot count a move that never happened, nor lose one).
+ */
+static int
+store_own_begin(struct store *st, int *own)
+{
+	*own = sqlite3_get_autocommit(st->db);
+	return *own ? store_begin(st) : 0;
+}
+
+/* Ends what store_own_begin began: commits when rc >= 0, else rolls back. Returns rc or -1. */
+static int
+store_own_end(struct store *st, int own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc >= 0 && store_commit(st) == 0)
+		return rc;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
 /* ---- open, close, transactions ---- */
 
 static int
@@ -851,6 +887,8 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	for (i = 0; i < M__COUNT; i++)
 		sqlite3_finalize(st->mstmt[i]);
+	for (i = 0; i < C__COUNT; i++)
+		sqlite3_finalize(st->cstmt[i]);
 	/* No PRAGMA optimize: statistics could only move the plans away from deliveries_due. */
 	sqlite3_close(st->db);
 	free(st);
@@ -1163,12 +1201,16 @@ store_delivery_add_due(struct store *st, long long rel, const char *address,
     const char *reason, long long due, int early, long long now)
 {
 	sqlite3_stmt *s = store_stmt(st, S_ADD);
+	int own = 0, rc;
 
 	if (s == NULL)
 		return -1;
 	if (initial != DS_QUEUED && initial != DS_SKIPPED)
 		fatalx("store: delivery of release %lld added as %s", rel,
 		    store_dstate_name(initial));
+	/* A row added skipped is counted; a queued one is not (the gauge shows it). */
+	if (initial == DS_SKIPPED && store_own_begin(st, &own) < 0)
+		return -1;
 	bind_int(s, 1, rel);
 	bind_text(s, 2, address);
 	bind_text(s, 3, list);
@@ -1178,9 +1220,12 @@ store_delivery_add_due(struct store *st, long long rel, const char *address,
 	bind_int(s, 7, now);
 	bind_int(s, 8, initial == DS_QUEUED ? due : 0);
 	bind_int(s, 9, early != 0);
-	if (store_run(st, s, "delivery add") < 0)
-		return -1;
-	return sqlite3_changes(st->db) == 1 ? 0 : 1;
+	rc = store_run(st, s, "delivery add") < 0 ? -1 : sqlite3_changes(st->db) == 1 ? 0 : 1;
+	if (initial != DS_SKIPPED)
+		return rc;
+	if (rc == 0)
+		rc = store_bump(st, "deliveries", "skipped", 1);
+	return store_own_end(st, own, rc);
 }
 
 void
@@ -1276,17 +1321,36 @@ store_illegal(struct store *st, long long row, enum dstate from, enum dstate to)
 	    dstate_names[from], dstate_names[to], now);
 }
 
+/* An attempt's reply code by its class: "2xx", "4xx", "5xx"; "none" without a reply. */
+static const char *
+store_reply_class(int code)
+{
+	switch (code / 100) {
+	case 2:
+		return "2xx";
+	case 4:
+		return "4xx";
+	case 5:
+		return "5xx";
+	default:
+		return "none";
+	}
+}
+
 int
 store_delivery_done(struct store *st, long long row, const struct store_outcome *o,
     long long now)
 {
 	sqlite3_stmt *s = store_stmt(st, S_DONE);
+	int own, rc;
 
 	if (s == NULL)
 		return -1;
 	if (o->state != DS_SENT && o->state != DS_DEFERRED && o->state != DS_FAILED)
 		fatalx("store: delivery %lld: outcome %s is not sent, deferred or failed",
 		    row, store_dstate_name(o->state));
+	if (store_own_begin(st, &own) < 0)
+		return -1;
 	bind_int(s, 1, row);
 	bind_text(s, 2, dstate_names[o->state]);
 	bind_int(s, 3, now);
@@ -1295,11 +1359,13 @@ store_delivery_done(struct store *st, long long row, const struct store_outcome 
 	bind_text(s, 6, o->enhanced != NULL ? o->enhanced : "");
 	bind_text(s, 7, o->text != NULL ? o->text : "");
 	bind_text(s, 8, o->message_id);
-	if (store_run(st, s, "delivery done") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) != 1)
-		store_illegal(st, row, DS_SENDING, o->state);
-	return 0;
+	if ((rc = store_run(st, s, "delivery done")) == 0) {
+		if (sqlite3_changes(st->db) != 1)
+			store_illegal(st, row, DS_SENDING, o->state);
+		rc = store_bump_outcome(st, o->state,
+		    o->unsent ? NULL : store_reply_class(o->code));
+	}
+	return store_own_end(st, own, rc);
 }
 
 int
@@ -1322,17 +1388,19 @@ int
 store_delivery_bounced(struct store *st, long long row, const char *text, long long now)
 {
 	sqlite3_stmt *s = store_stmt(st, S_BOUNCED);
+	int own, rc;
 
-	if (s == NULL)
+	if (s == NULL || store_own_begin(st, &own) < 0)
 		return -1;
 	bind_int(s, 1, row);
 	bind_text(s, 2, text != NULL ? text : "");
 	bind_int(s, 3, now);
-	if (store_run(st, s, "delivery bounced") < 0)
-		return -1;
-	if (sqlite3_changes(st->db) != 1)
-		store_illegal(st, row, DS_SENT, DS_BOUNCED);
-	return 0;
+	if ((rc = store_run(st, s, "delivery bounced")) == 0) {
+		if (sqlite3_changes(st->db) != 1)
+			store_illegal(st, row, DS_SENT, DS_BOUNCED);
+		rc = store_bump(st, "deliveries", "bounced", 1);
+	}
+	return store_own_end(st, own, rc);
 }
 
 int
@@ -1340,33 +1408,41 @@ store_fail_pending(struct store *st, long long rel, const char *reason, long lon
     size_t *n)
 {
 	sqlite3_stmt *s = store_stmt(st, S_FAIL_PENDING);
+	int own, rc;
 
 	*n = 0;
-	if (s == NULL)
+	if (s == NULL || store_own_begin(st, &own) < 0)
 		return -1;
 	bind_int(s, 1, rel);
 	bind_text(s, 2, reason != NULL ? reason : "");
 	bind_int(s, 3, now);
-	if (store_run(st, s, "fail pending") < 0)
-		return -1;
-	*n = (size_t)sqlite3_changes(st->db);
-	return 0;
+	if ((rc = store_run(st, s, "fail pending")) == 0) {
+		*n = (size_t)sqlite3_changes(st->db);
+		rc = store_bump(st, "deliveries", "failed", (long long)*n);
+	}
+	if ((rc = store_own_end(st, own, rc)) < 0)
+		*n = 0;
+	return rc;
 }
 
 int
 store_skip_suppressed(struct store *st, long long rel, long long now, size_t *n)
 {
 	sqlite3_stmt *s = store_stmt(st, S_SKIP_SUPPRESSED);
+	int own, rc;
 
 	*n = 0;
-	if (s == NULL)
+	if (s == NULL || store_own_begin(st, &own) < 0)
 		return -1;
 	bind_int(s, 1, rel);
 	bind_int(s, 2, now);
-	if (store_run(st, s, "skip suppressed") < 0)
-		return -1;
-	*n = (size_t)sqlite3_changes(st->db);
-	return 0;
+	if ((rc = store_run(st, s, "skip suppressed")) == 0) {
+		*n = (size_t)sqlite3_changes(st->db);
+		rc = store_bump(st, "deliveries", "skipped", (long long)*n);
+	}
+	if ((rc = store_own_end(st, own, rc)) < 0)
+		*n = 0;
+	return rc;
 }
 
 int
@@ -2678,6 +2754,29 @@ migrate_v7(struct store *st)
 	return store_exec(st, schema_v7, "schema version 7");
 }
 
+/* ---- metrics: counters ---- */
+
+/*
+ * Version 8: counters for /metrics. They are kept here, not in a process's
+ * memory: releases go out from `herald send` processes as well as from the
+ * daemon, which restarts. Each is added to in the transaction of the event
+ * it counts, so a rolled-back event is never counted and a committed one
+ * always is. One row per name and label, WITHOUT ROWID: the send loop's
+ * transaction adds one small page to what it writes.
+ */
+static const char schema_v8[] =
+	"CREATE TABLE counters ("
+	" name TEXT NOT NULL,"
+	" label TEXT NOT NULL,"
+	" value INTEGER NOT NULL,"
+	" PRIMARY KEY (name, label)) WITHOUT ROWID;";
+
+static int
+migrate_v8(struct store *st)
+{
+	return store_exec(st, schema_v8, "schema version 8");
+}
+
 #define MEMBER_COLS "list, address, name, fields, lang, tz, delivery, how, ref, consented, " \
 	"created, updated"
 
@@ -2704,6 +2803,36 @@ member_stmt(struct store *st, enum mid id)
 		st->mstmt[id] = NULL;
 	}
 	return st->mstmt[id];
+}
+
+#define BUMP_UPSERT " ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value"
+
+static const char *const metric_sql[C__COUNT] = {
+	[C_BUMP] = "INSERT INTO counters (name, label, value) VALUES (?1, ?2, ?3)" BUMP_UPSERT,
+	/* An attempt's outcome: its state and its reply's class in one statement. */
+	[C_BUMP2] =
+	    "INSERT INTO counters (name, label, value)"
+	    " VALUES ('deliveries', ?1, 1), ('smtp_replies', ?2, 1)" BUMP_UPSERT,
+	[C_COUNTERS] = "SELECT name, label, value FROM counters ORDER BY name, label",
+	/*
+	 * Release by release, so that each count is a range of deliveries_due;
+	 * CROSS JOIN keeps that order (SQLite's own choice scans the whole
+	 * index: 50 times slower at a million rows).
+	 */
+	[C_PENDING] =
+	    "SELECT d.state, count(*) FROM releases r CROSS JOIN deliveries d"
+	    " ON d.release = r.id AND d.state IN ('queued', 'deferred') GROUP BY d.state",
+};
+
+static sqlite3_stmt *
+metric_stmt(struct store *st, enum cid id)
+{
+	if (st->cstmt[id] == NULL && sqlite3_prepare_v3(st->db, metric_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->cstmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->cstmt[id] = NULL;
+	}
+	return st->cstmt[id];
 }
 
 void
@@ -2888,6 +3017,89 @@ store_member_count(struct store *st, const char *list, size_t *n)
 	return 0;
 }
 
+static int
+store_bump(struct store *st, const char *name, const char *label, long long n)
+{
+	sqlite3_stmt *s;
+
+	if (n == 0)
+		return 0;
+	if ((s = metric_stmt(st, C_BUMP)) == NULL)
+		return -1;
+	bind_text(s, 1, name);
+	bind_text(s, 2, label);
+	bind_int(s, 3, n);
+	return store_run(st, s, "count");
+}
+
+/* reply_class NULL: the row never reached the relay, so there was no reply to count. */
+static int
+store_bump_outcome(struct store *st, enum dstate state, const char *reply_class)
+{
+	sqlite3_stmt *s;
+
+	if (reply_class == NULL)
+		return store_bump(st, "deliveries", dstate_names[state], 1);
+	if ((s = metric_stmt(st, C_BUMP2)) == NULL)
+		return -1;
+	bind_text(s, 1, dstate_names[state]);
+	bind_text(s, 2, reply_class);
+	return store_run(st, s, "count");
+}
+
+int
+store_count(struct store *st, const char *name, const char *label, long long n)
+{
+	int own, rc;
+
+	if (n < 0)
+		fatalx("store: counter %s/%s would go down by %lld", name, label, -n);
+	if (store_own_begin(st, &own) < 0)
+		return -1;
+	rc = store_bump(st, name, label, n);
+	return store_own_end(st, own, rc);
+}
+
+void
+store_counters_free(struct store_counter *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < n; i++) {
+		free(c[i].name);
+		free(c[i].label);
+	}
+	free(c);
+}
+
+int
+store_counters(struct store *st, struct store_counter **out, size_t *n)
+{
+	sqlite3_stmt *s = metric_stmt(st, C_COUNTERS);
+	struct store_counter *v = NULL;
+	size_t cap = 0, count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count].name = col_str(s, 0);
+		v[count].label = col_str(s, 1);
+		v[count++].value = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_counters_free(v, count);
+		return store_fail(st, "counters");
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
 int
 store_member_each(struct store *st, const char *list,
     int (*fn)(void *arg, const struct store_member *m), void *arg)
@@ -2910,4 +3122,25 @@ store_member_each(struct store *st, const char *list,
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "members");
 	return 0;
+}
+
+int
+store_pending(struct store *st, size_t *queued, size_t *deferred)
+{
+	sqlite3_stmt *s = metric_stmt(st, C_PENDING);
+	const char *state;
+	int rc;
+
+	*queued = *deferred = 0;
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		state = (const char *)sqlite3_column_text(s, 0);
+		if (state != NULL && strcmp(state, "queued") == 0)
+			*queued = (size_t)sqlite3_column_int64(s, 1);
+		else
+			*deferred = (size_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "pending");
 }

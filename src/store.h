@@ -149,15 +149,20 @@ struct store_outcome {
 	const char *text;		/* the reply text, or what went wrong */
 	const char *message_id;		/* as sent */
 	long long next_attempt;		/* DS_DEFERRED: when to try again */
+	int unsent;			/* never handed to the relay (expired, cancelled): no reply */
 };
-/* sending -> sent | deferred | failed; attempts+1; first_attempt set on the first. */
+/*
+ * sending -> sent | deferred | failed; attempts+1; first_attempt set on the
+ * first. Counts the outcome (deliveries) and, unless unsent, its reply's
+ * class (smtp_replies).
+ */
 int store_delivery_done(struct store *st, long long row, const struct store_outcome *o,
     long long now);
 /* sending -> queued, attempts unchanged (a relay that could not be reached, Ctrl-C). */
 int store_delivery_release(struct store *st, long long row, long long now);
-/* sent -> bounced, when a bounce names the delivery (mailbox.c). */
+/* sent -> bounced, when a bounce names the delivery (mailbox.c); counted. */
 int store_delivery_bounced(struct store *st, long long row, const char *text, long long now);
-/* Every row of rel still queued or deferred becomes failed with `reason` (expiry). Returns the count in *n. */
+/* Every row of rel still queued or deferred becomes failed with `reason` (expiry), counted. Returns the count in *n. */
 int store_fail_pending(struct store *st, long long rel, const char *reason, long long now,
     size_t *n);
 
@@ -490,5 +495,35 @@ int store_member_count(struct store *st, const char *list, size_t *n);
  */
 int store_member_each(struct store *st, const char *list,
     int (*fn)(void *arg, const struct store_member *m), void *arg);
+
+/* ---- metrics ---- */
+
+/*
+ * Counters for /metrics, kept in the journal: releases go out from
+ * `herald send` processes as well as from the daemon, which restarts, and
+ * each count is added in the transaction of the event it counts (a
+ * rolled-back event is never counted). A counter is a name and a label;
+ * the state moves above count themselves:
+ *   deliveries    sent, deferred, failed (store_delivery_done; failed also
+ *                 store_fail_pending), bounced (store_delivery_bounced),
+ *                 skipped (store_skip_suppressed, store_delivery_add)
+ *   smtp_replies  2xx, 4xx, 5xx, none: each attempt's reply by its class
+ *                 (store_delivery_done)
+ * Every function here and those moves, called outside a transaction, make
+ * one of their own.
+ */
+
+/* Adds n (>= 0) to counter name/label; the mailbox counts its messages by kind with it. */
+int store_count(struct store *st, const char *name, const char *label, long long n);
+
+struct store_counter {
+	char *name, *label;
+	long long value;
+};
+/* Every counter, by name then label. The caller frees them with store_counters_free. */
+int store_counters(struct store *st, struct store_counter **out, size_t *n);
+void store_counters_free(struct store_counter *c, size_t n);
+/* Delivery rows of every release now queued (waiting for their time or a connection) and deferred. */
+int store_pending(struct store *st, size_t *queued, size_t *deferred);
 
 #endif

@@ -134,7 +134,7 @@ static void
 done(struct store *st, long long row, enum dstate s, int code, const char *enh,
     const char *text, long long next, long long now)
 {
-	struct store_outcome o = { s, code, enh, text, NULL, next };
+	struct store_outcome o = { s, code, enh, text, NULL, next, 0 };
 
 	if (store_delivery_done(st, row, &o, now) < 0)
 		fatalx("done: %s", store_error(st));
@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 7, "a new journal is at schema version 7");
+	is_int(store_schema_version(st), 8, "a new journal is at schema version 8");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 7, "reopened, the version is kept");
+	is_int(store_schema_version(st), 8, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
@@ -735,7 +735,7 @@ static int
 aborts(enum move mv, long long row, const char *want)
 {
 	char *errfile = xasprintf("%s/child.err", tmpdir), *text = NULL;
-	struct store_outcome o = { DS_SENT, 250, NULL, "ok", NULL, 0 };
+	struct store_outcome o = { DS_SENT, 250, NULL, "ok", NULL, 0, 0 };
 	size_t len;
 	int status, fd, found;
 	pid_t pid;
@@ -963,6 +963,98 @@ test_fail_pending(struct store *st)
 	store_replies_free(top, n);
 }
 
+/* ---- counters (metrics) ---- */
+
+/* "deliveries/sent=1 smtp_replies/2xx=1": every counter, in the journal's order. */
+static const char *
+counters_str(struct store *st)
+{
+	static char out[512];
+	struct store_counter *c;
+	size_t n, i, len = 0;
+
+	if (store_counters(st, &c, &n) < 0)
+		return store_error(st);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s/%s=%lld",
+		    len ? " " : "", c[i].name, c[i].label, c[i].value);
+	store_counters_free(c, n);
+	return out;
+}
+
+static const char *
+pending_str(struct store *st)
+{
+	static char out[64];
+	size_t q, d;
+
+	if (store_pending(st, &q, &d) < 0)
+		return store_error(st);
+	snprintf(out, sizeof(out), "queued:%zu deferred:%zu", q, d);
+	return out;
+}
+
+/*
+ * Each state move counts itself, in the caller's transaction or one of its
+ * own: a rolled-back move is not counted; a second handle (another process)
+ * adds to the same counters; they outlive the handle.
+ */
+static void
+test_counters(void)
+{
+	char *path = xasprintf("%s/counters.db", tmpdir);
+	struct store *st = open_store(path), *other;
+	struct store_outcome unsent = { DS_FAILED, 0, NULL, "cancelled", NULL, 0, 1 };
+	struct store_row rows[6];
+	long long rel, sent;
+	size_t n;
+
+	is_str(counters_str(st), "", "a new journal has no counter");
+	rel = new_release(st, "counted", 1);
+	add_rows(st, rel, "c", 8);
+	is_str(pending_str(st), "queued:8 deferred:0", "8 rows queued");
+	claim(st, rel, "me", 10, 6, rows);
+	done(st, sent = rows[0].id, DS_SENT, 250, NULL, "ok", 0, 10);
+	done(st, rows[1].id, DS_DEFERRED, 450, "4.2.0", "later", 99, 10);
+	done(st, rows[2].id, DS_FAILED, 550, "5.1.1", "unknown", 0, 10);
+	done(st, rows[3].id, DS_FAILED, 0, NULL, "connection lost", 0, 10);
+	is_int(store_delivery_done(st, rows[4].id, &unsent, 10), 0, "an outcome never sent");
+	is_str(counters_str(st), "deliveries/deferred=1 deliveries/failed=3 deliveries/sent=1 "
+	    "smtp_replies/2xx=1 smtp_replies/4xx=1 smtp_replies/5xx=1 smtp_replies/none=1",
+	    "outcomes by state, replies by class; the unsent one has no reply");
+	is_str(pending_str(st), "queued:2 deferred:1", "2 queued, 1 deferred (1 sending)");
+
+	store_begin(st);
+	done(st, rows[5].id, DS_SENT, 250, NULL, "ok", 0, 11);
+	store_rollback(st);
+	is_str(counters_str(st), "deliveries/deferred=1 deliveries/failed=3 deliveries/sent=1 "
+	    "smtp_replies/2xx=1 smtp_replies/4xx=1 smtp_replies/5xx=1 smtp_replies/none=1",
+	    "a rolled-back outcome is not counted");
+	clear_rows(rows, 6);
+
+	is_int(store_delivery_bounced(st, sent, "5.1.1", 12), 0, "bounced");
+	store_suppress(st, "c6@example.org", NULL, "manual", "test", 12);
+	is_int(store_skip_suppressed(st, rel, 12, &n), 0, "skip suppressed");
+	is_int((long long)n, 1, "one row skipped");
+	is_int(store_fail_pending(st, rel, "expired", 13, &n), 0, "fail pending");
+	is_int((long long)n, 2, "1 queued and 1 deferred failed");
+	store_close(st);
+
+	other = open_store(path);
+	is_int(store_count(other, "mailbox_messages", "human", 2), 0, "count by name");
+	is_int(store_count(other, "mailbox_messages", "human", 0), 0, "adding 0 is fine");
+	store_close(other);
+	st = open_store(path);
+	is_str(counters_str(st), "deliveries/bounced=1 deliveries/deferred=1 deliveries/failed=5 "
+	    "deliveries/sent=1 deliveries/skipped=1 mailbox_messages/human=2 smtp_replies/2xx=1 "
+	    "smtp_replies/4xx=1 smtp_replies/5xx=1 smtp_replies/none=1",
+	    "bounced, skipped, expired, and another handle's count; kept across reopening");
+	is_str(pending_str(st), "queued:0 deferred:0", "nothing pending");
+	store_close(st);
+	free(path);
+}
+
 static void
 test_top_replies(struct store *st)
 {
@@ -1152,6 +1244,7 @@ main(void)
 	test_fork_claims();
 	test_illegal();
 	test_reclaim();
+	test_counters();
 	bench();
 
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
