@@ -773,7 +773,8 @@ archive_index_write(struct archive *a)
 	size_t i;
 	int rc = -1;
 
-	qsort(a->entries, a->nentries, sizeof(*a->entries), archive_entry_cmp);
+	if (a->nentries > 1)
+		qsort(a->entries, a->nentries, sizeof(*a->entries), archive_entry_cmp);
 	for (i = 0; i < a->nentries; i++) {
 		ynode_seq_push(ix, a->entries[i].index);
 		ynode_seq_push(fe, a->entries[i].feed);
@@ -864,7 +865,8 @@ archive_prune(struct archive *a)
 	size_t i;
 	int rc = 0;
 
-	qsort(a->files, a->nfiles, sizeof(*a->files), archive_str_cmp);
+	if (a->nfiles > 1)
+		qsort(a->files, a->nfiles, sizeof(*a->files), archive_str_cmp);
 	data = archive_read_at(a->dirfd, ARCHIVE_MANIFEST);
 	for (line = data ? strtok_r(data, "\n", &save) : NULL; line;
 	    line = strtok_r(NULL, "\n", &save)) {
