@@ -33,6 +33,8 @@ cls_kind_name(enum cls_kind k)
 		return "bounce";
 	case CLS_UNSUBSCRIBE:
 		return "unsubscribe";
+	case CLS_SUBSCRIBE:
+		return "subscribe";
 	case CLS_AUTOREPLY:
 		return "auto-reply";
 	case CLS_HUMAN:
@@ -367,9 +369,9 @@ walk(struct cls_msg *w, const struct mailmime *m, int depth, int inside_returned
 
 
 
-/* The token of ADDRESS's plus form local+TOKEN@domain in s, into tok. */
+/* The detail of base's plus form local+DETAIL@domain in s, made of chars, into tok. */
 static void
-plus_token(const char *base, const char *s, char *tok, size_t size)
+plus_detail(const char *base, const char *s, const char *chars, char *tok, size_t size)
 {
 	const char *at, *p, *b, *e;
 	size_t ll, dl;
@@ -381,14 +383,25 @@ plus_token(const char *base, const char *s, char *tok, size_t size)
 	for (p = s; (p = cls_find_ci(p, strlen(p), "+")) != NULL; p++) {
 		if ((size_t)(p - s) < ll || strncasecmp(p - ll, base, ll) != 0)
 			continue;
+		/* The whole local part: "unsubscribe+" is no "subscribe+". */
+		if (p - ll > s && (isalnum((unsigned char)p[-ll - 1]) ||
+		    strchr("!#$%&'*+-/=?^_`{|}~.", p[-ll - 1])))
+			continue;
 		b = p + 1;
-		for (e = b; *e && *e != '@' && (isalnum((unsigned char)*e) || *e == '-'); e++)
+		for (e = b; *e && *e != '@' && (isalnum((unsigned char)*e) || strchr(chars, *e)); e++)
 			;
 		if (*e != '@' || strncasecmp(e, at, dl) != 0 || e == b)
 			continue;
 		cls_copy_lower(tok, size, b, (size_t)(e - b));
 		return;
 	}
+}
+
+/* A token's characters are letters, digits and '-'. */
+static void
+plus_token(const char *base, const char *s, char *tok, size_t size)
+{
+	plus_detail(base, s, "-", tok, size);
 }
 
 /* Is spec ("addr", "<addr>", " addr ") the unsubscribe address itself? */
@@ -419,6 +432,9 @@ addr_tokens(const char *spec, const struct cls_opts *o, struct cls_result *r, in
 {
 	plus_token(o->bounce_address, spec, r->verp_token, sizeof(r->verp_token));
 	plus_token(o->unsubscribe_address, spec, r->unsub_token, sizeof(r->unsub_token));
+	/* A list id (letters, digits, '.', '-', '_') or a token. */
+	if (addressed)
+		plus_detail(o->subscribe_address, spec, ".-_", r->sub_detail, sizeof(r->sub_detail));
 	if (addressed && is_unsubscribe_address(spec, o))
 		r->to_unsubscribe = 1;
 }
@@ -897,7 +913,17 @@ classify(const char *raw, size_t len, const struct cls_opts *o, struct cls_resul
 	/* An auto-reply is never an unsubscribe, not even one sent to unsubscribe+TOKEN@. */
 	if (r->n == 0 && (machine || cls_autoreply(&m.h)))
 		cls_add_finding(r, CLS_AUTOREPLY);
+	/*
+	 * Written to subscribe+DETAIL@, which nothing else is: that decides
+	 * whatever the text says. A reply to a confirmation's Message-ID
+	 * ("join.TOKEN@") counts only when it asks nothing else.
+	 */
+	if (r->n == 0 && r->sub_detail[0] && (f = cls_add_finding(r, CLS_SUBSCRIBE)))
+		snprintf(f->address, sizeof(f->address), "%s", m.h.from);
 	if (r->n == 0 && asks_unsubscribe(&m, r) && (f = cls_add_finding(r, CLS_UNSUBSCRIBE)))
+		snprintf(f->address, sizeof(f->address), "%s", m.h.from);
+	if (r->n == 0 && strncmp(r->reply_id, "join.", 5) == 0 &&
+	    (f = cls_add_finding(r, CLS_SUBSCRIBE)))
 		snprintf(f->address, sizeof(f->address), "%s", m.h.from);
 	if (r->n == 0)
 		cls_add_finding(r, CLS_HUMAN);

@@ -15,6 +15,9 @@
  *     address itself, or any message whose subject or first own line is
  *     itself the request (English, Spanish, Portuguese, French, or a list
  *     server's "unsubscribe LIST");
+ *   - a request to subscribe: mail to subscribe+LIST@, or the answer to
+ *     a confirmation herald asked for (to subscribe+TOKEN@, or a reply to
+ *     its Message-ID); never an auto-reply;
  *   - an auto-reply (RFC 3834, vacation, out of office), and the machines'
  *     answers that report no failure: a report of success (delivered,
  *     relayed, expanded), a read receipt, a complaint (ARF), a
@@ -26,13 +29,13 @@
 
 #include <stddef.h>
 
-enum cls_kind { CLS_BOUNCE, CLS_UNSUBSCRIBE, CLS_AUTOREPLY, CLS_HUMAN };
+enum cls_kind { CLS_BOUNCE, CLS_UNSUBSCRIBE, CLS_SUBSCRIBE, CLS_AUTOREPLY, CLS_HUMAN };
 
 struct cls_finding {
 	enum cls_kind kind;
 	int hard;		/* a bounce for a bad address */
-	char address[256];	/* bounce: the failed recipient (lowercase); unsubscribe:
-				   the sender, "" when unknown */
+	char address[256];	/* bounce: the failed recipient (lowercase); unsubscribe,
+				   subscribe: the sender, "" when unknown */
 	char status[16];	/* "5.1.1", or a reply code "550", or "" */
 };
 
@@ -40,6 +43,7 @@ struct cls_opts {
 	const char *bounce_address;	 /* bounces@example.org: VERP is bounces+TOKEN@ */
 	const char *unsubscribe_address; /* unsubscribe@example.org */
 	const char *msgid_domain;	 /* our Message-IDs end in @this */
+	const char *subscribe_address;	 /* subscribe@example.org (subscribe+LIST@), or NULL */
 };
 
 struct cls_result {
@@ -47,6 +51,7 @@ struct cls_result {
 	size_t n, cap;
 	char verp_token[64];	/* from bounces+TOKEN@ among the recipients, or "" */
 	char unsub_token[64];	/* from unsubscribe+TOKEN@, or "" */
+	char sub_detail[136];	/* from subscribe+DETAIL@ (a list id, or a token), or "" */
 	char reply_id[256];	/* the In-Reply-To/References id that is ours, or "" */
 	char message_id[256];	/* the message's own Message-ID, without <> */
 	int to_unsubscribe;	/* a recipient is the unsubscribe address itself */

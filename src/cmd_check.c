@@ -120,6 +120,9 @@ check_warnings(const struct config *c, struct diag *d)
 	if (!c->imap.enabled && !c->http.enabled)
 		diag_warn(d, c->file, 0, 0, "nothing reads unsubscribe requests: without 'imap' "
 		    "no reply or bounce is read, and without 'http' no one-click link is served");
+	if (c->sender.subscribe_address && !c->imap.enabled)
+		diag_warn(d, c->file, 0, 0, "'sender.subscribe_address' without 'imap': nothing "
+		    "reads the requests to it or the replies that confirm them");
 	if (c->sender.postal_address == NULL)
 		diag_warn(d, c->file, 0, 0, "no 'sender.postal_address': bulk mail must carry "
 		    "the sender's postal address (the sample footers show it)");

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "diag.h"
+#include "join.h"
 #include "journal.h"
 #include "mailbox.h"
 #include "token.h"
@@ -85,6 +86,28 @@ print_unsubscribe(const struct cls_result *r, const struct cls_finding *f, struc
 	free(list);
 }
 
+/*
+ * "subscribe ADDRESS LIST": the list a confirmation's token names, else
+ * the list subscribe+LIST@ asks for, else "-".
+ */
+static void
+print_subscribe(const struct cls_result *r, const struct cls_finding *f, struct store *st,
+    const struct config *c, const struct lookup_key *k)
+{
+	struct store_join j = { 0 };
+	char *list = NULL, *address, *name;
+	int rc, expired;
+
+	rc = c ? join_target(st, c, k->secret, r, k->now, &j, &list, &expired) : 1;
+	address = xstrdup(f->address[0] ? f->address : "-");
+	name = xstrdup(rc == 0 ? j.list : rc == 2 ? list : "-");
+	printf("subscribe\t%s\t%s\n", util_unctrl(address), util_unctrl(name));
+	free(address);
+	free(name);
+	store_join_clear(&j);
+	free(list);
+}
+
 /* A bounce that names no address: the delivery its VERP token stands for, when verified. */
 static int
 bounce_named(const struct cls_result *r, struct store *st, const struct lookup_key *k,
@@ -101,7 +124,8 @@ bounce_named(const struct cls_result *r, struct store *st, const struct lookup_k
 
 /* The lines printed: none for a bounce that names nobody. */
 static int
-print_findings(const struct cls_result *r, struct store *st, const struct lookup_key *k)
+print_findings(const struct cls_result *r, struct store *st, const struct config *c,
+    const struct lookup_key *k)
 {
 	int lines = 0;
 
@@ -127,6 +151,10 @@ print_findings(const struct cls_result *r, struct store *st, const struct lookup
 			print_unsubscribe(r, f, st, k);
 			lines++;
 			break;
+		case CLS_SUBSCRIBE:
+			print_subscribe(r, f, st, c, k);
+			lines++;
+			break;
 		case CLS_AUTOREPLY:
 		case CLS_HUMAN:
 			printf("%s\n", cls_kind_name(f->kind));
@@ -141,7 +169,7 @@ int
 cmd_classify(const struct global_opts *g, int argc, char **argv)
 {
 	const char *path, *file = "-";
-	struct cls_opts co = { NULL, NULL, NULL };
+	struct cls_opts co = { NULL, NULL, NULL, NULL };
 	struct cls_result r;
 	struct config cfg;
 	struct diag d;
@@ -174,6 +202,7 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 		co.bounce_address = cfg.sender.bounce_address;
 		co.unsubscribe_address = cfg.sender.unsubscribe_address;
 		co.msgid_domain = cfg.sender.domain;
+		co.subscribe_address = cfg.sender.subscribe_address;
 	}
 	f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
 	if (f == NULL) {
@@ -189,7 +218,7 @@ cmd_classify(const struct global_opts *g, int argc, char **argv)
 		    have_cfg ? cfg.tokens.max_age : 0 };
 
 		classify(msg, len, &co, &r);
-		if (print_findings(&r, st, &k) == 0)
+		if (print_findings(&r, st, have_cfg ? &cfg : NULL, &k) == 0)
 			fprintf(stderr, "herald: %s: a bounce that names no recipient\n",
 			    strcmp(file, "-") == 0 ? "standard input" : file);
 		cls_result_free(&r);

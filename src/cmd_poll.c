@@ -26,6 +26,9 @@ poll_summary(const struct mailbox_stats *s, const struct outbox_stats *o)
 	    s->soft == 1 ? "" : "s", s->soft_suppressed, s->unsubscribed, s->confirm_asked,
 	    s->confirm_asked == 1 ? "" : "s", s->autoreplies, s->autoreplies == 1 ? "y" : "ies",
 	    s->human, s->unmatched, s->repeated, s->moved);
+	if (s->join_asked || s->joined)
+		printf("poll: subscribing: %zu confirmation%s mailed, %zu joined\n", s->join_asked,
+		    s->join_asked == 1 ? "" : "s", s->joined);
 	if (o->sent || o->deferred || o->failed || o->waiting)
 		printf("poll: herald's own mail: %zu sent, %zu deferred, %zu failed, %zu waiting"
 		    " for the relay\n", o->sent, o->deferred, o->failed, o->waiting);

@@ -22,6 +22,7 @@ static const char *const top_keys[] = { "sender", "smtp", "imap", "dkim", "http"
 	"limits", NULL };
 static const char *const sender_keys[] = { "from", "domain", "bounce_address",
 	"unsubscribe_address", "unsubscribe_url", "reply_to", "postal_address", "logo",
+	"subscribe_address",
 	"archive_url", NULL };
 static const char *const smtp_keys[] = { "url", "tls", "username", "password",
 	"password_env", "password_file", "ca_file", "connections", "rate", "burst",
@@ -30,7 +31,7 @@ static const char *const imap_keys[] = { "url", "username", "password",
 	"password_env", "password_file", "ca_file", "mailbox", "poll", NULL };
 static const char *const dkim_keys[] = { "domain", "selector", "key_file",
 	"algorithm", "headers", NULL };
-static const char *const http_keys[] = { "listen", NULL };
+static const char *const http_keys[] = { "listen", "url", NULL };
 static const char *const archive_keys[] = { "dir", NULL };
 static const char *const bounce_keys[] = { "soft_threshold", "soft_window", NULL };
 static const char *const token_keys[] = { "max_age", NULL };
@@ -388,26 +389,34 @@ config_logo(struct config *c, const struct ynode *n, struct diag *d)
  * Where the archive is served: an absolute http(s) URL of a folder, so
  * that RELEASE/ appended to it is a page's address.
  */
-static void
-config_archive_url(struct config *c, const struct ynode *n, struct diag *d)
+/*
+ * An absolute http:// or https:// address ending in '/', under which
+ * herald names pages: `sender.archive_url` (a release's page is it +
+ * RELEASE/) and `http.url` (confirm/TOKEN and subscribe/LIST). NULL when
+ * absent or wrong (reported).
+ */
+static const char *
+config_base_url(const struct ynode *n, const char *key, const char *section, char **dst,
+    const char *example, const char *why, struct diag *d)
 {
-	const char *url = config_str(n, "archive_url", 0, "'sender'", &c->sender.archive_url, d);
+	const char *url = config_str(n, key, 0, section, dst, d);
 	const char *host;
 
 	if (url == NULL)
-		return;
+		return NULL;
 	host = strncmp(url, "https://", 8) == 0 ? url + 8 : strncmp(url, "http://", 7) == 0 ?
 	    url + 7 : NULL;
 	if (host == NULL || *host == '\0' || *host == '/')
-		schema_error(d, ynode_get(n, "archive_url"),
-		    "'archive_url' must be an absolute http:// or https:// URL, such as "
-		    "https://press.example/releases/");
+		schema_error(d, ynode_get(n, key), "'%s' must be an absolute http:// or https:// "
+		    "URL, such as %s", key, example);
 	else if (strpbrk(url, " <>\"'?#\\") != NULL)
-		schema_error(d, ynode_get(n, "archive_url"),
-		    "'archive_url' must not contain spaces, quotes, angle brackets, '?' or '#'");
+		schema_error(d, ynode_get(n, key),
+		    "'%s' must not contain spaces, quotes, angle brackets, '?' or '#'", key);
 	else if (url[strlen(url) - 1] != '/')
-		schema_error(d, ynode_get(n, "archive_url"),
-		    "'archive_url' must end in '/': a release's page is archive_url + RELEASE/");
+		schema_error(d, ynode_get(n, key), "'%s' must end in '/': %s", key, why);
+	else
+		return url;
+	return NULL;
 }
 
 static void
@@ -438,7 +447,10 @@ config_sender(struct config *c, const struct ynode *n, struct diag *d)
 	config_reply_to(c, n, d);
 	config_str(n, "postal_address", 0, "'sender'", &c->sender.postal_address, d);
 	config_logo(c, n, d);
-	config_archive_url(c, n, d);
+	config_base_url(n, "archive_url", "'sender'", &c->sender.archive_url,
+	    "https://press.example/releases/", "a release's page is archive_url + RELEASE/", d);
+	if (ynode_get(n, "subscribe_address") != NULL)
+		config_addr(n, "subscribe_address", &c->sender.subscribe_address, NULL, d);
 }
 
 /* The host part of scheme://[user@]host[:port][/path]. The caller owns it. */
@@ -631,6 +643,8 @@ config_http(struct config *c, const struct ynode *n, struct diag *d)
 	listen = config_str(n, "listen", 1, "'http'", &c->http.listen, d);
 	if (listen && http_listen_parse(listen, &l, err, sizeof(err)) < 0)
 		schema_error(d, ynode_get(n, "listen"), "'listen': %s", err);
+	config_base_url(n, "url", "'http'", &c->http.url, "https://news.example/",
+	    "the confirmation link is url + confirm/TOKEN", d);
 }
 
 static void config_trim_slashes(char *dir);
@@ -821,6 +835,9 @@ config_copy_sender(struct config *to, const struct config *c)
 	to->sender.postal_address = config_dup(c->sender.postal_address);
 	to->sender.logo = config_dup(c->sender.logo);
 	to->sender.archive_url = config_dup(c->sender.archive_url);
+	to->sender.subscribe_address = config_dup(c->sender.subscribe_address);
+	to->http.url = config_dup(c->http.url);
+	to->lists_dir = config_dup(c->lists_dir);
 	to->tokens = c->tokens;
 	to->imap.enabled = c->imap.enabled;
 }
@@ -844,6 +861,7 @@ config_free(struct config *c)
 	free(c->sender.postal_address);
 	free(c->sender.logo);
 	free(c->sender.archive_url);
+	free(c->sender.subscribe_address);
 	free(c->smtp.url);
 	free(c->smtp.host);
 	free(c->smtp.username);
@@ -869,6 +887,7 @@ config_free(struct config *c)
 	free(c->dkim.algorithm);
 	config_free_strv(c->dkim.headers, c->dkim.nheaders);
 	free(c->http.listen);
+	free(c->http.url);
 	free(c->archive.dir);
 	free(c->state);
 	free(c->secret);

@@ -31,6 +31,7 @@ struct config {
 		char *postal_address;		/* for the footers (bulk mail law), or NULL */
 		char *logo;			/* a path in the project: an image templates show, or NULL */
 		char *archive_url;		/* where the archive is served, ending in '/'; or NULL */
+		char *subscribe_address;	/* subscribe+LIST@ asks to join LIST; or NULL */
 	} sender;
 	struct {
 		char *url, *host;
@@ -62,6 +63,7 @@ struct config {
 	struct {
 		int enabled;
 		char *listen;
+		char *url;		/* the listener's public address, ending in '/'; or NULL */
 	} http;
 	struct {
 		char *dir;		/* `archive.dir`: herald run rewrites it after each send; or NULL */

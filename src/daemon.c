@@ -219,6 +219,7 @@ dmn_http_reload(struct dmn *d)
 	}
 	http_stop(d->http);
 	d->http = h;
+	http_on_outbox(h, poller_outbox, d->poller);
 	if (!want)
 		log_info("run", "SIGHUP: http endpoint stopped");
 }
@@ -425,6 +426,7 @@ dmn_start(struct dmn *d)
 	if ((d->poller = poller_start(d->o->config_path, d->o->verbose, d->secret,
 	    &stop_flag)) == NULL)
 		return EXIT_CANTCREAT;
+	http_on_outbox(d->http, poller_outbox, d->poller);
 	return 0;
 }
 

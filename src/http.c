@@ -43,8 +43,11 @@
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "confirm.h"
+#include "join.h"
+#include "list.h"
 #include "lookup.h"
 #include "metrics.h"
 #include "store.h"
@@ -52,6 +55,10 @@
 
 #define PATH_PREFIX "/unsubscribe/"
 #define PATH_METRICS "/metrics"
+#define PATH_SUBSCRIBE "/subscribe/"
+#define PATH_CONFIRM "/confirm/"
+#define EMAIL_MAX 768		/* bytes of the form's email field: 254, %-escaped */
+#define NAME_MAX_BYTES 300	/* bytes of its name field: 100, %-escaped */
 #define TOKEN_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ234567-"
 #define FIELD_NAME "List-Unsubscribe"
 #define FIELD_VALUE "One-Click"
@@ -111,16 +118,26 @@ struct http {
 	 * would let anyone who can reach the listener make the journal write.
 	 */
 	unsigned long long requests[METRICS_CODES];
+	/* Who sends the outbox, told when a request queued mail (under lock). */
+	void (*outbox)(void *);
+	void *outbox_arg;
 };
+
+/* What a POST is for, by its path. */
+enum req_kind { REQ_UNSUBSCRIBE, REQ_SUBSCRIBE, REQ_CONFIRM };
 
 /* A POST being read. */
 struct req {
-	struct MHD_PostProcessor *pp;
+	enum req_kind kind;
+	struct MHD_PostProcessor *pp;	/* NULL for REQ_CONFIRM: its body is not read */
 	size_t body;			/* bytes received */
 	int fields;			/* form fields seen */
 	char value[VALUE_MAX];		/* the List-Unsubscribe field's value */
 	size_t vlen;
 	int bad;			/* any other field, a file, too long a value */
+	/* REQ_SUBSCRIBE: the form's fields, as sent (still %-escaped) */
+	char email[EMAIL_MAX + 1], name[NAME_MAX_BYTES + 1];
+	size_t elen, nlen;
 };
 
 /*
@@ -567,6 +584,373 @@ http_metrics(struct http *h, struct MHD_Connection *c)
 	return rc;
 }
 
+/* ---- subscribing on the web ---- */
+
+void
+http_on_outbox(struct http *h, void (*fn)(void *), void *arg)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->outbox = fn;
+	h->outbox_arg = arg;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void
+http_outbox_due(struct http *h)
+{
+	void (*fn)(void *);
+	void *arg;
+
+	pthread_mutex_lock(&h->lock);
+	fn = h->outbox;
+	arg = h->outbox_arg;
+	pthread_mutex_unlock(&h->lock);
+	if (fn != NULL)
+		fn(arg);
+}
+
+/* The form's field key: email or name, each once, a piece at a time. */
+static enum MHD_Result
+http_join_field(struct req *r, const char *key, const char *filename, const char *data,
+    uint64_t off, size_t size)
+{
+	char *dst;
+	size_t *len, max;
+
+	if (strcmp(key, "email") == 0)
+		dst = r->email, len = &r->elen, max = EMAIL_MAX;
+	else if (strcmp(key, "name") == 0)
+		dst = r->name, len = &r->nlen, max = NAME_MAX_BYTES;
+	else
+		dst = NULL, len = NULL, max = 0;
+	if (dst == NULL || filename != NULL || r->fields > 2 || (off == 0 && *len > 0) ||
+	    off != *len || size > max - *len) {
+		r->bad = 1;
+		return MHD_NO;
+	}
+	memcpy(dst + *len, data, size);
+	*len += size;
+	dst[*len] = '\0';
+	return MHD_YES;
+}
+
+/* Text fit for a name: UTF-8 with no control character. */
+static int
+http_plain_line(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return util_utf8_bad(s, strlen(s)) == strlen(s);
+}
+
+/* The list id a path names after prefix: 0 with *id, *len; -1 when it is none. */
+static int
+http_list_path(const char *path, const char **id, size_t *len)
+{
+	size_t n;
+
+	if (strncmp(path, PATH_SUBSCRIBE, strlen(PATH_SUBSCRIBE)) != 0)
+		return -1;
+	path += strlen(PATH_SUBSCRIBE);
+	n = strlen(path);
+	if (!list_id_ok(path, n))
+		return -1;
+	*id = path;
+	*len = n;
+	return 0;
+}
+
+/* The token after /confirm/: 0 with *tok, *len; -1 when there is none. */
+static int
+http_confirm_path(const char *path, const char **tok, size_t *len)
+{
+	size_t n;
+
+	if (strncmp(path, PATH_CONFIRM, strlen(PATH_CONFIRM)) != 0)
+		return -1;
+	path += strlen(PATH_CONFIRM);
+	n = strspn(path, TOKEN_CHARS);
+	if (n == 0 || n >= TOKEN_MAX || path[n] != '\0')
+		return -1;
+	*tok = path;
+	*len = n;
+	return 0;
+}
+
+/* The client's address, as the listener saw it ("" when unknown). */
+static void
+http_client(struct MHD_Connection *c, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		    (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, (socklen_t)size);
+}
+
+/* A page of the subscribing pages: title, then body (HTML already). */
+static enum MHD_Result
+http_join_page(struct MHD_Connection *c, unsigned status, const char *title, const char *body)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result rc;
+
+	buf_adds(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	    "<meta name=\"robots\" content=\"noindex\"><title>");
+	http_escape(&b, title);
+	buf_adds(&b, "</title></head>\n<body>\n<h1>");
+	http_escape(&b, title);
+	buf_adds(&b, "</h1>\n");
+	buf_adds(&b, body);
+	buf_adds(&b, "</body></html>\n");
+	rc = http_reply(c, status, "text/html; charset=utf-8", buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
+/* The form; note, when not NULL, says what was wrong with the last one. */
+static enum MHD_Result
+http_join_form(struct MHD_Connection *c, unsigned status, const char *list, const char *note)
+{
+	struct buf b = BUF_INIT, t = BUF_INIT;
+	enum MHD_Result rc;
+
+	if (note) {
+		buf_adds(&b, "<p role=\"alert\">");
+		http_escape(&b, note);
+		buf_adds(&b, "</p>\n");
+	}
+	buf_adds(&b, "<form method=\"post\">\n<p><label>Email address<br><input type=\"email\" "
+	    "name=\"email\" required maxlength=\"254\" autocomplete=\"email\"></label></p>\n"
+	    "<p><label>Name (optional)<br><input name=\"name\" maxlength=\"100\" "
+	    "autocomplete=\"name\"></label></p>\n<p><button type=\"submit\">Subscribe</button>"
+	    "</p>\n</form>\n<p>We will mail you a link to confirm. Nothing happens until you "
+	    "do.</p>\n");
+	buf_addf(&t, "Subscribe to %s", list);
+	rc = http_join_page(c, status, buf_str(&t), buf_str(&b));
+	buf_free(&t);
+	buf_free(&b);
+	return rc;
+}
+
+/* The list of a /subscribe/ path, when subscribing on the web is on and it is ours. */
+static int
+http_join_list(struct http *h, const char *url, const char **id, size_t *len)
+{
+	return h->cc.http.url != NULL && http_list_path(url, id, len) == 0 &&
+	    join_list_known(&h->cc, *id, *len) ? 0 : -1;
+}
+
+static enum MHD_Result
+http_subscribe_get(struct http *h, struct MHD_Connection *c, const char *url)
+{
+	const char *id;
+	size_t len;
+
+	if (http_join_list(h, url, &id, &len) < 0)
+		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	return http_join_form(c, MHD_HTTP_OK, id, NULL);
+}
+
+/*
+ * The form sent: a confirmation to the address, within the limits. The
+ * answer is the same whether or not the address is known, suppressed, or
+ * held back by its own limit; only the client's own limit shows (429).
+ */
+static enum MHD_Result
+http_subscribe_post(struct http *h, struct MHD_Connection *c, const char *url, struct req *r)
+{
+	struct join_request q = { 0 };
+	struct addr a = { 0 };
+	struct buf b = BUF_INIT;
+	char client[INET6_ADDRSTRLEN], err[128], *name = NULL;
+	const char *id;
+	enum MHD_Result rc;
+	long long jid = 0;
+	size_t len;
+	int asked;
+
+	if (http_join_list(h, url, &id, &len) < 0)
+		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (r->bad)
+		return http_text(c, MHD_HTTP_BAD_REQUEST, "expected the form's fields email and"
+		    " name\n");
+	MHD_http_unescape(r->email);
+	MHD_http_unescape(r->name);
+	if (r->email[0] == '\0')
+		snprintf(err, sizeof(err), "An email address is needed.");
+	else if (strpbrk(r->email, "<>") != NULL)
+		snprintf(err, sizeof(err), "Give the address alone, without a name.");
+	else if (addr_parse(r->email, strlen(r->email), &a, err + 1, sizeof(err) - 2) < 0)
+		buf_addf(&b, "That is not an email address we can mail: %s.", err + 1);
+	else
+		err[0] = '\0';
+	if (a.email == NULL) {
+		rc = http_join_form(c, MHD_HTTP_BAD_REQUEST, id, b.len ? buf_str(&b) : err);
+		addr_clear(&a);
+		buf_free(&b);
+		return rc;
+	}
+	/* A name is one line of text: control characters go. */
+	if (r->name[0] != '\0' && http_plain_line(r->name))
+		name = r->name;
+	http_client(c, client, sizeof(client));
+	q.list = id;
+	q.address = a.email;
+	q.name = name;
+	q.how = "web";
+	q.client = client;
+	if (store_begin(h->st) == -1 ||
+	    (asked = join_ask(h->st, &h->cc, h->secret, &q, (long long)time(NULL), &jid)) < 0 ||
+	    store_commit(h->st) == -1) {
+		store_rollback(h->st);
+		addr_clear(&a);
+		log_error("http", "subscribe list=%s: journal: %s", id, store_error(h->st));
+		return http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "try again later\n");
+	}
+	if (asked == JOIN_LIMITED_CLIENT) {
+		log_info("http", "subscribe list=%s client=%s: over %d requests an hour", id,
+		    client, JOIN_PER_CLIENT);
+		addr_clear(&a);
+		return http_join_page(c, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests",
+		    "<p>Too many requests have come from your address. Please try again in an "
+		    "hour.</p>\n");
+	}
+	if (asked == JOIN_ASKED) {
+		log_info("http", "subscribe list=%s client=%s: confirmation %lld asked", id, client,
+		    jid);
+		http_outbox_due(h);
+	}
+	else
+		log_info("http", "subscribe list=%s client=%s: that address had %d confirmations"
+		    " this hour; none sent", id, client, JOIN_PER_ADDRESS);
+	buf_adds(&b, "<p>A message is on its way to <b>");
+	http_escape(&b, a.email);
+	buf_adds(&b, "</b> with a link to confirm. You are subscribed once you open it and "
+	    "press the button; if you do not, nothing happens.</p>\n");
+	rc = http_join_page(c, MHD_HTTP_OK, "Check your mail", buf_str(&b));
+	buf_free(&b);
+	addr_clear(&a);
+	return rc;
+}
+
+/* The join a /confirm/ path names: 0 with *j; else the answer was queued into *rc. */
+static int
+http_confirm_find(struct http *h, struct MHD_Connection *c, const char *url,
+    struct store_join *j, enum MHD_Result *rc)
+{
+	const char *tok;
+	size_t len;
+	char hash[9];
+	int found;
+
+	memset(j, 0, sizeof(*j));
+	if (h->cc.http.url == NULL || http_confirm_path(url, &tok, &len) < 0) {
+		*rc = http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+		return -1;
+	}
+	http_token_hash(tok, len, hash);
+	found = join_lookup(h->st, h->secret, tok, len, (long long)time(NULL), j);
+	if (found == 0)
+		return 0;
+	/* Forged, not ours, or older than seven days: not found, whichever it is. */
+	if (found > 0) {
+		log_debug("http", "token=%s: no confirmation of ours%s; 404", hash,
+		    found == LOOKUP_EXPIRED ? " (too old)" : "");
+		*rc = http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	} else {
+		log_error("http", "token=%s: journal: %s", hash, store_error(h->st));
+		*rc = http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "try again later\n");
+	}
+	return -1;
+}
+
+/* Subscribed: the page after the button, or for a link opened again. */
+static enum MHD_Result
+http_joined_page(struct MHD_Connection *c, const struct store_join *j)
+{
+	struct buf b = BUF_INIT;
+	enum MHD_Result rc;
+
+	buf_adds(&b, "<p><b>");
+	http_escape(&b, j->address);
+	buf_adds(&b, "</b> is subscribed to the list <b>");
+	http_escape(&b, j->list);
+	buf_adds(&b, "</b>. Every message of it carries a link to leave.</p>\n");
+	rc = http_join_page(c, MHD_HTTP_OK, "You are subscribed", buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
+/* A button, not a change: link scanners open links. */
+static enum MHD_Result
+http_confirm_get(struct http *h, struct MHD_Connection *c, const char *url)
+{
+	struct store_join j;
+	struct buf b = BUF_INIT, t = BUF_INIT;
+	enum MHD_Result rc;
+
+	if (http_confirm_find(h, c, url, &j, &rc) < 0)
+		return rc;
+	if (j.done) {
+		rc = http_joined_page(c, &j);
+	} else {
+		buf_adds(&b, "<p>Subscribe <b>");
+		http_escape(&b, j.address);
+		buf_adds(&b, "</b> to the list <b>");
+		http_escape(&b, j.list);
+		buf_adds(&b, "</b>?</p>\n<form method=\"post\"><button type=\"submit\" "
+		    "name=\"confirm\" value=\"yes\">Confirm</button></form>\n");
+		buf_addf(&t, "Subscribe to %s", j.list);
+		rc = http_join_page(c, MHD_HTTP_OK, buf_str(&t), buf_str(&b));
+	}
+	buf_free(&t);
+	buf_free(&b);
+	store_join_clear(&j);
+	return rc;
+}
+
+static enum MHD_Result
+http_confirm_post(struct http *h, struct MHD_Connection *c, const char *url)
+{
+	struct store_join j;
+	char client[INET6_ADDRSTRLEN];
+	enum MHD_Result rc;
+	int done, readmitted;
+
+	if (http_confirm_find(h, c, url, &j, &rc) < 0)
+		return rc;
+	http_client(c, client, sizeof(client));
+	if (store_begin(h->st) == -1 ||
+	    (done = join_confirm(h->st, &h->cc, &j, "web", client, (long long)time(NULL),
+	    &readmitted)) < 0 || store_commit(h->st) == -1) {
+		store_rollback(h->st);
+		log_error("http", "confirm %lld: journal: %s", j.id, store_error(h->st));
+		store_join_clear(&j);
+		return http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "try again later\n");
+	}
+	if (done == 0)
+		log_info("http", "confirm %lld list=%s client=%s: joined%s", j.id, j.list, client,
+		    readmitted ? "; a suppression lifted" : "");
+	rc = http_joined_page(c, &j);
+	store_join_clear(&j);
+	return rc;
+}
+
 /* ---- the POST body ---- */
 
 /* MHD's form parser calls this for each piece of each field, off counting within the field. */
@@ -580,6 +964,8 @@ http_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *file
 	(void)kind, (void)content_type, (void)transfer_encoding;
 	if (off == 0)
 		r->fields++;
+	if (r->kind == REQ_SUBSCRIBE)
+		return http_join_field(r, key, filename, data, off, size);
 	if (r->fields > 1 || filename != NULL || strcmp(key, FIELD_NAME) != 0 ||
 	    off != r->vlen || size > VALUE_MAX - r->vlen) {
 		r->bad = 1;
@@ -593,7 +979,7 @@ http_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *file
 
 /* The first call of a POST: a Content-Length over the limit is refused before a byte is read. */
 static enum MHD_Result
-http_post_start(struct MHD_Connection *c, void **con_cls)
+http_post_start(struct MHD_Connection *c, enum req_kind kind, void **con_cls)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -602,6 +988,11 @@ http_post_start(struct MHD_Connection *c, void **con_cls)
 	if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
 		return http_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
 	r = xcalloc(1, sizeof(*r));
+	r->kind = kind;
+	if (kind == REQ_CONFIRM) {
+		*con_cls = r;
+		return MHD_YES;
+	}
 	if ((r->pp = MHD_create_post_processor(c, PP_BUFFER, http_field, r)) == NULL) {
 		free(r);
 		return http_text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected a form:"
@@ -624,15 +1015,19 @@ http_post_data(struct http *h, struct MHD_Connection *c, const char *url, struct
 		if (*size > HTTP_BODY_MAX - r->body)
 			return MHD_NO;
 		r->body += *size;
-		if (!r->bad && MHD_post_process(r->pp, data, *size) != MHD_YES)
+		if (!r->bad && r->pp != NULL && MHD_post_process(r->pp, data, *size) != MHD_YES)
 			r->bad = 1;
 		*size = 0;
 		return MHD_YES;
 	}
 	/* Destroying the parser delivers a last urlencoded field that has no '&' after it. */
-	if (MHD_destroy_post_processor(r->pp) != MHD_YES)
+	if (r->pp != NULL && MHD_destroy_post_processor(r->pp) != MHD_YES)
 		r->bad = 1;
 	r->pp = NULL;
+	if (r->kind == REQ_CONFIRM)
+		return http_confirm_post(h, c, url);
+	if (r->kind == REQ_SUBSCRIBE)
+		return http_subscribe_post(h, c, url, r);
 	ok = !r->bad && r->fields == 1 && r->vlen == strlen(FIELD_VALUE) &&
 	    memcmp(r->value, FIELD_VALUE, r->vlen) == 0;
 	if (!ok || http_token_path(url, &tok, &len) < 0)
@@ -748,6 +1143,7 @@ http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *me
 	const char *tok;
 	size_t len;
 	enum MHD_Result rc;
+	enum req_kind kind;
 	int refused, get;
 
 	(void)version;
@@ -758,13 +1154,23 @@ http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *me
 	get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	if (strcmp(url, PATH_METRICS) == 0)
 		return get ? http_metrics(h, c) : http_not_allowed(c, "GET, HEAD");
+	if (strncmp(url, PATH_SUBSCRIBE, strlen(PATH_SUBSCRIBE)) == 0 ||
+	    strncmp(url, PATH_CONFIRM, strlen(PATH_CONFIRM)) == 0) {
+		kind = url[1] == 's' ? REQ_SUBSCRIBE : REQ_CONFIRM;
+		if (get)
+			return kind == REQ_SUBSCRIBE ? http_subscribe_get(h, c, url) :
+			    http_confirm_get(h, c, url);
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return http_not_allowed(c, "GET, HEAD, POST");
+		return http_post_start(c, kind, con_cls);
+	}
 	if (http_token_path(url, &tok, &len) < 0)
 		return http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (get)
 		return http_get(h, c, tok, len);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return http_not_allowed(c, "GET, HEAD, POST");
-	return http_post_start(c, con_cls);
+	return http_post_start(c, REQ_UNSUBSCRIBE, con_cls);
 }
 
 /* A request is over: counted by the status it was answered with, if it was. */

@@ -8,6 +8,15 @@
  *                            suppressed for the token's list; 200
  *   GET  /unsubscribe/TOKEN  a page with one button that makes that POST;
  *                            it changes nothing (link scanners fetch links)
+ *   GET  /subscribe/LIST     a form (email, name) to join LIST, a list of
+ *                            the project; POST sends the confirmation
+ *                            (join.h): the same page whether or not the
+ *                            address is known; 429 when this client asked
+ *                            too often. Only with http.url (the link in
+ *                            the confirmation needs it); else 404.
+ *   GET  /confirm/TOKEN      a page with one button; its POST adds the
+ *                            member (consent: web, the client's address).
+ *                            A forged token, or one older than 7 days: 404
  *   GET  /metrics            the Prometheus exposition (metrics.h): the
  *                            journal's counters and counts at that moment,
  *                            and the requests this server answered, by
@@ -83,6 +92,12 @@ struct http;
 
 /* Starts serving c->http.listen. NULL, logged, when it cannot. */
 struct http *http_start(const struct config *c, const unsigned char secret[TOKEN_SECRET_LEN]);
+/*
+ * fn(arg) is called from the server's thread when a request queued mail
+ * in the outbox (a confirmation), so that whoever sends the outbox does
+ * it now; until this is set, the mail waits for their next round.
+ */
+void http_on_outbox(struct http *h, void (*fn)(void *), void *arg);
 /* The listen address it serves, as configured. */
 const char *http_listen_addr(const struct http *h);
 /* Stops it: requests in flight end, the thread is joined. NULL is fine. */

@@ -32,6 +32,7 @@
 #include "confirm.h"
 #include "diag.h"
 #include "imap.h"
+#include "join.h"
 #include "log.h"
 #include "lookup.h"
 #include "render.h"
@@ -43,10 +44,10 @@
 #define IMAP_TIMEOUT 60			/* seconds */
 #define MBX_JOURNAL (-3)		/* beside enum imap_status */
 
-enum folder { F_BOUNCES, F_UNSUBSCRIBES, F_AUTOREPLIES, F__COUNT };
+enum folder { F_BOUNCES, F_UNSUBSCRIBES, F_AUTOREPLIES, F_SUBSCRIBES, F__COUNT };
 
 static const char *const folder_paths[F__COUNT] = {
-	"Herald/Bounces", "Herald/Unsubscribes", "Herald/AutoReplies",
+	"Herald/Bounces", "Herald/Unsubscribes", "Herald/AutoReplies", "Herald/Subscribes",
 };
 
 struct item {
@@ -408,13 +409,95 @@ mbx_unsubscribe(struct mbx *m, const struct cls_result *r, const char *source,
 	return rc;
 }
 
+/* ---- subscribing ---- */
+
+/*
+ * Mail to subscribe+LIST@ asks for a confirmation; the answer to one
+ * (to subscribe+TOKEN@, or a reply to its Message-ID) confirms, but only
+ * from the address it was mailed to: anyone can write a From header,
+ * only that mailbox's owner has the token.
+ */
+static int
+mbx_subscribe(struct mbx *m, const struct cls_result *r, const char *source,
+    struct buf *action)
+{
+	const char *from = r->f[0].address;
+	struct join_request q = { 0 };
+	struct store_join j;
+	char *list = NULL;
+	long long jid;
+	int rc, expired, readmitted;
+
+	(void)source;
+	if ((rc = join_target(m->st, m->c, m->secret, r, m->now, &j, &list, &expired)) < 0)
+		return -1;
+	if (rc == 1) {
+		m->stats->unmatched++;
+		buf_addf(action, "subscribe from %s: %s", from[0] ? from : "nobody", expired ?
+		    "its confirmation is older than seven days: ignored" :
+		    "no list of ours and no confirmation of ours: ignored");
+		return 0;
+	}
+	if (rc == 0) {
+		if (strcasecmp(j.address, from) != 0) {
+			m->stats->unmatched++;
+			buf_addf(action, "confirmation %lld for %s answered by %s: ignored", j.id,
+			    j.address, from[0] ? from : "nobody");
+			store_join_clear(&j);
+			return 0;
+		}
+		rc = join_confirm(m->st, m->c, &j, "mail", r->message_id, m->now, &readmitted);
+		if (rc == 0) {
+			m->stats->joined++;
+			buf_addf(action, "%s joined %s (confirmation %lld)%s", j.address, j.list,
+			    j.id, readmitted ? "; its suppression lifted" : "");
+		} else if (rc == 1) {
+			buf_addf(action, "confirmation %lld for %s was used already", j.id,
+			    j.address);
+			rc = 0;
+		}
+		store_join_clear(&j);
+		return rc;
+	}
+	if (from[0] == '\0') {
+		m->stats->unmatched++;
+		buf_addf(action, "subscribe to %s from nobody: ignored", list);
+		free(list);
+		return 0;
+	}
+	q.list = list;
+	q.address = from;
+	q.how = "mail";
+	q.ref = r->message_id;
+	rc = join_ask(m->st, m->c, m->secret, &q, m->now, &jid);
+	if (rc == JOIN_ASKED) {
+		m->stats->join_asked++;
+		buf_addf(action, "subscribe %s to %s: confirmation %lld asked", from, list, jid);
+	} else if (rc > 0) {
+		buf_addf(action, "subscribe %s to %s: %d confirmations in the last hour already;"
+		    " none sent", from, list, JOIN_PER_ADDRESS);
+	}
+	free(list);
+	return rc < 0 ? -1 : 0;
+}
+
 /* ---- one message ---- */
 
 static enum folder
 mbx_folder_of(enum cls_kind k)
 {
-	return k == CLS_BOUNCE ? F_BOUNCES : k == CLS_UNSUBSCRIBE ? F_UNSUBSCRIBES :
-	    F_AUTOREPLIES;
+	switch (k) {
+	case CLS_BOUNCE:
+		return F_BOUNCES;
+	case CLS_UNSUBSCRIBE:
+		return F_UNSUBSCRIBES;
+	case CLS_SUBSCRIBE:
+		return F_SUBSCRIBES;
+	case CLS_AUTOREPLY:
+	case CLS_HUMAN:
+		break;
+	}
+	return F_AUTOREPLIES;
 }
 
 /* Acts on one message: 0 done (or left alone), 1 another poller has it, -1 a journal error. */
@@ -471,6 +554,8 @@ mbx_act_one(struct mbx *m, const struct item *it)
 		rc = mbx_bounce(m, r, &d, by_verp, source, &action);
 	} else if (kind == CLS_UNSUBSCRIBE) {
 		rc = mbx_unsubscribe(m, r, source, &action);
+	} else if (kind == CLS_SUBSCRIBE) {
+		rc = mbx_subscribe(m, r, source, &action);
 	} else {
 		m->stats->autoreplies++;
 		buf_adds(&action, "auto-reply: nothing to do");
@@ -769,6 +854,7 @@ mailbox_poll(const struct config *c, struct store *st,
 	m.co.bounce_address = c->sender.bounce_address;
 	m.co.unsubscribe_address = c->sender.unsubscribe_address;
 	m.co.msgid_domain = c->sender.domain;
+	m.co.subscribe_address = c->sender.subscribe_address;
 	m.io.url = c->imap.url;
 	m.io.username = c->imap.username;
 	m.io.password = password;

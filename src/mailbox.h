@@ -27,6 +27,8 @@ struct mailbox_stats {
 	size_t soft_suppressed;		/* addresses whose soft score reached the threshold */
 	size_t unsubscribed;		/* suppressed at once (token, reply, confirmation) */
 	size_t confirm_asked;		/* requests without a token: confirmation queued */
+	size_t join_asked;		/* requests to subscribe: confirmation queued */
+	size_t joined;			/* confirmations of those: members added */
 	size_t autoreplies, human;
 	size_t unmatched;		/* bounces and requests that name nobody of ours */
 	size_t repeated;		/* acted on before (same Message-ID) */

@@ -34,7 +34,7 @@ static const struct family families[] = {
 	  " an attempt ended without a reply (a lost connection, a timeout)." },
 	{ "mailbox_messages", "herald_mailbox_messages_total", "kind",
 	  "Messages read from the mailbox, by what they were classified as: bounce,"
-	  " unsubscribe, auto-reply, human." },
+	  " unsubscribe, subscribe, auto-reply, human." },
 };
 
 void

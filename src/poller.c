@@ -35,6 +35,7 @@ struct poller {
 	unsigned char secret[TOKEN_SECRET_LEN];
 	volatile sig_atomic_t *stop;
 	_Atomic int reload;		/* set by the main thread, read by this one */
+	_Atomic int outbox;		/* the outbox has mail: set by any thread */
 	int wake[2];
 	struct config cfg;
 	struct store *st;
@@ -146,8 +147,9 @@ poller_poll(struct poller *p)
 	    sizeof(err));
 	if (end == MAILBOX_DONE && (ms.read || ms.moved))
 		log_info("mailbox", "read=%zu hard=%zu soft=%zu unsubscribed=%zu confirm=%zu"
-		    " autoreplies=%zu human=%zu moved=%zu", ms.read, ms.hard, ms.soft,
-		    ms.unsubscribed, ms.confirm_asked, ms.autoreplies, ms.human, ms.moved);
+		    " join_asked=%zu joined=%zu autoreplies=%zu human=%zu moved=%zu", ms.read,
+		    ms.hard, ms.soft, ms.unsubscribed, ms.confirm_asked, ms.join_asked, ms.joined,
+		    ms.autoreplies, ms.human, ms.moved);
 	else if (end != MAILBOX_DONE && !*p->stop)
 		log_warn("mailbox", "not read (%s); trying again in %llu s", err,
 		    p->cfg.imap.poll);
@@ -157,6 +159,25 @@ poller_poll(struct poller *p)
 		    os.failed);
 	close(lock);
 	p->next_poll = (long long)time(NULL) + (long long)p->cfg.imap.poll;
+}
+
+/*
+ * herald's own mail, between polls (or without a mailbox): under the
+ * mailbox's lock, which keeps two processes from sending the same mail.
+ */
+static void
+poller_outbox_send(struct poller *p)
+{
+	struct outbox_stats os;
+	int lock;
+
+	p->outbox = 0;
+	if ((lock = mailbox_lock(&p->cfg)) < 0)
+		return;			/* the one holding it sends it */
+	if (outbox_send(&p->cfg, p->st, (long long)time(NULL), &os) == 0 && (os.sent || os.failed))
+		log_info("outbox", "sent=%zu deferred=%zu failed=%zu", os.sent, os.deferred,
+		    os.failed);
+	close(lock);
 }
 
 /* Until the next poll, the watch's renewal or retry, a wake-up, or the watch speaking (1). */
@@ -192,6 +213,8 @@ poller_main(void *arg)
 			poller_reread(p);
 		if (p->cfg.imap.enabled && (long long)time(NULL) >= p->next_poll)
 			poller_poll(p);
+		else if (p->outbox)
+			poller_outbox_send(p);
 		poller_watch_open(p);
 		if (!*p->stop && !p->reload)
 			poller_watch_wake(p, poller_sleep(p));
@@ -222,6 +245,7 @@ poller_start(const char *config_path, int verbose, const unsigned char secret[TO
 	p->config_path = config_path ? xstrdup(config_path) : NULL;
 	p->verbose = verbose;
 	p->stop = stop;
+	p->outbox = 1;		/* what an earlier run left in it */
 	memcpy(p->secret, secret, TOKEN_SECRET_LEN);
 	if (poller_config(p->config_path, &p->cfg) == -1) {
 		log_error("mailbox", "the configuration cannot be read again");
@@ -250,6 +274,15 @@ poller_start(const char *config_path, int verbose, const unsigned char secret[TO
 fail:
 	poller_free(p);
 	return NULL;
+}
+
+void
+poller_outbox(void *arg)
+{
+	struct poller *p = arg;
+
+	p->outbox = 1;
+	poller_wake(p);
 }
 
 void

@@ -30,6 +30,12 @@ struct poller *poller_start(const char *config_path, int verbose,
 
 /* SIGHUP: the thread reads the configuration again before its next poll. */
 void poller_reload(struct poller *p);
+/*
+ * The outbox has mail (a confirmation the web endpoint queued): the
+ * thread sends it now, with or without a mailbox to read. Any thread; the
+ * argument is the poller (http_on_outbox's callback).
+ */
+void poller_outbox(void *p);
 
 /*
  * *stop is set: wakes the thread and waits for it, POLLER_STOP_WAIT

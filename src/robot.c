@@ -70,3 +70,37 @@ robot_confirm(const struct config *c, const struct robot_mail *r, const char *co
 	free(text);
 	return rc;
 }
+
+int
+robot_join(const struct config *c, const struct robot_mail *r, const char *list,
+    const char *confirm_address, const char *url, struct buf *out)
+{
+	struct message m;
+	struct buf text = BUF_INIT;
+	char *subject;
+	int rc;
+
+	robot_base(c, r, &m);
+	if (r->in_reply_to == NULL)
+		m.robot = MESSAGE_AUTO_GENERATED;
+	if (confirm_address) {
+		m.from_addr = confirm_address;
+		m.reply_to = confirm_address;
+	}
+	subject = xasprintf("Confirm: subscribe to %s", list);
+	m.subject = subject;
+	buf_addf(&text, "Someone, perhaps you, asked that %s get the mail of the list %s "
+	    "from %s.\n\n", r->to, list, c->sender.domain);
+	if (url)
+		buf_addf(&text, "To confirm, open this link and press the button:\n%s\n\n", url);
+	if (confirm_address)
+		buf_addf(&text, "%s reply to this message, or send any message to\n%s\n\n",
+		    url ? "Or" : "To confirm,", confirm_address);
+	buf_adds(&text, "This works for seven days. If you did not ask, do nothing: you will "
+	    "not be subscribed.\n");
+	m.text = buf_str(&text);
+	rc = message_build(&m, out);
+	buf_free(&text);
+	free(subject);
+	return rc;
+}

@@ -33,4 +33,14 @@ int robot_unsubscribed(const struct config *c, const struct robot_mail *m, const
 int robot_confirm(const struct config *c, const struct robot_mail *m,
     const char *confirm_address, struct buf *out);
 
+/*
+ * "Confirm your subscription to list": from confirm_address
+ * (subscribe+TOKEN@; also its Reply-To, so that replying confirms) when
+ * not NULL, else from sender.from; with the link url when not NULL.
+ * Auto-Submitted: auto-replied when it answers a mail (m->in_reply_to),
+ * else auto-generated.
+ */
+int robot_join(const struct config *c, const struct robot_mail *m, const char *list,
+    const char *confirm_address, const char *url, struct buf *out);
+
 #endif

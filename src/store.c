@@ -241,6 +241,7 @@ migrate_v6(struct store *st)
 }
 
 static int migrate_v8(struct store *st);
+static int migrate_v9(struct store *st);
 
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
@@ -252,6 +253,7 @@ static int (*const migrations[])(struct store *) = {
 	migrate_v6,	/* segments */
 	migrate_v7,	/* members: the schema is with the member functions, at the end */
 	migrate_v8,	/* counters: the schema is with the metrics functions, at the end */
+	migrate_v9,	/* joins: the schema is with the join functions, at the end */
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -474,12 +476,16 @@ static const char *const sql[S__COUNT] = {
 
 /* The members' statements: prepared by member_stmt() from member_sql[], at the end of this file. */
 enum mid { M_GET, M_INSERT, M_UPDATE, M_REMOVE, M_COUNT, M_EACH, M__COUNT };
+/* The joins' statements: prepared by join_stmt() from join_sql[], at the end of this file. */
+enum jid { J_ADD, J_RECENT_ADDR, J_RECENT_CLIENT, J_GET, J_DONE, J_UNSUPPRESS, J_GLOBAL,
+	J_NARROW, J_NARROW_SEEN, J__COUNT };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
 	sqlite3_stmt *mstmt[M__COUNT];
 	sqlite3_stmt *cstmt[C__COUNT];
+	sqlite3_stmt *jstmt[J__COUNT];
 	char err[512];
 };
 
@@ -889,6 +895,8 @@ store_close(struct store *st)
 		sqlite3_finalize(st->mstmt[i]);
 	for (i = 0; i < C__COUNT; i++)
 		sqlite3_finalize(st->cstmt[i]);
+	for (i = 0; i < J__COUNT; i++)
+		sqlite3_finalize(st->jstmt[i]);
 	/* No PRAGMA optimize: statistics could only move the plans away from deliveries_due. */
 	sqlite3_close(st->db);
 	free(st);
@@ -3143,4 +3151,237 @@ store_pending(struct store *st, size_t *queued, size_t *deferred)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_fail(st, "pending");
+}
+
+/* ---- joins: asking to subscribe ---- */
+
+/*
+ * Version 9: joins, the requests to subscribe, by mail or on the web,
+ * each waiting for its confirmation (double opt-in). A row is the
+ * request; its token (purpose "j") is mailed to the address, and done is
+ * set when the confirmation came. The two indexes count the recent
+ * requests of one address and of one web client, for the rate limits.
+ */
+static const char schema_v9[] =
+	"CREATE TABLE joins ("
+	" id INTEGER PRIMARY KEY,"
+	" list TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" name TEXT,"
+	" how TEXT NOT NULL,"
+	" client TEXT NOT NULL DEFAULT '',"
+	" ref TEXT NOT NULL DEFAULT '',"
+	" asked INTEGER NOT NULL,"
+	" done INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX joins_address ON joins(address, asked);"
+	"CREATE INDEX joins_client ON joins(client, asked) WHERE client <> '';";
+
+static int
+migrate_v9(struct store *st)
+{
+	return store_exec(st, schema_v9, "schema version 9");
+}
+
+static const char *const join_sql[J__COUNT] = {
+	[J_ADD] =
+	    "INSERT INTO joins (list, address, name, how, client, ref, asked)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	[J_RECENT_ADDR] = "SELECT count(*) FROM joins WHERE address = ?1 AND asked >= ?2",
+	[J_RECENT_CLIENT] = "SELECT count(*) FROM joins WHERE client = ?1 AND asked >= ?2"
+	    " AND client <> ''",
+	[J_GET] = "SELECT id, list, address, name, how, client, ref, asked, done FROM joins"
+	    " WHERE id = ?1",
+	[J_DONE] = "UPDATE joins SET done = ?2 WHERE id = ?1 AND done = 0",
+	[J_UNSUPPRESS] = "DELETE FROM suppressions WHERE address = ?1 AND list = ?2",
+	[J_GLOBAL] = "SELECT EXISTS (SELECT 1 FROM suppressions WHERE address = ?1 AND list = '')",
+	/*
+	 * Every list but ?2 keeps the suppression for every list as its own
+	 * (?3 one list named by the caller; the lists the address has
+	 * members rows or deliveries in come from J_NARROW_SEEN).
+	 */
+	[J_NARROW] =
+	    "INSERT INTO suppressions (address, list, reason, source, created)"
+	    " SELECT address, ?3, reason, source, created FROM suppressions"
+	    " WHERE address = ?1 AND list = '' AND ?3 <> ?2 AND ?3 <> ''"
+	    " ON CONFLICT (address, list) DO NOTHING",
+	[J_NARROW_SEEN] =
+	    "SELECT list FROM members WHERE address = ?1"
+	    " UNION SELECT list FROM deliveries WHERE address = ?1 AND list IS NOT NULL",
+};
+
+static sqlite3_stmt *
+join_stmt(struct store *st, enum jid id)
+{
+	if (st->jstmt[id] == NULL && sqlite3_prepare_v3(st->db, join_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->jstmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->jstmt[id] = NULL;
+	}
+	return st->jstmt[id];
+}
+
+void
+store_join_clear(struct store_join *j)
+{
+	if (j == NULL)
+		return;
+	free(j->list);
+	free(j->address);
+	free(j->name);
+	free(j->how);
+	free(j->client);
+	free(j->ref);
+	memset(j, 0, sizeof(*j));
+}
+
+int
+store_join_add(struct store *st, const struct store_join *j, long long now, long long *id)
+{
+	sqlite3_stmt *s = join_stmt(st, J_ADD);
+
+	*id = 0;
+	if (s == NULL)
+		return -1;
+	if (strcmp(j->how, "mail") != 0 && strcmp(j->how, "web") != 0)
+		fatalx("store: a join asked by '%s'", j->how);
+	bind_text(s, 1, j->list);
+	bind_text(s, 2, j->address);
+	bind_text(s, 3, j->name);
+	bind_text(s, 4, j->how);
+	bind_text(s, 5, j->client ? j->client : "");
+	bind_text(s, 6, j->ref ? j->ref : "");
+	bind_int(s, 7, now);
+	*id = store_int(st, s, 0, "join add");
+	return *id > 0 ? 0 : -1;
+}
+
+int
+store_join_recent(struct store *st, const char *address, const char *client, long long since,
+    size_t *by_address, size_t *by_client)
+{
+	sqlite3_stmt *s = join_stmt(st, J_RECENT_ADDR);
+	long long n;
+
+	*by_address = *by_client = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_int(s, 2, since);
+	if ((n = store_int(st, s, 0, "joins recent")) < 0)
+		return -1;
+	*by_address = (size_t)n;
+	if (client == NULL || client[0] == '\0')
+		return 0;
+	if ((s = join_stmt(st, J_RECENT_CLIENT)) == NULL)
+		return -1;
+	bind_text(s, 1, client);
+	bind_int(s, 2, since);
+	if ((n = store_int(st, s, 0, "joins recent")) < 0)
+		return -1;
+	*by_client = (size_t)n;
+	return 0;
+}
+
+int
+store_join_get(struct store *st, long long id, struct store_join *out)
+{
+	sqlite3_stmt *s = join_stmt(st, J_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, id);
+	if ((rc = store_row(st, s, "join get")) != 0)
+		return rc;
+	out->id = sqlite3_column_int64(s, 0);
+	out->list = col_str(s, 1);
+	out->address = col_str(s, 2);
+	out->name = col_str(s, 3);
+	out->how = col_str(s, 4);
+	out->client = col_str(s, 5);
+	out->ref = col_str(s, 6);
+	out->asked = sqlite3_column_int64(s, 7);
+	out->done = sqlite3_column_int64(s, 8);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_join_done(struct store *st, long long id, long long now)
+{
+	sqlite3_stmt *s = join_stmt(st, J_DONE);
+
+	if (s == NULL)
+		return -1;
+	bind_int(s, 1, id);
+	bind_int(s, 2, now > 0 ? now : 1);
+	if (store_run(st, s, "join done") < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+/* The suppression for every list becomes one for list l, unless l is keep. */
+static int
+join_narrow_one(struct store *st, const char *address, const char *keep, const char *l)
+{
+	sqlite3_stmt *s = join_stmt(st, J_NARROW);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, keep);
+	bind_text(s, 3, l);
+	return store_run(st, s, "join narrow");
+}
+
+int
+store_readmit(struct store *st, const char *address, const char *list,
+    const char *const *others, size_t n, int *lifted)
+{
+	sqlite3_stmt *s = join_stmt(st, J_UNSUPPRESS);
+	char **seen = NULL;
+	size_t i, nseen = 0, cap = 0;
+	int rc, global;
+
+	*lifted = 0;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, list);
+	if (store_run(st, s, "readmit") < 0)
+		return -1;
+	*lifted = sqlite3_changes(st->db) > 0;
+	if ((s = join_stmt(st, J_GLOBAL)) == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	if ((global = (int)store_int(st, s, 0, "readmit")) <= 0)
+		return global;
+	/* Collected first: the inserts below would change what the query reads. */
+	if ((s = join_stmt(st, J_NARROW_SEEN)) == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		seen = xgrow(seen, &cap, nseen + 1, sizeof(*seen));
+		seen[nseen++] = col_str(s, 0);
+	}
+	sqlite3_reset(s);
+	rc = rc == SQLITE_DONE ? 0 : store_fail(st, "readmit");
+	for (i = 0; rc == 0 && i < nseen; i++)
+		rc = join_narrow_one(st, address, list, seen[i]);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = join_narrow_one(st, address, list, others[i]);
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	if (rc < 0)
+		return -1;
+	if ((s = join_stmt(st, J_UNSUPPRESS)) == NULL)
+		return -1;
+	bind_text(s, 1, address);
+	bind_text(s, 2, "");
+	if (store_run(st, s, "readmit") < 0)
+		return -1;
+	*lifted = 1;
+	return 0;
 }

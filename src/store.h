@@ -526,4 +526,43 @@ void store_counters_free(struct store_counter *c, size_t n);
 /* Delivery rows of every release now queued (waiting for their time or a connection) and deferred. */
 int store_pending(struct store *st, size_t *queued, size_t *deferred);
 
+/* ---- joins: asking to subscribe (double opt-in) ---- */
+
+/*
+ * A request to join a list, by mail to subscribe+LIST@ or on the web,
+ * waiting for the confirmation that its token (purpose "j", the row's id)
+ * was mailed for. join.h keeps the rules; these only keep the rows.
+ */
+struct store_join {
+	long long id;
+	char *list, *address;		/* address canonical */
+	char *name;			/* NULL: none given */
+	char *how;			/* "mail" or "web": how it was asked */
+	char *client;			/* web: the client's address; "" by mail */
+	char *ref;			/* mail: the request's Message-ID; "" on the web */
+	long long asked, done;		/* done: when confirmed; 0 not yet */
+};
+void store_join_clear(struct store_join *j);
+/* Records j (list, address, name, how, client, ref) asked at now; *id its row. */
+int store_join_add(struct store *st, const struct store_join *j, long long now, long long *id);
+/*
+ * How many requests were recorded at or after since for address (any
+ * list), and for client (0 when client is NULL or "").
+ */
+int store_join_recent(struct store *st, const char *address, const char *client, long long since,
+    size_t *by_address, size_t *by_client);
+/* 0 found (*out owned: store_join_clear), 1 none, -1 error. */
+int store_join_get(struct store *st, long long id, struct store_join *out);
+/* Marks the join confirmed at now: 0, or 1 when it was confirmed already. */
+int store_join_done(struct store *st, long long id, long long now);
+/*
+ * A confirmed join lifts what kept address from list: its suppression
+ * for list, and one for every list, which stays in force for every other
+ * list it could reach (the others the caller names, the lists it is a
+ * member of or had deliveries from) as a suppression of each. *lifted:
+ * something was lifted. Call inside the caller's transaction.
+ */
+int store_readmit(struct store *st, const char *address, const char *list,
+    const char *const *others, size_t n, int *lifted);
+
 #endif

@@ -13,7 +13,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct cls_opts o = { "bounces@ogp.example", "unsubscribe@ogp.example",
-	    "ogp.example" };
+	    "ogp.example", "subscribe@ogp.example" };
 	struct cls_result r;
 	char *msg = xmalloc(size + 1);
 	size_t i;

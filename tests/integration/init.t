@@ -32,8 +32,8 @@ ok "$(grep -q '^  url: smtp://127.0.0.1:25$' "$P/config/herald.yaml"; echo $?)" 
 	"the relay is on loopback"
 for k in unsubscribe_url tls username password_env password_file ca_file connections \
 	rate burst domain_rates retry give_up_after timeout 'imap:' 'dkim:' selector key_file \
-	postal_address reply_to \
-	algorithm headers 'http:' listen 'tz:' 'state:' 'lists:' 'templates:' 'releases:' \
+	postal_address reply_to subscribe_address \
+	algorithm headers 'http:' listen 'url:' 'tz:' 'state:' 'lists:' 'templates:' 'releases:' \
 	'bounces:' mailbox 'poll:'; do
 	grep -q "^ *# *$k" "$P/config/herald.yaml" || echo "$k" >>"$SCRATCH/uncommented"
 done

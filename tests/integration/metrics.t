@@ -116,10 +116,10 @@ if not j["ctype"].startswith("text/plain; version=0.0.4"):
 bad = [k for k, v in j["samples"].items() if v != 0]
 if bad:
     sys.exit("not 0: %r" % bad)
-if len(j["samples"]) != 15:
+if len(j["samples"]) != 16:
     sys.exit("%d samples" % len(j["samples"]))
 PY
-ok $? "six families (four counters, two gauges), each with HELP, text/plain version 0.0.4; all 15 samples 0"
+ok $? "six families (four counters, two gauges), each with HELP, text/plain version 0.0.4; all 16 samples 0"
 diag <"$SCRATCH/fam.out"
 
 # ---- a send from another process, beside the daemon ----

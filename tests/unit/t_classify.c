@@ -17,7 +17,7 @@
 #include "util.h"
 
 static const struct cls_opts opts = { "bounces@ogp.example", "unsubscribe@ogp.example",
-    "ogp.example" };
+    "ogp.example", "subscribe@ogp.example" };
 
 static struct cls_result
 run(const char *msg, const struct cls_opts *o)
@@ -135,7 +135,7 @@ static void
 test_orig_id(void)
 {
 	static const struct cls_opts no_domain = { "bounces@ogp.example",
-	    "unsubscribe@ogp.example", NULL };
+	    "unsubscribe@ogp.example", NULL, NULL };
 	struct cls_result r;
 	size_t i;
 
@@ -461,10 +461,64 @@ test_kinds(void)
 	}
 }
 
+/* ---- subscribe ---- */
+
+struct sub_case {
+	const char *headers;	/* recipients, and any more */
+	enum cls_kind kind;
+	const char *detail;	/* sub_detail */
+	const char *name;
+};
+
+static const struct sub_case sub_cases[] = {
+	{ "To: subscribe+press@ogp.example\n", CLS_SUBSCRIBE, "press",
+	  "To: subscribe+LIST@ asks to join LIST" },
+	{ "To: Subscribe+Press.EN_2@OGP.example\n", CLS_SUBSCRIBE, "press.en_2",
+	  "a list id's characters, lowercased" },
+	{ "To: desk@ogp.example\nCc: subscribe+energy@ogp.example\n", CLS_SUBSCRIBE, "energy",
+	  "Cc: counts" },
+	{ "To: subscribe+atg7xwpz-ujy-b4ygjmspkbx46ggh@ogp.example\n", CLS_SUBSCRIBE,
+	  "atg7xwpz-ujy-b4ygjmspkbx46ggh", "a token takes the same place" },
+	{ "To: unsubscribe+press@ogp.example\n", CLS_UNSUBSCRIBE, "",
+	  "unsubscribe+X@ is no subscribe+X@" },
+	{ "To: subscribe@ogp.example\n", CLS_HUMAN, "", "the bare address names no list" },
+	{ "To: subscribe+press@other.example\n", CLS_HUMAN, "", "another domain's" },
+	{ "To: press@ogp.example\nDelivered-To: subscribe+press@ogp.example\n", CLS_HUMAN, "",
+	  "Delivered-To: is no request" },
+	{ "To: subscribe+press@ogp.example\nAuto-Submitted: auto-replied\n", CLS_AUTOREPLY, "press",
+	  "an auto-reply to it confirms nothing" },
+	{ "To: desk@ogp.example\nIn-Reply-To: <join.abc-def-ghi@ogp.example>\n", CLS_SUBSCRIBE, "",
+	  "a reply to a confirmation's Message-ID" },
+	{ "To: desk@ogp.example\nIn-Reply-To: <release.abc-def-ghi@ogp.example>\n", CLS_HUMAN, "",
+	  "a reply to a release is not" },
+};
+
+static void
+test_subscribe(void)
+{
+	struct cls_result r;
+	size_t i;
+	char *msg;
+
+	for (i = 0; i < ARRAY_LEN(sub_cases); i++) {
+		const struct sub_case *c = &sub_cases[i];
+		msg = xasprintf("From: Ana <Ana@Example.ORG>\n%sSubject: hello\n\n"
+		    "Please add me.\n", c->headers);
+		r = run(msg, &opts);
+		is_str(cls_kind_name(r.f[0].kind), cls_kind_name(c->kind), c->name);
+		is_str(r.sub_detail, c->detail, "  and the detail");
+		if (r.f[0].kind == CLS_SUBSCRIBE)
+			is_str(r.f[0].address, "ana@example.org", "  the sender, lowercase");
+		cls_result_free(&r);
+		free(msg);
+	}
+}
+
 int
 main(void)
 {
 	test_to_unsubscribe();
+	test_subscribe();
 	test_orig_id();
 	test_request_line();
 	test_precedence();

@@ -16,7 +16,7 @@
 #include "util.h"
 
 static const struct cls_opts opts = { "bounces@ogp.example", "unsubscribe@ogp.example",
-    "ogp.example" };
+    "ogp.example", NULL };
 
 #define HEAD(from, subject) \
 	"From: " from "\nTo: bounces+12-abcdefghijklmnopqrstuvwxyz12@ogp.example\n" \

@@ -225,6 +225,24 @@ test_archive(void)
 	    sizeof(first));
 	is_str(first, "herald.yaml:9:3: unknown key 'folder'", "an unknown archive key");
 	config_free(&c);
+	/* Subscribing: http.url and sender.subscribe_address. */
+	is_int(load("  subscribe_address: subscribe@news.example\nsmtp:\n  url: smtp://127.0.0.1:25\n"
+	    "http:\n  listen: 127.0.0.1:8025\n  url: https://news.example/\n", &c, NULL, 0), 0,
+	    "http.url and sender.subscribe_address load");
+	ok(c.http.url && strcmp(c.http.url, "https://news.example/") == 0 &&
+	    c.sender.subscribe_address && strcmp(c.sender.subscribe_address,
+	    "subscribe@news.example") == 0, "and are kept");
+	config_free(&c);
+	load("smtp:\n  url: smtp://127.0.0.1:25\nhttp:\n  listen: 127.0.0.1:8025\n"
+	    "  url: https://news.example\n", &c, first, sizeof(first));
+	is_str(first, "herald.yaml:10:8: 'url' must end in '/': the confirmation link is url + "
+	    "confirm/TOKEN", "an http.url without its final '/'");
+	config_free(&c);
+	load("  subscribe_address: subscribe+x@news.example\nsmtp:\n  url: smtp://127.0.0.1:25\n",
+	    &c, first, sizeof(first));
+	is_str(first, "herald.yaml:6:22: 'subscribe_address' must not contain '+': herald adds "
+	    "+TOKEN to it", "a subscribe_address with a '+'");
+	config_free(&c);
 }
 
 static void

@@ -187,13 +187,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 8, "a new journal is at schema version 8");
+	is_int(store_schema_version(st), 9, "a new journal is at schema version 9");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 8, "reopened, the version is kept");
+	is_int(store_schema_version(st), 9, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
