@@ -132,7 +132,8 @@ join_ask(struct store *st, const struct config *c, const unsigned char *secret,
 		return -1;
 	token_make(secret, JOIN_PURPOSE, (unsigned long long)*jid, q->address,
 	    (long)(now / 86400), token);
-	if (c->sender.subscribe_address)
+	/* A reply confirms only where a mailbox is read. */
+	if (c->sender.subscribe_address && c->imap.enabled)
 		from = render_plus_address(c->sender.subscribe_address, token);
 	if (c->http.url)
 		url = xasprintf("%sconfirm/%s", c->http.url, token);

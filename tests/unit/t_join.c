@@ -48,6 +48,7 @@ setup(void)
 	cfg.sender.unsubscribe_address = (char *)"unsubscribe@news.example";
 	cfg.sender.subscribe_address = (char *)"subscribe@news.example";
 	cfg.http.url = (char *)"https://news.example/";
+	cfg.imap.enabled = 1;
 	cfg.lists_dir = xasprintf("%s/lists", tmpdir);
 	if (mkdir(cfg.lists_dir, 0700) < 0)
 		fatalx("mkdir: %s", strerror(errno));
