@@ -384,8 +384,8 @@ plus_detail(const char *base, const char *s, const char *chars, char *tok, size_
 		if ((size_t)(p - s) < ll || strncasecmp(p - ll, base, ll) != 0)
 			continue;
 		/* The whole local part: "unsubscribe+" is no "subscribe+". */
-		if (p - ll > s && (isalnum((unsigned char)p[-ll - 1]) ||
-		    strchr("!#$%&'*+-/=?^_`{|}~.", p[-ll - 1])))
+		if (p - ll > s && (isalnum((unsigned char)*(p - ll - 1)) ||
+		    strchr("!#$%&'*+-/=?^_`{|}~.", *(p - ll - 1))))
 			continue;
 		b = p + 1;
 		for (e = b; *e && *e != '@' && (isalnum((unsigned char)*e) || strchr(chars, *e)); e++)
