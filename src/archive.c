@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "lang.h"
 #include "list.h"
 #include "project.h"
@@ -111,6 +112,16 @@ static const char archive_page[] =
 	"<div>{{{release.contact_html}}}</div>\n"
 	"</section>\n"
 	"{{/release.contact_html}}\n"
+	"{{#files}}\n"
+	"<section class=\"files\">\n"
+	"<h2>Files</h2>\n"
+	"<ul>\n"
+	"{{#release.attachments}}\n"
+	"<li><a href=\"{{href}}\">{{name}}</a></li>\n"
+	"{{/release.attachments}}\n"
+	"</ul>\n"
+	"</section>\n"
+	"{{/files}}\n"
 	"</article>\n"
 	"</main>\n"
 	"<footer>\n"
@@ -668,6 +679,8 @@ archive_page_write(struct archive *a, const struct store_published *p,
 	ynode_map_set(doc, ctx, "release", rv->v[v].fields);
 	ynode_map_set(doc, ctx, "versions", archive_versions_node(a, doc, rv, "", (long)v));
 	ynode_map_set(doc, ctx, "translated", archive_bool(doc, rv->n > 1));
+	ynode_map_set(doc, ctx, "files", archive_bool(doc, ynode_get(rv->v[v].fields,
+	    "attachments") != NULL));
 	ynode_map_set(doc, ctx, "lists", archive_lists_node(a, doc, p->lists));
 	ynode_map_set(doc, ctx, "sender", render_sender_node(doc, a->cfg));
 	ynode_map_set(doc, ctx, "archive", archive_site_node(a, doc, "../"));
@@ -680,11 +693,199 @@ archive_page_write(struct archive *a, const struct store_published *p,
 	return rc;
 }
 
+/* ---- the files a release's pages show ---- */
+
+/*
+ * The release's attachments and the images its text shows, copied into
+ * its folder under their own names so that the pages can link and show
+ * them (and a digest's links under sender.archive_url lead somewhere):
+ * messages carry them, pages cannot.
+ */
+struct afile {
+	char *path;			/* of the project, decoded */
+	char *name;			/* in the release's folder */
+};
+
+struct afiles {
+	struct afile *v;
+	size_t n, cap;
+};
+
+static void
+afiles_free(struct afiles *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].path);
+		free(f->v[i].name);
+	}
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A name that could be a page's: index.html, LANG.html. */
+static int
+archive_page_like(const char *name)
+{
+	char lang[LANG_MAX];
+	size_t n = strlen(name);
+
+	return strcmp(name, "index.html") == 0 || (n > 5 && strcmp(name + n - 5, ".html") == 0 &&
+	    n - 5 < LANG_MAX && lang_tag_check(name, n - 5, lang) == 0);
+}
+
+/* path's name in the folder (its own, unless another file or a page has it); path is taken. */
+static const char *
+afiles_add(struct afiles *f, char *path)
+{
+	const char *base = release_file_name(path);
+	char *name;
+	size_t i, k = 1;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].path, path) == 0) {
+			free(path);
+			return f->v[i].name;
+		}
+	name = xstrdup(base[0] != '\0' && base[0] != '.' ? base : "file");
+	for (;;) {
+		for (i = 0; i < f->n && strcmp(f->v[i].name, name) != 0; i++)
+			;
+		if (i == f->n && !archive_page_like(name))
+			break;
+		free(name);
+		name = xasprintf("%zu-%s", ++k, base[0] != '\0' && base[0] != '.' ? base : "file");
+	}
+	f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
+	f->v[f->n].path = path;
+	f->v[f->n].name = name;
+	return f->v[f->n++].name;
+}
+
+/* name as a relative URL: unreserved characters kept, every other byte %XX. */
+static void
+archive_href(struct buf *b, const char *name)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)name; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("-._~", *c))
+			buf_addc(b, (char)*c);
+		else
+			buf_addf(b, "%%%02X", *c);
+	}
+}
+
+struct arewrite {
+	const char *html;
+	struct afiles *f;
+	struct buf out;
+	size_t done;			/* bytes of html copied to out */
+};
+
+/* One <img src>: a path of the project becomes the name of its copy. */
+static void
+archive_image(void *arg, size_t at, size_t vlen)
+{
+	struct arewrite *w = arg;
+	char *path = attach_decode(w->html + at, vlen, 1);
+
+	if (path == NULL || !attach_is_path(path)) {
+		free(path);
+		return;
+	}
+	buf_add(&w->out, w->html + w->done, at - w->done);
+	archive_href(&w->out, afiles_add(w->f, path));
+	w->done = at + vlen;
+}
+
+/*
+ * In every version's *_html field, each image a path names now shows its
+ * copy; and each attachment gets href, its copy's relative address.
+ */
+static void
+archive_files_note(struct render_versions *rv, const struct release *r, struct afiles *f)
+{
+	struct arewrite w;
+	struct ynode *fields, *v, *seq;
+	struct buf href = BUF_INIT;
+	const char *name;
+	size_t i, j, n;
+
+	for (i = 0; i < r->nattachments; i++)
+		afiles_add(f, xstrdup(r->attachments[i]));
+	for (i = 0; i < rv->n; i++) {
+		fields = rv->v[i].fields;
+		for (j = 0; j < fields->n; j++) {
+			v = fields->items[2 * j + 1];
+			n = strlen(fields->items[2 * j]->str);
+			if (v->kind != YNODE_SCALAR || n < 5 ||
+			    strcmp(fields->items[2 * j]->str + n - 5, "_html") != 0)
+				continue;
+			memset(&w, 0, sizeof(w));
+			w.html = v->str;
+			w.f = f;
+			attach_html_images(v->str, v->len, archive_image, &w);
+			if (w.done == 0)
+				continue;
+			buf_add(&w.out, v->str + w.done, v->len - w.done);
+			fields->items[2 * j + 1] = ynode_str(rv->v[i].doc, buf_str(&w.out));
+			buf_free(&w.out);
+		}
+		seq = (struct ynode *)ynode_get(fields, "attachments");
+		for (j = 0; seq && seq->kind == YNODE_SEQ && j < seq->n && j < r->nattachments; j++) {
+			name = afiles_add(f, xstrdup(r->attachments[j]));
+			buf_reset(&href);
+			archive_href(&href, name);
+			ynode_map_set(rv->v[i].doc, seq->items[j], "href",
+			    ynode_str(rv->v[i].doc, buf_str(&href)));
+			ynode_map_set(rv->v[i].doc, seq->items[j], "file",
+			    ynode_str(rv->v[i].doc, name));
+		}
+	}
+	buf_free(&href);
+}
+
+/* The copies, each listed for the manifest; one that cannot be read is left out, said. */
+static void
+archive_files_copy(struct archive *a, const char *release_id, const struct afiles *f,
+    int relfd)
+{
+	char *data, *rel;
+	size_t i, len;
+	int fd, rc;
+
+	for (i = 0; i < f->n; i++) {
+		if ((fd = util_open_under(".", f->v[i].path)) < 0 ||
+		    util_read_fd(fd, &data, &len) < 0) {
+			diag_warn(a->d, NULL, 0, 0, "archive: release %s: %s: %s; its page links "
+			    "to it in vain", release_id, f->v[i].path, util_beneath_error(errno));
+			continue;
+		}
+		rel = xasprintf("%s/%s", release_id, f->v[i].name);
+		rc = archive_put(relfd, f->v[i].name, data, len);
+		if (rc < 0)
+			archive_fail(a, ARCHIVE_WRITE, "cannot write %s/%s: %s", a->dir, rel,
+			    strerror(errno));
+		else {
+			if (rc == 0)
+				a->res->written++;
+			a->files = xgrow(a->files, &a->capfiles, a->nfiles + 1, sizeof(*a->files));
+			a->files[a->nfiles++] = xstrdup(rel);
+		}
+		free(rel);
+		free(data);
+	}
+}
+
 /* Every page of a published release, in its folder. */
 static int
 archive_release_pages(struct archive *a, const struct store_published *p,
-    struct render_versions *rv, long long published)
+    struct render_versions *rv, const struct release *r, long long published)
 {
+	struct afiles files = { 0 };
 	char iso[32], local[64];
 	size_t v;
 	int relfd, rc = 0;
@@ -704,8 +905,12 @@ archive_release_pages(struct archive *a, const struct store_published *p,
 		    strerror(errno));
 		return -1;
 	}
+	archive_files_note(rv, r, &files);
 	for (v = 0; v < rv->n && rc == 0; v++)
 		rc = archive_page_write(a, p, rv, v, relfd);
+	if (rc == 0)
+		archive_files_copy(a, p->release_id, &files, relfd);
+	afiles_free(&files);
 	close(relfd);
 	if (rc == 0)
 		archive_entries(a, rv, p->release_id, published, iso, local);
@@ -743,7 +948,7 @@ archive_release(struct archive *a, const struct store_published *p)
 	published = p->sent_at > lift ? p->sent_at : lift;
 	render_versions_init(&rv, &rel, a->cfg->lang);
 	render_versions_link(&rv, a->cfg->sender.archive_url);
-	rc = archive_release_pages(a, p, &rv, published);
+	rc = archive_release_pages(a, p, &rv, &rel, published);
 	render_versions_free(&rv);
 out:
 	release_free(&rel);
@@ -809,24 +1014,22 @@ archive_index_write(struct archive *a)
 	return rc;
 }
 
-/* A manifest line herald could have written: RELEASE/index.html or RELEASE/LANG.html. */
+/*
+ * A manifest line herald could have written: RELEASE/index.html,
+ * RELEASE/LANG.html, or a file's copy RELEASE/NAME.
+ */
 static int
 archive_manifest_ok(const char *line)
 {
 	const char *slash = strchr(line, '/'), *name;
-	char lang[LANG_MAX];
-	size_t n;
 
 	if (slash == NULL || slash == line || slash - line > 64 ||
 	    strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
 	    (size_t)(slash - line))
 		return 0;
 	name = slash + 1;
-	if (strcmp(name, "index.html") == 0)
-		return 1;
-	n = strlen(name);
-	return n > 5 && strcmp(name + n - 5, ".html") == 0 && n - 5 < LANG_MAX &&
-	    lang_tag_check(name, n - 5, lang) == 0;
+	/* A page, or a file's copy: one plain name, never a hidden one. */
+	return name[0] != '\0' && name[0] != '.' && strchr(name, '/') == NULL;
 }
 
 /* dirfd/name's text; NULL when there is none (the first run). The caller owns it. */
@@ -1008,6 +1211,7 @@ archive_model(struct ydoc *doc)
 	static const char *const list_keys[] = { "id", "name", "description", NULL };
 	static const char *const sender_keys[] = { "name", "address", "postal_address", NULL };
 	static const char *const site_keys[] = { "title", "index", "feed", "url", NULL };
+	static const char *const file_keys[] = { "name", "href", "file", NULL };
 	struct ynode *ctx = ynode_map(doc), *m, *seq;
 	char *key;
 	size_t i;
@@ -1024,7 +1228,13 @@ archive_model(struct ydoc *doc)
 	}
 	for (i = 0; release_more[i]; i++)
 		ynode_map_set(doc, m, release_more[i], ynode_str(doc, "x"));
+	seq = ynode_seq(doc);
+	ynode_seq_push(seq, ynode_map(doc));
+	for (i = 0; file_keys[i]; i++)
+		ynode_map_set(doc, seq->items[0], file_keys[i], ynode_str(doc, "x"));
+	ynode_map_set(doc, m, "attachments", seq);
 	ynode_map_set(doc, ctx, "release", m);
+	ynode_map_set(doc, ctx, "files", ynode_str(doc, "x"));
 	m = ynode_map(doc);
 	for (i = 0; version_keys[i]; i++)
 		ynode_map_set(doc, m, version_keys[i], ynode_str(doc, "x"));

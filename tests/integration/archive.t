@@ -316,6 +316,48 @@ diag <"$SCRATCH/arch3.out"
 ok "$(test -f "$W/mine/index.html" && test -f "$W/news/notes.txt"; echo $?)" \
 	"files herald did not write are left alone"
 
+# ---- a press kit: the files and images a page shows travel with it ----
+mkdir -p "$P/files"
+head -c 3000 /dev/urandom >"$P/files/report 2026.pdf"
+"$PY" -c 'import base64, sys; open(sys.argv[1], "wb").write(base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))' \
+	"$P/files/photo.png"
+cat >"$P/releases/kit.yaml" <<'EOF'
+title: With a press kit
+lists: [a]
+attachments: ["files/report 2026.pdf"]
+body: |
+  The report is attached.
+
+  ![The team](files/photo.png)
+EOF
+"$HERALD" -C "$P" send kit >"$SCRATCH/kit.out" 2>&1
+ok $? "kit, with a file and an image, is sent"
+diag <"$SCRATCH/kit.out"
+"$HERALD" -C "$P" archive >"$SCRATCH/arch-kit.out" 2>&1
+ok "$(test $? -eq 0 && cmp -s "$P/files/report 2026.pdf" "$W/kit/report 2026.pdf" &&
+	cmp -s "$P/files/photo.png" "$W/kit/photo.png" &&
+	test "$(stat -c %a "$W/kit/report 2026.pdf")" = 644; echo $?)" \
+	"the release's folder holds a copy of the file and of the image, byte for byte, 0644"
+diag <"$SCRATCH/arch-kit.out"
+ok "$(grep -q '<a href="report%202026.pdf">report 2026.pdf</a>' "$W/kit/index.html" &&
+	grep -q '<img src="photo.png" alt="The team"' "$W/kit/index.html" &&
+	! grep -q 'files/' "$W/kit/index.html"; echo $?)" \
+	"the page links the file and shows the image by their copies, and names no project path"
+grep -E 'href="report|img' "$W/kit/index.html" | diag
+ok "$(grep -qx 'kit/report 2026.pdf' "$W/.herald-archive" && grep -qx 'kit/photo.png' "$W/.herald-archive"; echo $?)" \
+	"the copies are in the list of what herald wrote"
+mv "$P/files/photo.png" "$P/files/photo.png.keep"
+"$HERALD" -C "$P" archive >"$SCRATCH/arch-kit2.out" 2>&1
+ok "$(test $? -eq 0 && grep -q 'archive: release kit: files/photo.png: ' "$SCRATCH/arch-kit2.out" &&
+	test ! -e "$W/kit/photo.png" && test -f "$W/kit/index.html"; echo $?)" \
+	"an image gone from the project: said, its copy removed, the page still written"
+diag <"$SCRATCH/arch-kit2.out"
+cp "$P/files/photo.png.keep" "$P/files/photo.png"
+"$HERALD" -C "$P" archive >"$SCRATCH/arch-kit3.out" 2>&1
+ok "$(test $? -eq 0 && cmp -s "$P/files/photo.png" "$W/kit/photo.png" &&
+	! grep -q warning "$SCRATCH/arch-kit3.out"; echo $?)" "back in the project, the image is copied again"
+
 # ---- templates/archive.yaml ----
 cat >"$P/templates/archive.yaml" <<'EOF'
 html: |
