@@ -212,20 +212,27 @@ http_listen_parse(const char *s, struct http_listen *out, char *err, size_t errl
 	return 0;
 }
 
-int
-http_token_path(const char *path, const char **tok, size_t *len)
+/* The token after prefix, the whole rest of the path: 0 with *tok, *len; -1 when it is none. */
+static int
+http_prefixed_token(const char *path, const char *prefix, const char **tok, size_t *len)
 {
 	size_t n;
 
-	if (strncmp(path, PATH_PREFIX, strlen(PATH_PREFIX)) != 0)
+	if (strncmp(path, prefix, strlen(prefix)) != 0)
 		return -1;
-	path += strlen(PATH_PREFIX);
+	path += strlen(prefix);
 	n = strspn(path, TOKEN_CHARS);
 	if (n == 0 || n >= TOKEN_MAX || path[n] != '\0')
 		return -1;
 	*tok = path;
 	*len = n;
 	return 0;
+}
+
+int
+http_token_path(const char *path, const char **tok, size_t *len)
+{
+	return http_prefixed_token(path, PATH_PREFIX, tok, len);
 }
 
 /* RFC 9110's tchar: a field name is one or more of these. */
@@ -665,22 +672,6 @@ http_list_path(const char *path, const char **id, size_t *len)
 	return 0;
 }
 
-/* The token after /confirm/: 0 with *tok, *len; -1 when there is none. */
-static int
-http_confirm_path(const char *path, const char **tok, size_t *len)
-{
-	size_t n;
-
-	if (strncmp(path, PATH_CONFIRM, strlen(PATH_CONFIRM)) != 0)
-		return -1;
-	path += strlen(PATH_CONFIRM);
-	n = strspn(path, TOKEN_CHARS);
-	if (n == 0 || n >= TOKEN_MAX || path[n] != '\0')
-		return -1;
-	*tok = path;
-	*len = n;
-	return 0;
-}
 
 /* The client's address, as the listener saw it ("" when unknown). */
 static void
@@ -859,7 +850,7 @@ http_confirm_find(struct http *h, struct MHD_Connection *c, const char *url,
 	int found;
 
 	memset(j, 0, sizeof(*j));
-	if (h->cc.http.url == NULL || http_confirm_path(url, &tok, &len) < 0) {
+	if (h->cc.http.url == NULL || http_prefixed_token(url, PATH_CONFIRM, &tok, &len) < 0) {
 		*rc = http_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 		return -1;
 	}
