@@ -108,6 +108,7 @@ test_empty(void)
 	    "herald_smtp_replies_total{class=\"5xx\"} 0|herald_smtp_replies_total{class=\"none\"} 0|"
 	    "herald_mailbox_messages_total{kind=\"bounce\"} 0|"
 	    "herald_mailbox_messages_total{kind=\"unsubscribe\"} 0|"
+	    "herald_mailbox_messages_total{kind=\"subscribe\"} 0|"
 	    "herald_mailbox_messages_total{kind=\"auto-reply\"} 0|"
 	    "herald_mailbox_messages_total{kind=\"human\"} 0|"
 	    "herald_deliveries_queued 0|herald_deliveries_deferred 0",
