@@ -134,10 +134,10 @@ poller_poll(struct poller *p)
 	struct mailbox_stats ms;
 	struct outbox_stats os;
 	enum mailbox_end end;
+	struct store_lease *lease;
 	char err[600];
-	int lock;
 
-	if ((lock = mailbox_lock(&p->cfg)) < 0) {
+	if (mailbox_lock(p->st, &lease) != 0) {
 		log_info("mailbox", "another process is reading it; next time");
 		p->next_poll = (long long)time(NULL) + (long long)p->cfg.imap.poll;
 		return;
@@ -155,7 +155,7 @@ poller_poll(struct poller *p)
 	    (os.sent || os.failed))
 		log_info("outbox", "sent=%zu deferred=%zu failed=%zu", os.sent, os.deferred,
 		    os.failed);
-	close(lock);
+	store_lease_drop(p->st, lease);
 	p->next_poll = (long long)time(NULL) + (long long)p->cfg.imap.poll;
 }
 
