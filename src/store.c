@@ -1779,7 +1779,7 @@ owner_make(char *owner, size_t len)
 		fatalx("store: no random bytes for an owner id");
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(owner, len, "%s-%ld-%s", host, (long)getpid(), hex);
+	snprintf(owner, len, "%.*s-%ld-%s", OWNER_HOST_MAX, host, (long)getpid(), hex);
 }
 
 /* 1 when fd is still the file at path (a reclaimer may have removed it before we locked it). */
