@@ -63,7 +63,8 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 	struct store *st = NULL;
 	struct diag d;
 	char err[512];
-	int c, status, lock = -1;
+	struct store_lease *lease = NULL;
+	int c, status, lock;
 
 	if ((c = cmd_help_only(argc, argv)) >= 0)
 		return c;
@@ -93,11 +94,11 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_CANTCREAT;
 		goto out;
 	}
-	if ((lock = mailbox_lock(&cfg)) < 0) {
-		if (lock == -1)
+	if ((lock = mailbox_lock(st, &lease)) != 0) {
+		if (lock == 1)
 			fprintf(stderr, "herald: another herald poll (or herald run) is reading the"
 			    " mailbox; try again later\n");
-		status = lock == -1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
+		status = lock == 1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
 		goto out;
 	}
 	status = poll_status(mailbox_poll(&cfg, st, secret, g->verbose, NULL, &ms, err,
@@ -110,8 +111,7 @@ cmd_poll(const struct global_opts *g, int argc, char **argv)
 		status = EXIT_CANTCREAT;
 	poll_summary(&ms, &os);
 out:
-	if (lock >= 0)
-		close(lock);
+	store_lease_drop(st, lease);
 	explicit_bzero(secret, sizeof(secret));
 	store_close(st);
 	config_free(&cfg);

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "http.h"
 #include "schema.h"
+#include "store.h"
 #include "timefmt.h"
 #include "yamltree.h"
 
@@ -735,8 +736,6 @@ config_lang(struct config *c, const struct ynode *root, struct diag *d)
 static void
 config_paths(struct config *c, const struct ynode *root, struct diag *d)
 {
-	const char *slash;
-
 	config_str(root, "state", 0, NULL, &c->state, d);
 	config_str(root, "lists", 0, NULL, &c->lists_dir, d);
 	config_str(root, "templates", 0, NULL, &c->templates_dir, d);
@@ -744,9 +743,9 @@ config_paths(struct config *c, const struct ynode *root, struct diag *d)
 	config_trim_slashes(c->lists_dir);
 	config_trim_slashes(c->templates_dir);
 	config_trim_slashes(c->releases_dir);
-	slash = strrchr(c->state, '/');
-	c->secret = slash ? xasprintf("%.*s/secret", (int)(slash - c->state), c->state)
-	    : xstrdup("secret");
+	if ((c->secret = store_beside(c->state, "secret")) == NULL)
+		schema_error(d, ynode_get(root, "state"), "state: '%s': the journal must be a"
+		    " file (a path) in this herald", c->state);
 }
 
 int

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -58,13 +57,14 @@ struct dmn {
 	struct config cfg;
 	struct store *st;
 	unsigned char secret[TOKEN_SECRET_LEN];
-	int lock_fd;
+	struct store_lease *lease;	/* `run`: one daemon per journal */
 	struct backoff *bo;
 	size_t nbo, capbo;
 	struct schedule *digests;
 	struct http *http;		/* the one-click endpoint, when http is configured */
 	struct poller *poller;		/* the mailbox, on a thread of its own */
 	long long archive_due;		/* a lift the archive waits for (archive.dir); 0: none */
+	int lost;			/* the run lease was lost: the loop ended for it */
 };
 
 /* ---- signals ---- */
@@ -120,45 +120,31 @@ dmn_sleep(long long until)
 			;
 }
 
-/* ---- the lock ---- */
+/* ---- the run lease ---- */
 
-static char *
-dmn_state_dir(const struct config *c)
-{
-	const char *slash = strrchr(c->state, '/');
-
-	return slash ? xstrndup(c->state, (size_t)(slash - c->state)) : xstrdup(".");
-}
-
-/* 0 locked; 1 another daemon has it (said); -1 failed (said). */
+/*
+ * One daemon per journal: the `run` lease, renewed while we live. 0 held;
+ * 1 another daemon has it (said); -1 failed (said).
+ */
 static int
-dmn_lock(struct dmn *d)
+dmn_lease(struct dmn *d)
 {
-	char *dir = dmn_state_dir(&d->cfg), *path = xasprintf("%s/run.lock", dir);
-	char pid[32] = "";
-	ssize_t n;
-	int rc = 0;
+	long pid = 0;
+	int rc = store_lease_take(d->st, "run", (long long)time(NULL), &d->lease, &pid);
+	char who[32] = "unknown";
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_error("run", "cannot create %s: %s", dir, strerror(errno));
-		rc = -1;
-	} else if ((d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		log_error("run", "cannot open %s: %s", path, strerror(errno));
-		rc = -1;
-	} else if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if ((n = pread(d->lock_fd, pid, sizeof(pid) - 1, 0)) > 0)
-			pid[strcspn(pid, "\n")] = '\0';
-		log_error("run", "another herald run (pid %s) already uses %s; exiting",
-		    pid[0] ? pid : "unknown", dir);
-		rc = 1;
-	} else {
-		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0)
-			log_warn("run", "cannot write the pid into %s: %s", path, strerror(errno));
+	if (rc == 1) {
+		if (pid > 0)
+			snprintf(who, sizeof(who), "%ld", pid);
+		log_error("run", "another herald run (pid %s) already uses %s; exiting", who,
+		    d->cfg.state);
+		return 1;
 	}
-	free(path);
-	free(dir);
-	return rc;
+	if (rc < 0 || store_lease_keep(d->st, d->lease) < 0) {
+		log_error("run", "journal: %s", store_error(d->st));
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the archive ---- */
@@ -381,6 +367,13 @@ static void
 dmn_loop(struct dmn *d)
 {
 	while (!stop_flag) {
+		if (store_lease_lost(d->lease)) {
+			log_error("run", "the journal's run lease lapsed (this process stalled for"
+			    " over %d s) and another herald run may have it; exiting",
+			    STORE_LEASE_TTL);
+			d->lost = 1;
+			break;
+		}
 		if (reload_flag)
 			dmn_reload(d);
 		if (dmn_releases(d) < 0)
@@ -408,14 +401,14 @@ dmn_start(struct dmn *d)
 		return EXIT_CONFIG;
 	}
 	diag_free(&dg);
-	if ((rc = dmn_lock(d)) != 0)
+	if (journal_open(&d->cfg, 0, &d->st) != 0)
+		return EXIT_CANTCREAT;
+	if ((rc = dmn_lease(d)) != 0)
 		return rc == 1 ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
 	if (token_secret_load(d->cfg.secret, d->secret, err, sizeof(err)) == -1) {
 		log_error("run", "%s", err);
 		return EXIT_CONFIG;
 	}
-	if (journal_open(&d->cfg, 0, &d->st) != 0)
-		return EXIT_CANTCREAT;
 	if (dmn_signals() < 0) {
 		log_error("run", "cannot set up signals: %s", strerror(errno));
 		return EXIT_SOFTWARE;
@@ -439,7 +432,6 @@ daemon_run(const struct daemon_opts *o)
 
 	memset(&d, 0, sizeof(d));
 	d.o = o;
-	d.lock_fd = -1;
 	util_pin_tz();		/* before any thread: see util.h */
 	if (o->use_syslog)
 		log_syslog();
@@ -456,16 +448,17 @@ daemon_run(const struct daemon_opts *o)
 		stop_flag = 1;	/* the loop may also end on a journal error */
 		left = poller_stop(d.poller) == -1;
 		log_info("run", "stopped");
+		if (d.lost)
+			status = EXIT_TEMPFAIL;
 	}
 	http_stop(d.http);
 	schedule_free(d.digests);
 	for (i = 0; i < d.nbo; i++)
 		free(d.bo[i].id);
 	free(d.bo);
+	store_lease_drop(d.st, d.lease);
 	store_close(d.st);
 	explicit_bzero(d.secret, sizeof(d.secret));
-	if (d.lock_fd >= 0)
-		close(d.lock_fd);
 	config_free(&d.cfg);
 	/*
 	 * A mailbox thread still stuck on its server: exit() would tear the

@@ -47,9 +47,8 @@ struct dvrun {
 	long long relrow;
 	struct render_env env;		/* for the envelope senders (VERP) */
 	unsigned char secret[TOKEN_SECRET_LEN];
-	char *owner_dir;
-	char owner[128];
-	int owner_fd;
+	struct store_lease *lease;	/* the owner lease rows are claimed under */
+	const char *owner;		/* its owner id */
 	struct sendpool *pool;
 	struct ratelimit *rl;
 	struct slot *slots;
@@ -434,7 +433,8 @@ dv_fill(struct dvrun *dv)
 
 /*
  * Stopping: claimed rows not yet handed to the relay go back to the queue,
- * or fail with the others when the release has expired or was cancelled.
+ * or fail with the others when the release has expired or was cancelled;
+ * left alone when our lease was lost (they are another process's then).
  */
 static void
 dv_requeue_ready(struct dvrun *dv)
@@ -449,7 +449,9 @@ dv_requeue_ready(struct dvrun *dv)
 	o.unsent = 1;
 	store_begin(dv->st);
 	for (i = 0; i < dv->nready; i++) {
-		if (dv->fail_reason)
+		if (store_lease_lost(dv->lease))
+			;	/* another process reclaimed them: theirs now */
+		else if (dv->fail_reason)
 			store_delivery_done(dv->st, dv->ready[i].id, &o, now);
 		else
 			store_delivery_release(dv->st, dv->ready[i].id, now);
@@ -489,6 +491,10 @@ dv_loop(struct dvrun *dv)
 	for (;;) {
 		if (dv->o->stop && *dv->o->stop)
 			dv_stop(dv, DELIVERY_INTERRUPTED, "interrupted");
+		if (store_lease_lost(dv->lease))
+			dv_stop(dv, DELIVERY_JOURNAL, "journal: this process's lease lapsed (it "
+			    "stalled for over %d s) and its deliveries went to another; stopping",
+			    STORE_LEASE_TTL);
 		dv_check_cancelled(dv);
 		wait = dv_fill(dv);
 		if (sendpool_in_flight(dv->pool) == 0 && (wait == -1 || dv->stopping))
@@ -541,24 +547,22 @@ dv_smtp(struct dvrun *dv)
 	return 0;
 }
 
-/* The journal, and an owner lock that tells a later run whether our rows are orphans. */
+/* The journal, and an owner lease, renewed while we live, that tells a later run whether our rows are orphans. */
 static int
 dv_journal(struct dvrun *dv)
 {
-	char err[512], *slash;
+	char err[512];
 
 	if (store_open(dv->cfg->state, &dv->st, err, sizeof(err)) == -1) {
 		delivery_fail(dv->r, DELIVERY_NO_JOURNAL, "%s", err);
 		return -1;
 	}
-	slash = strrchr(dv->cfg->state, '/');
-	dv->owner_dir = slash ? xasprintf("%.*s/owners", (int)(slash - dv->cfg->state),
-	    dv->cfg->state) : xstrdup("owners");
-	if (store_owner_take(dv->owner_dir, dv->owner, sizeof(dv->owner), &dv->owner_fd) == -1) {
-		delivery_fail(dv->r, DELIVERY_NO_JOURNAL, "cannot take an owner lock in %s: %s",
-		    dv->owner_dir, strerror(errno));
+	if (store_lease_take(dv->st, NULL, dv_now(), &dv->lease, NULL) != 0 ||
+	    store_lease_keep(dv->st, dv->lease) == -1) {
+		delivery_fail(dv->r, DELIVERY_NO_JOURNAL, "%s", store_error(dv->st));
 		return -1;
 	}
+	dv->owner = store_lease_owner(dv->lease);
 	dv->ctx.st = dv->st;
 	return 0;
 }
@@ -653,7 +657,7 @@ dv_send(struct dvrun *dv)
 {
 	size_t counts[DS__COUNT];
 
-	if (store_reclaim(dv->st, dv->owner_dir, &dv->r->reclaimed) == -1) {
+	if (store_reclaim(dv->st, dv_now(), &dv->r->reclaimed) == -1) {
 		delivery_fail(dv->r, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
 		return;
 	}
@@ -696,9 +700,8 @@ dv_free(struct dvrun *dv)
 		free(dv->password);
 	}
 	memset(dv->secret, 0, sizeof(dv->secret));
-	if (dv->owner[0])
-		store_owner_drop(dv->owner_dir, dv->owner, dv->owner_fd);
-	free(dv->owner_dir);
+	if (dv->lease)
+		store_lease_drop(dv->st, dv->lease);
 	store_close(dv->st);
 }
 
@@ -715,7 +718,6 @@ delivery_run(const struct config *cfg, const struct delivery_source *src,
 	dv.src = src;
 	dv.r = r;
 	dv.d = d;
-	dv.owner_fd = -1;
 	dv.ctx.cfg = cfg;
 	dv.ctx.o = o;
 	dv.ctx.r = r;

@@ -852,7 +852,7 @@ digest_run(const struct config *cfg, const char *list_id, const struct delivery_
 	memset(&vsum, 0, sizeof(vsum));
 	err[0] = '\0';
 	/* The list's members are in the journal, when there is one; an invalid project makes none. */
-	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+	if (store_exists(cfg->state) && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
 		delivery_fail(&r->why, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;
 	}
@@ -1023,7 +1023,7 @@ digest_dry(const struct config *cfg, const char *list_id, const char *to,
 	memset(&t, 0, sizeof(t));
 	err[0] = '\0';
 	/* Nothing was ever sent without a journal (nor did anyone join); a dry run never makes one. */
-	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
+	if (store_exists(cfg->state) && store_open(cfg->state, &st, err, sizeof(err)) == -1) {
 		delivery_fail(r, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;
 	}

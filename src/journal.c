@@ -12,7 +12,7 @@ journal_open(const struct config *cfg, int must_exist, struct store **st)
 	char err[512];
 
 	*st = NULL;
-	if (must_exist && access(cfg->state, F_OK) != 0)
+	if (must_exist && !store_exists(cfg->state))
 		return 1;
 	if (store_open(cfg->state, st, err, sizeof(err)) == -1) {
 		fprintf(stderr, "herald: %s\n", err);

@@ -608,7 +608,7 @@ mbx_act_batch(struct mbx *m, unsigned long long last_uid)
 	size_t i;
 
 	m->now = (long long)time(NULL);
-	if (store_begin(m->st) < 0)
+	if (store_begin_as(m->st, STORE_POWER_SAFE) < 0)
 		return mbx_journal_fail(m);
 	for (i = 0; i < m->nitems; i++)
 		if (mbx_act(m, &m->items[i]) < 0)
@@ -643,7 +643,7 @@ mbx_mark_moved(struct mbx *m, const struct store_unmoved *u, size_t n)
 {
 	size_t i;
 
-	if (store_begin(m->st) < 0)
+	if (store_begin_as(m->st, STORE_POWER_SAFE) < 0)
 		return mbx_journal_fail(m);
 	for (i = 0; i < n; i++)
 		if (store_inbound_moved(m->st, m->key, m->uidvalidity, u[i].uid) < 0)
@@ -841,11 +841,6 @@ mailbox_poll(const struct config *c, struct store *st,
 	if (config_password("imap", c->imap.password_env, c->imap.password_file,
 	    &password, err, errlen) == -1)
 		return MAILBOX_REFUSED;
-	if (store_durable(st) < 0) {
-		snprintf(err, errlen, "journal: %s", store_error(st));
-		free(password);
-		return MAILBOX_JOURNAL;
-	}
 	m.c = c;
 	m.st = st;
 	m.secret = secret;
@@ -965,24 +960,19 @@ mailbox_bounce_target(struct store *st, const struct lookup_key *k,
 /* ---- one reader at a time ---- */
 
 int
-mailbox_lock(const struct config *c)
+mailbox_lock(struct store *st, struct store_lease **lease)
 {
-	const char *slash = strrchr(c->state, '/');
-	char *path = slash ? xasprintf("%.*s/poll.lock", (int)(slash - c->state), c->state) :
-	    xstrdup("poll.lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int rc = store_lease_take(st, "poll", (long long)time(NULL), lease, NULL);
 
-	if (fd < 0) {
-		log_error("mailbox", "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -2;
+	/* Kept while a slow server is read: it lapses only when this process stalls. */
+	if (rc == 0 && store_lease_keep(st, *lease) < 0) {
+		store_lease_drop(st, *lease);
+		*lease = NULL;
+		rc = -1;
 	}
-	free(path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	if (rc < 0)
+		log_error("mailbox", "journal: %s", store_error(st));
+	return rc;
 }
 
 /* ---- IDLE: a second session that only waits for new mail ---- */

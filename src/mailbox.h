@@ -56,12 +56,12 @@ enum mailbox_end mailbox_poll(const struct config *c, struct store *st,
     struct mailbox_stats *stats, char *err, size_t errlen);
 
 /*
- * One reader of the mailbox and sender of the outbox at a time per state
- * folder (STATE_DIR/poll.lock): two would send the same notices. Returns
- * the locked fd (close it to unlock), -1 when another process holds it,
- * -2 on an error (logged).
+ * One reader of the mailbox and sender of the outbox at a time per
+ * journal (its `poll` lease, store.h): two would send the same notices.
+ * Returns 0 with *lease held (store_lease_drop it to unlock), 1 when
+ * another process holds it, -1 on an error (logged).
  */
-int mailbox_lock(const struct config *c);
+int mailbox_lock(struct store *st, struct store_lease **lease);
 
 /*
  * IDLE (RFC 2177) for the daemon: a second session that selects the

@@ -255,7 +255,7 @@ static const struct command commands[] = {
 	  "Sends scheduled releases when they fall due (never after their expires),\n"
 	  "retries deferred deliveries at their time, reads the mailbox every\n"
 	  "imap.poll and sends digests on their lists' digest.schedule; sleeps in\n"
-	  "between. One per state folder (state/run.lock). SIGTERM or SIGINT: the\n"
+	  "between. One per journal (its run lease). SIGTERM or SIGINT: the\n"
 	  "SMTP transactions in flight finish, then exit 0. SIGHUP: the\n"
 	  "configuration is read again (a broken one is reported and not used).\n"
 	  "\n"

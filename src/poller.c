@@ -135,10 +135,10 @@ poller_poll(struct poller *p)
 	struct mailbox_stats ms;
 	struct outbox_stats os;
 	enum mailbox_end end;
+	struct store_lease *lease;
 	char err[600];
-	int lock;
 
-	if ((lock = mailbox_lock(&p->cfg)) < 0) {
+	if (mailbox_lock(p->st, &lease) != 0) {
 		log_info("mailbox", "another process is reading it; next time");
 		p->next_poll = (long long)time(NULL) + (long long)p->cfg.imap.poll;
 		return;
@@ -157,27 +157,28 @@ poller_poll(struct poller *p)
 	    (os.sent || os.failed))
 		log_info("outbox", "sent=%zu deferred=%zu failed=%zu", os.sent, os.deferred,
 		    os.failed);
-	close(lock);
+	store_lease_drop(p->st, lease);
 	p->next_poll = (long long)time(NULL) + (long long)p->cfg.imap.poll;
 }
 
 /*
  * herald's own mail, between polls (or without a mailbox): under the
- * mailbox's lock, which keeps two processes from sending the same mail.
+ * mailbox's lease, which keeps two processes from sending the same mail.
+ * While another holds it, the mail waits for this thread's next round.
  */
 static void
 poller_outbox_send(struct poller *p)
 {
+	struct store_lease *lease;
 	struct outbox_stats os;
-	int lock;
 
+	if (mailbox_lock(p->st, &lease) != 0)
+		return;
 	p->outbox = 0;
-	if ((lock = mailbox_lock(&p->cfg)) < 0)
-		return;			/* the one holding it sends it */
 	if (outbox_send(&p->cfg, p->st, (long long)time(NULL), &os) == 0 && (os.sent || os.failed))
 		log_info("outbox", "sent=%zu deferred=%zu failed=%zu", os.sent, os.deferred,
 		    os.failed);
-	close(lock);
+	store_lease_drop(p->st, lease);
 }
 
 /* Until the next poll, the watch's renewal or retry, a wake-up, or the watch speaking (1). */

@@ -1319,7 +1319,7 @@ relsrc_dry_run(const struct config *cfg, const struct relsrc_args *a,
 	if (rs_check(&rs, &ctx) == -1 || dry_inputs(&rs, &ctx, secret) == -1)
 		goto out;
 	/* Suppressions count when there is a journal; a dry run never creates one. */
-	if (access(cfg->state, F_OK) == 0 && store_open(cfg->state, &x.st, err,
+	if (store_exists(cfg->state) && store_open(cfg->state, &x.st, err,
 	    sizeof(err)) == -1) {
 		delivery_fail(ctx.r, DELIVERY_NO_JOURNAL, "%s", err);
 		goto out;

@@ -1,18 +1,20 @@
 /*
- * store.c - the journal: schema and migrations, cached statements, the
- * delivery state machine and the owner locks. The only file with SQL.
+ * store.c - the journal's SQLite backend: schema and migrations, cached
+ * statements, the delivery state machine and the leases. The only file
+ * with SQL.
  *
  * Every statement is prepared once (SQLITE_PREPARE_PERSISTENT), kept in
  * struct store and reset after each use: the send loop runs a claim and a
  * few outcomes per wakeup, thousands of times a second.
  *
- * Owners are known by flock(2) locks, not fcntl(2) ones: an fcntl lock
+ * A lease's holder proves it lives by a flock(2) lock on its file in the
+ * owners folder beside the journal, not an fcntl(2) one: an fcntl lock
  * belongs to the process, so a second open of the same file by the same
  * process would not conflict (store_reclaim would think its own process
  * dead) and closing that second descriptor would drop the lock. A flock
  * lock belongs to the open file description, so a separate open() of our
  * own lock file conflicts with the lock we hold, and nothing but our
- * exit (or store_owner_drop) releases it.
+ * exit (or store_lease_drop) releases it.
  */
 #define _GNU_SOURCE		/* getrandom */
 #include "store.h"
@@ -20,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -242,6 +246,7 @@ migrate_v6(struct store *st)
 
 static int migrate_v8(struct store *st);
 static int migrate_v9(struct store *st);
+static int migrate_v10(struct store *st);
 
 /* migrations[i] takes the schema from version i to i + 1; append only. */
 static int (*const migrations[])(struct store *) = {
@@ -254,6 +259,7 @@ static int (*const migrations[])(struct store *) = {
 	migrate_v7,	/* members: the schema is with the member functions, at the end */
 	migrate_v8,	/* counters: the schema is with the metrics functions, at the end */
 	migrate_v9,	/* joins: the schema is with the join functions, at the end */
+	migrate_v10,	/* leases: the schema is with the lease functions */
 };
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
 
@@ -280,6 +286,9 @@ enum sid {
 
 /* The counters' statements: prepared by metric_stmt() from metric_sql[], at the end of this file. */
 enum cid { C_BUMP, C_BUMP2, C_COUNTERS, C_PENDING, C__COUNT };
+
+/* The leases' statements: prepared by lease_stmt() from lease_sql[], with the lease functions. */
+enum lid { L_GET, L_PUT, L_RENEW, L_DROP, L_EXPIRED, L__COUNT };
 
 #define REL_COLS "id, release_id, file, snapshot, hash, lists, scheduled_at, state, " \
 	"created, updated, segment, segment_kept, segment_left"
@@ -486,6 +495,10 @@ struct store {
 	sqlite3_stmt *mstmt[M__COUNT];
 	sqlite3_stmt *cstmt[C__COUNT];
 	sqlite3_stmt *jstmt[J__COUNT];
+	sqlite3_stmt *lstmt[L__COUNT];
+	char *location;			/* as given to store_open: store_lease_keep opens it again */
+	char *owner_dir;		/* the lease holders' lock files, beside the journal */
+	int sync_full;			/* PRAGMA synchronous is FULL (a power-safe transaction's) */
 	char err[512];
 };
 
@@ -861,16 +874,48 @@ store_setup(struct store *st, const char *path)
 	return store_migrate(st);
 }
 
+/* Journals of other kinds, named by a URL, are for a later backend. */
+static int
+store_is_url(const char *location)
+{
+	return strstr(location, "://") != NULL;
+}
+
+int
+store_exists(const char *location)
+{
+	return !store_is_url(location) && access(location, F_OK) == 0;
+}
+
+char *
+store_beside(const char *location, const char *name)
+{
+	const char *slash = strrchr(location, '/');
+
+	if (store_is_url(location))
+		return NULL;
+	return slash ? xasprintf("%.*s/%s", (int)(slash - location), location, name) :
+	    xstrdup(name);
+}
+
 int
 store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
-	struct store *st = xcalloc(1, sizeof(*st));
+	struct store *st;
 
 	*out = NULL;
+	if (store_is_url(path)) {
+		snprintf(err, errlen, "%s: this herald keeps its journal in a file only (a path)",
+		    path);
+		return -1;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->location = xstrdup(path);
+	st->owner_dir = store_beside(path, "owners");
 	if (mkdir_parent(path) < 0) {
 		snprintf(err, errlen, "%s: cannot create its directory: %s", path,
 		    strerror(errno));
-		free(st);
+		store_close(st);
 		return -1;
 	}
 	if (store_setup(st, path) < 0) {
@@ -897,8 +942,12 @@ store_close(struct store *st)
 		sqlite3_finalize(st->cstmt[i]);
 	for (i = 0; i < J__COUNT; i++)
 		sqlite3_finalize(st->jstmt[i]);
+	for (i = 0; i < L__COUNT; i++)
+		sqlite3_finalize(st->lstmt[i]);
 	/* No PRAGMA optimize: statistics could only move the plans away from deliveries_due. */
 	sqlite3_close(st->db);
+	free(st->location);
+	free(st->owner_dir);
 	free(st);
 }
 
@@ -922,10 +971,36 @@ store_simple(struct store *st, enum sid id, const char *what)
 	return s != NULL ? store_run(st, s, what) : -1;
 }
 
+/*
+ * SQLite in WAL mode: synchronous=NORMAL commits survive a crash of the
+ * process (the WAL is synced at checkpoints), FULL ones a power loss (the
+ * WAL is synced at each commit). Set before BEGIN, kept until a
+ * transaction asks for the other.
+ */
+static int
+store_sync(struct store *st, int full)
+{
+	if (st->sync_full == full)
+		return 0;
+	if (store_exec(st, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	    "synchronous") < 0)
+		return -1;
+	st->sync_full = full;
+	return 0;
+}
+
+int
+store_begin_as(struct store *st, enum store_durability d)
+{
+	if (store_sync(st, d == STORE_POWER_SAFE) < 0)
+		return -1;
+	return store_simple(st, S_BEGIN, "begin");
+}
+
 int
 store_begin(struct store *st)
 {
-	return store_simple(st, S_BEGIN, "begin");
+	return store_begin_as(st, STORE_CRASH_SAFE);
 }
 
 int
@@ -1710,7 +1785,7 @@ owner_make(char *owner, size_t len)
 		fatalx("store: no random bytes for an owner id");
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(owner, len, "%s-%ld-%s", host, (long)getpid(), hex);
+	snprintf(owner, len, "%.*s-%ld-%s", OWNER_HOST_MAX, host, (long)getpid(), hex);
 }
 
 /* 1 when fd is still the file at path (a reclaimer may have removed it before we locked it). */
@@ -1723,9 +1798,13 @@ owner_linked(int fd, const char *path)
 	    a.st_ino == b.st_ino;
 }
 
-/* Returns -1 with errno set; the owner name is written for people looking at the directory. */
-int
-store_owner_take(const char *owner_dir, char *owner, size_t len, int *fd)
+/*
+ * Creates owner_dir/OWNER.lock under a fresh owner id and locks it, the
+ * holder's proof of life on SQLite. Returns -1 with errno set; the owner
+ * name is written for people looking at the directory.
+ */
+static int
+owner_take(const char *owner_dir, char *owner, size_t len, int *fd)
 {
 	char *path;
 	int f, tries, saved;
@@ -1762,8 +1841,8 @@ store_owner_take(const char *owner_dir, char *owner, size_t len, int *fd)
 	return -1;
 }
 
-void
-store_owner_drop(const char *owner_dir, const char *owner, int fd)
+static void
+owner_drop(const char *owner_dir, const char *owner, int fd)
 {
 	char *path;
 
@@ -1828,24 +1907,9 @@ store_sending_owners(struct store *st, char ***owners, size_t *n)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Gives back the rows of one dead owner; *n grows by their number. */
-static int
-store_reclaim_owner(struct store *st, const char *owner, size_t *n)
-{
-	sqlite3_stmt *s = store_stmt(st, S_RECLAIM);
-
-	if (s == NULL)
-		return -1;
-	bind_text(s, 1, owner);
-	if (store_run(st, s, "reclaim") < 0)
-		return -1;
-	*n += (size_t)sqlite3_changes(st->db);
-	return 0;
-}
-
 /*
  * Removes lock files left unlocked by owners that died without rows in
- * flight. Safe beside store_owner_take: it checks, once it holds its lock,
+ * flight. Safe beside owner_take: it checks, once it holds its lock,
  * that its file is still linked, and starts again if not.
  */
 static void
@@ -1874,37 +1938,387 @@ store_sweep_owners(const char *owner_dir)
 	closedir(d);
 }
 
-int
-store_reclaim(struct store *st, const char *owner_dir, size_t *n)
-{
-	char **owners, *path;
-	size_t count, i;
-	int ret = 0, dead, f;
+/* ---- leases ---- */
 
-	*n = 0;
-	if (store_sending_owners(st, &owners, &count) < 0)
-		return -1;
-	for (i = 0; i < count && ret == 0; i++) {
-		if ((dead = owner_dead(owner_dir, owners[i], &f)) < 0) {
-			snprintf(st->err, sizeof(st->err), "reclaim: %s/%s.lock: %s", owner_dir,
-			    owners[i], strerror(errno));
-			ret = -1;
-		} else if (dead && (ret = store_reclaim_owner(st, owners[i], n)) == 0 && f >= 0) {
-			path = owner_path(owner_dir, owners[i]);
-			unlink(path);
-			free(path);
-		}
-		if (f >= 0)
-			close(f);
-	}
-	for (i = 0; i < count; i++)
-		free(owners[i]);
-	free(owners);
-	if (ret == 0)
-		store_sweep_owners(owner_dir);
-	return ret;
+/*
+ * Version 10: leases (store.h). One row per lease, by name: an owner's is
+ * named by its owner id (name = holder), a named one by its name ("run",
+ * "poll"); pid is the holder's, for the messages that name it.
+ */
+static const char schema_v10[] =
+	"CREATE TABLE leases ("
+	" name TEXT PRIMARY KEY,"
+	" holder TEXT NOT NULL,"
+	" pid INTEGER NOT NULL DEFAULT 0,"
+	" expires INTEGER NOT NULL,"
+	" created INTEGER NOT NULL);";
+
+static int
+migrate_v10(struct store *st)
+{
+	return store_exec(st, schema_v10, "schema version 10");
 }
 
+static const char *const lease_sql[L__COUNT] = {
+	[L_GET] = "SELECT holder, pid, expires FROM leases WHERE name = ?1",
+	[L_PUT] =
+	    "INSERT INTO leases (name, holder, pid, expires, created) VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, pid = excluded.pid,"
+	    " expires = excluded.expires, created = excluded.created",
+	[L_RENEW] = "UPDATE leases SET expires = ?3 WHERE name = ?1 AND holder = ?2",
+	[L_DROP] = "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+	/* Owner leases (named by their holder) that lapsed: their owners are gone. */
+	[L_EXPIRED] = "DELETE FROM leases WHERE name = holder AND expires <= ?1",
+};
+
+static sqlite3_stmt *
+lease_stmt(struct store *st, enum lid id)
+{
+	if (st->lstmt[id] == NULL && sqlite3_prepare_v3(st->db, lease_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->lstmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		st->lstmt[id] = NULL;
+	}
+	return st->lstmt[id];
+}
+
+struct store_lease {
+	char *name;			/* the lease's row; an owner lease's is its owner id */
+	char owner[128];		/* the holder: this process, under a fresh owner id */
+	int fd;				/* SQLite's proof of life: owners/OWNER.lock, locked */
+	_Atomic int lost;
+	/* store_lease_keep's thread, on a handle of its own */
+	struct store *kst;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int keeping, stop;
+};
+
+/* Named leases are words: nothing an owner id ("HOST-PID-HEX") could be. */
+static int
+lease_name_ok(const char *name)
+{
+	const char *p;
+
+	for (p = name; *p >= 'a' && *p <= 'z'; p++)
+		;
+	return *p == '\0' && p != name && p - name < 32;
+}
+
+/* The lease row named name: 0 (*holder owned by the caller), 1 none, -1 error. */
+static int
+lease_get(struct store *st, const char *name, char **holder, long *pid, long long *expires)
+{
+	sqlite3_stmt *s = lease_stmt(st, L_GET);
+	int rc;
+
+	*holder = NULL;
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, name);
+	if ((rc = store_row(st, s, "lease")) != 0)
+		return rc;
+	*holder = col_str(s, 0);
+	*pid = (long)sqlite3_column_int64(s, 1);
+	*expires = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	return 0;
+}
+
+/*
+ * Whether holder, whose lease runs until expires, holds it at now: 1 it
+ * does, 0 the lease is free, -1 error. Free when expired, or when the
+ * holder's lock file can be locked or is missing: then, when the file
+ * exists, *lockfd holds it locked, to be removed once its rows are back.
+ */
+static int
+lease_held(struct store *st, const char *holder, long long expires, long long now, int *lockfd)
+{
+	int dead;
+
+	*lockfd = -1;
+	if (expires <= now)
+		return 0;
+	if ((dead = owner_dead(st->owner_dir, holder, lockfd)) < 0) {
+		snprintf(st->err, sizeof(st->err), "lease: %s/%s.lock: %s", st->owner_dir, holder,
+		    strerror(errno));
+		return -1;
+	}
+	return !dead;
+}
+
+/* Removes a gone holder's lock file, which lease_held left locked in fd. */
+static void
+lease_bury(struct store *st, const char *holder, int fd)
+{
+	char *path;
+
+	if (fd < 0)
+		return;
+	path = owner_path(st->owner_dir, holder);
+	unlink(path);
+	free(path);
+	close(fd);
+}
+
+static int
+lease_write(struct store *st, enum lid id, const char *name, const char *holder, long long a,
+    long long b)
+{
+	sqlite3_stmt *s = lease_stmt(st, id);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, name);
+	if (holder != NULL)
+		bind_text(s, 2, holder);
+	if (id == L_PUT) {
+		bind_int(s, 3, (long long)getpid());
+		bind_int(s, 4, a);
+		bind_int(s, 5, b);
+	} else if (id == L_RENEW) {
+		bind_int(s, 3, a);
+	}
+	return store_run(st, s, "lease");
+}
+
+/* Forgets l: its lock file and its memory (not its row). */
+static void
+lease_free(struct store *st, struct store_lease *l)
+{
+	owner_drop(st->owner_dir, l->owner, l->fd);
+	free(l->name);
+	free(l);
+}
+
+int
+store_lease_take(struct store *st, const char *name, long long now, struct store_lease **out,
+    long *pid)
+{
+	struct store_lease *l = xcalloc(1, sizeof(*l));
+	char *holder = NULL;
+	long long expires;
+	long hpid = 0;
+	int own, rc, f = -1;
+
+	*out = NULL;
+	if (pid != NULL)
+		*pid = 0;
+	if (name != NULL && !lease_name_ok(name))
+		fatalx("store: bad lease name '%s'", name);
+	if (owner_take(st->owner_dir, l->owner, sizeof(l->owner), &l->fd) < 0) {
+		snprintf(st->err, sizeof(st->err), "cannot take an owner lock in %s: %s",
+		    st->owner_dir, strerror(errno));
+		free(l);
+		return -1;
+	}
+	l->name = xstrdup(name != NULL ? name : l->owner);
+	if (store_own_begin(st, &own) < 0) {
+		lease_free(st, l);
+		return -1;
+	}
+	rc = name != NULL ? lease_get(st, name, &holder, &hpid, &expires) : 1;
+	if (rc == 0 && (rc = lease_held(st, holder, expires, now, &f)) == 1) {
+		if (pid != NULL)
+			*pid = hpid;
+	} else if (rc >= 0) {
+		rc = lease_write(st, L_PUT, l->name, l->owner, now + STORE_LEASE_TTL, now);
+	}
+	if ((rc = store_own_end(st, own, rc)) == 0 && holder != NULL)
+		lease_bury(st, holder, f);
+	else if (f >= 0)
+		close(f);
+	free(holder);
+	if (rc != 0) {
+		lease_free(st, l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+const char *
+store_lease_owner(const struct store_lease *l)
+{
+	return l->owner;
+}
+
+int
+store_lease_renew(struct store *st, struct store_lease *l, long long now)
+{
+	if (l->lost)
+		return 1;
+	if (lease_write(st, L_RENEW, l->name, l->owner, now + STORE_LEASE_TTL, 0) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	l->lost = 1;
+	return 1;
+}
+
+int
+store_lease_lost(const struct store_lease *l)
+{
+	return l->lost;
+}
+
+/* The keeper: renews every STORE_LEASE_RENEW seconds (sooner after an error) until stopped. */
+static void *
+lease_keeper(void *arg)
+{
+	struct store_lease *l = arg;
+	struct timespec at;
+	int rc = 0;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop && rc != 1) {
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_sec += rc == 0 ? STORE_LEASE_RENEW : 1;
+		while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &at) != ETIMEDOUT)
+			;
+		if (l->stop)
+			break;
+		pthread_mutex_unlock(&l->mu);
+		rc = store_lease_renew(l->kst, l, (long long)time(NULL));
+		pthread_mutex_lock(&l->mu);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+int
+store_lease_keep(struct store *st, struct store_lease *l)
+{
+	pthread_condattr_t ca;
+	char err[512];
+	int rc;
+
+	if (l->keeping)
+		return 0;
+	if (store_open(st->location, &l->kst, err, sizeof(err)) < 0) {
+		snprintf(st->err, sizeof(st->err), "lease keeper: %.480s", err);
+		return -1;
+	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&l->mu, NULL);
+	l->stop = 0;
+	if ((rc = pthread_create(&l->thread, NULL, lease_keeper, l)) != 0) {
+		snprintf(st->err, sizeof(st->err), "lease keeper: %s", strerror(rc));
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		store_close(l->kst);
+		l->kst = NULL;
+		return -1;
+	}
+	l->keeping = 1;
+	return 0;
+}
+
+void
+store_lease_drop(struct store *st, struct store_lease *l)
+{
+	if (l == NULL)
+		return;
+	if (l->keeping) {
+		pthread_mutex_lock(&l->mu);
+		l->stop = 1;
+		pthread_cond_signal(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->thread, NULL);
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		store_close(l->kst);
+	}
+	/* Still ours unless lost: freed in the journal first, while our file is still locked. */
+	if (!l->lost)
+		lease_write(st, L_DROP, l->name, l->owner, 0, 0);
+	lease_free(st, l);
+}
+
+/* Gives back the rows of one gone owner and forgets its lease; *n grows by their number. */
+static int
+store_reclaim_owner(struct store *st, const char *owner, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, S_RECLAIM);
+
+	if (s == NULL)
+		return -1;
+	bind_text(s, 1, owner);
+	if (store_run(st, s, "reclaim") < 0)
+		return -1;
+	*n += (size_t)sqlite3_changes(st->db);
+	return lease_write(st, L_DROP, owner, owner, 0, 0);
+}
+
+/* Whether owner's lease is held at now: 1 held, 0 free (*f as lease_held), -1 error. */
+static int
+owner_alive(struct store *st, const char *owner, long long now, int *f)
+{
+	char *holder;
+	long long expires;
+	long pid;
+	int rc;
+
+	*f = -1;
+	if ((rc = lease_get(st, owner, &holder, &pid, &expires)) != 0)
+		return rc == 1 ? 0 : -1;
+	rc = strcmp(holder, owner) == 0 ? lease_held(st, holder, expires, now, f) : 0;
+	free(holder);
+	return rc;
+}
+
+int
+store_reclaim(struct store *st, long long now, size_t *n)
+{
+	char **owners;
+	size_t count, i;
+	int ret, own, alive, *files;
+
+	*n = 0;
+	if (store_own_begin(st, &own) < 0)
+		return -1;
+	if ((ret = store_sending_owners(st, &owners, &count)) < 0)
+		return store_own_end(st, own, ret);
+	files = xcalloc(count + 1, sizeof(*files));
+	for (i = 0; i < count; i++)
+		files[i] = -1;
+	for (i = 0; i < count && ret == 0; i++) {
+		if ((alive = owner_alive(st, owners[i], now, &files[i])) < 0)
+			ret = -1;
+		else if (!alive)
+			ret = store_reclaim_owner(st, owners[i], n);
+	}
+	if (ret == 0) {
+		sqlite3_stmt *s = lease_stmt(st, L_EXPIRED);
+
+		if (s == NULL)
+			ret = -1;
+		else {
+			bind_int(s, 1, now);
+			ret = store_run(st, s, "expired leases");
+		}
+	}
+	ret = store_own_end(st, own, ret);
+	/* The files of the gone owners go once their rows are back for good. */
+	for (i = 0; i < count; i++) {
+		if (ret == 0)
+			lease_bury(st, owners[i], files[i]);
+		else if (files[i] >= 0)
+			close(files[i]);
+		free(owners[i]);
+	}
+	free(owners);
+	free(files);
+	if (ret == 0)
+		store_sweep_owners(st->owner_dir);
+	if (ret != 0)
+		*n = 0;
+	return ret;
+}
 /* ---- deliveries by id and by address (the mailbox's lookups) ---- */
 
 void
@@ -2323,12 +2737,6 @@ store_outbox_done(struct store *st, long long id, const char *state, long long n
 }
 
 /* ---- the daemon's agenda ---- */
-
-int
-store_durable(struct store *st)
-{
-	return store_exec(st, "PRAGMA synchronous = FULL", "synchronous");
-}
 
 int
 store_work_due(struct store *st, long long now, char ***ids, size_t *n)

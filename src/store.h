@@ -1,16 +1,21 @@
 /*
- * store.h - the journal: SQLite in WAL mode, the only file with SQL.
+ * store.h - the journal, as a contract between herald and its backend.
  *
  * Releases (a snapshot of the release file taken when it is scheduled or
  * sent), deliveries (one row per release and canonical address) and
  * suppressions. Every state move is a transaction; the delivery state
  * machine lives here and an illegal move is a bug (fatalx).
  *
- * Crash safety: a process that sends holds an exclusive lock on its own
- * owner file (state/owners/OWNER.lock) for as long as it lives; rows it
- * has claimed carry its owner id. store_reclaim() gives back to `queued`
- * the `sending` rows whose owner's lock can be taken, that is, whose
- * process is gone. No timeouts are involved.
+ * The journal is named by its location, the configuration's `state:`
+ * value; the backend behind it is store.c's business (today SQLite in WAL
+ * mode, a file at that path, and the only file with SQL). Callers never
+ * build paths from the location.
+ *
+ * Crash safety: a process that claims rows holds an owner lease in the
+ * journal and renews it while it lives (see "leases" below); rows it has
+ * claimed carry its owner id. store_reclaim() gives back to `queued` the
+ * `sending` rows whose owner's lease is free: expired, or its holder
+ * proven gone.
  *
  * Every function returns 0 on success and -1 on a database error, after
  * logging it (store_error() has the text); "not found" is 1 where a
@@ -37,17 +42,41 @@ const char *store_rstate_name(enum rstate s);
 struct store;
 
 /*
- * Opens (creating) the journal at path, in WAL mode with
- * synchronous=NORMAL and a busy timeout, and migrates its schema to the
- * current version. Creates the parent directory (0700) if needed.
+ * Opens (creating) the journal at location, the configuration's `state:`
+ * value, and migrates its schema to the current version. A path is a
+ * SQLite journal, in WAL mode with a busy timeout; its parent directory
+ * is created (0700) if needed. err says what failed, location first.
  */
-int store_open(const char *path, struct store **out, char *err, size_t errlen);
+int store_open(const char *location, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_error(const struct store *st);
 int store_schema_version(struct store *st);
+/* 1 when the journal at location exists (something was recorded), else 0. */
+int store_exists(const char *location);
+/*
+ * The path of the file `name` kept beside a journal stored in a local
+ * file ("state/secret" for "state/herald.db"), or NULL when the journal
+ * has no folder of its own. The caller frees it.
+ */
+char *store_beside(const char *location, const char *name);
 
-/* Explicit transactions group many calls into one commit (BEGIN IMMEDIATE). */
+/*
+ * Explicit transactions group many calls into one commit, taking the
+ * write lock at once (no two writers interleave). Their durability is a
+ * promise of the transaction:
+ *   STORE_CRASH_SAFE  a committed transaction survives the crash of any
+ *                     process (kill -9); a power loss may undo the last
+ *                     ones, never part of one. The send loop's.
+ *   STORE_POWER_SAFE  the commit has reached the disk when store_commit
+ *                     returns: for an action that something outside the
+ *                     journal follows (a message moved on the IMAP server),
+ *                     which a power loss must not undo.
+ * store_begin is store_begin_as(st, STORE_CRASH_SAFE). A call outside a
+ * transaction is a crash-safe transaction of its own.
+ */
+enum store_durability { STORE_CRASH_SAFE, STORE_POWER_SAFE };
 int store_begin(struct store *st);
+int store_begin_as(struct store *st, enum store_durability d);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
 
@@ -174,11 +203,11 @@ int store_fail_pending(struct store *st, long long rel, const char *reason, long
 int store_skip_suppressed(struct store *st, long long rel, long long now, size_t *n);
 
 /*
- * Gives back to `queued` every `sending` row whose owner is gone: for
- * each owner named by such rows, if its lock file in owner_dir can be
- * locked (or is missing), the owner is dead. *n is how many rows.
+ * Gives back to `queued` every `sending` row whose owner's lease is free
+ * at now (expired, never taken, or its holder proven gone; see "leases"),
+ * and forgets the expired owner leases. *n is how many rows.
  */
-int store_reclaim(struct store *st, const char *owner_dir, size_t *n);
+int store_reclaim(struct store *st, long long now, size_t *n);
 
 /*
  * A release's waves: [0] everyone, [1] the pre-briefing's early one. Rows
@@ -325,13 +354,6 @@ void store_outmsg_free(struct store_outmsg *m, size_t n);
 int store_outbox_done(struct store *st, long long id, const char *state, long long next_attempt,
     const char *text, long long now);
 
-/*
- * Every commit of this handle reaches the disk before it returns
- * (synchronous=FULL): for an action that a server-side move follows, which
- * a power loss must not undo.
- */
-int store_durable(struct store *st);
-
 /* ---- the daemon's agenda ---- */
 
 /*
@@ -343,15 +365,61 @@ int store_work_due(struct store *st, long long now, char ***ids, size_t *n);
 /* The earliest future moment with work (a schedule, a deferred row's retry); 0 when none. */
 int store_next_due(struct store *st, long long *when);
 
-/* ---- owners ---- */
+/* ---- leases: who is alive, and who holds what ---- */
 
 /*
- * Takes this process's owner identity: creates owner_dir/OWNER.lock and
- * holds an exclusive lock on it until store_owner_drop (or exit).
- * OWNER is written into *owner (at least 64 bytes).
+ * A lease is a row of the journal: a name, its holder (an owner id,
+ * "HOST-PID-RANDOM") and an expiry that the holder renews. A lease is
+ * free when it was never taken, was dropped, has expired (at or after its
+ * expiry), or its holder is proven gone. Two kinds:
+ *   - an owner lease (name NULL: it is named by its fresh owner id) says
+ *     that the process which claims rows under that id lives; rows of an
+ *     owner whose lease is free are reclaimed by the next store_reclaim;
+ *   - a named lease ("run": the daemon of this journal; "poll": the
+ *     mailbox's reader) is held by one process at a time; a second taker
+ *     is refused while it is held, and takes it once it is free.
+ * A holder renews every STORE_LEASE_RENEW seconds, a lease lives
+ * STORE_LEASE_TTL seconds unrenewed: a process that dies or stalls longer
+ * loses what it held. The functions take `now` (Unix seconds) so that
+ * expiry can be shown; store_lease_keep renews in real time.
+ *
+ * SQLite's proof of a holder's death: the holder also keeps a flock(2)
+ * on a file of its own beside the journal for as long as it lives; a lock
+ * that can be taken (or a missing file) proves it gone at once, without
+ * waiting for the expiry, which is how a crashed `herald send` has its
+ * rows sent again by the very next send.
  */
-int store_owner_take(const char *owner_dir, char *owner, size_t len, int *fd);
-void store_owner_drop(const char *owner_dir, const char *owner, int fd);
+#define STORE_LEASE_RENEW 5		/* seconds between renewals */
+#define STORE_LEASE_TTL 15		/* seconds a lease lives unrenewed */
+
+struct store_lease;
+
+/*
+ * Takes lease `name` (lower-case letters; NULL: an owner lease under a
+ * fresh owner id) until now + STORE_LEASE_TTL. 0 taken (*out, dropped by
+ * store_lease_drop); 1 another holder has it (its process id in *pid when
+ * pid is not NULL, 0 when unknown); -1 error (store_error).
+ */
+int store_lease_take(struct store *st, const char *name, long long now, struct store_lease **out,
+    long *pid);
+/* The owner id of the lease's holder: claims are made under it. */
+const char *store_lease_owner(const struct store_lease *l);
+/*
+ * Renews l until now + STORE_LEASE_TTL. 0 renewed; 1 lost (it lapsed and
+ * another process freed or took it: stop, the work is someone else's);
+ * -1 error.
+ */
+int store_lease_renew(struct store *st, struct store_lease *l, long long now);
+/*
+ * Renews l every STORE_LEASE_RENEW seconds from a thread of store.c's, on
+ * a journal handle of its own, until store_lease_drop. -1 when it cannot
+ * start (store_error).
+ */
+int store_lease_keep(struct store *st, struct store_lease *l);
+/* 1 once a renewal found l lost (store_lease_renew's 1); any thread may ask. */
+int store_lease_lost(const struct store_lease *l);
+/* Stops l's renewals, frees the lease in the journal and l itself. NULL: nothing. */
+void store_lease_drop(struct store *st, struct store_lease *l);
 
 /* ---- digests ---- */
 

@@ -70,11 +70,12 @@ test_schema(void)
 	size_t n = 9;
 
 	st = open_store(path);
-	is_int(store_schema_version(st), 9, "a new journal is at schema version 9");
+	is_int(store_schema_version(st), 10, "a new journal is at schema version 10");
 	store_close(st);
-	raw_sql(path, "DROP TABLE members; DROP TABLE counters; DROP TABLE joins; PRAGMA user_version = 6");
+	raw_sql(path, "DROP TABLE members; DROP TABLE counters; DROP TABLE joins; DROP TABLE leases;"
+	    " PRAGMA user_version = 6");
 	st = open_store(path);
-	is_int(store_schema_version(st), 9, "a journal of version 6 is migrated to 9");
+	is_int(store_schema_version(st), 10, "a journal of version 6 is migrated to 10");
 	ok(store_member_count(st, "press", &n) == 0 && n == 0, "and has a members table, empty");
 	store_close(st);
 	free(path);

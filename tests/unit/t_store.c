@@ -1,8 +1,12 @@
 /*
- * t_store.c - store.c: schema and versions, releases, deliveries, the
- * state machine (illegal moves abort in a child), claims from two handles
- * and two processes, owners and reclaim, suppressions, reports; and a
- * benchmark of the send loop's transaction, printed as a diagnostic.
+ * t_store.c - the journal's contract (store.h), as a conformance suite run
+ * against each backend in backends[] (today SQLite): releases,
+ * deliveries, the state machine (illegal moves abort in a child), claims
+ * from two handles and two processes, leases (expiry, renewal, reclaim,
+ * named leases), suppressions, reports, counters; and a benchmark of the
+ * send loop's transaction, printed as a diagnostic. Then what is SQLite's
+ * own: the file, WAL, versions and migrations, and flock(2) as the proof
+ * that a lease's holder is gone.
  *
  * A forked child never uses a store handle opened before the fork: SQLite
  * forbids it, so the parent closes its handle first and reopens after.
@@ -34,6 +38,34 @@
 
 static char tmpdir[] = "/tmp/t_store.XXXXXX";
 static char *db_path, *owner_dir, *reclaim_path;
+
+/*
+ * A backend: its name and where a test's fresh journal is (a location as
+ * `state:` names it). A backend is added here and runs every test of
+ * conformance().
+ */
+struct backend {
+	const char *name;
+	char *(*location)(const char *test);
+};
+
+static char *
+sqlite_location(const char *test)
+{
+	return xasprintf("%s/%s.db", tmpdir, test);
+}
+
+static const struct backend backends[] = {
+	{ "sqlite", sqlite_location },
+};
+
+static const struct backend *be;	/* the backend under test */
+
+static char *
+location(const char *test)
+{
+	return be->location(test);
+}
 
 /* ---- helpers ---- */
 
@@ -187,13 +219,13 @@ test_open(void)
 	struct stat sb;
 
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 9, "a new journal is at schema version 9");
+	is_int(store_schema_version(st), 10, "a new journal is at schema version 10");
 	ok(stat(tmpdir, &sb) == 0 && file_exists(db_path), "the journal file exists");
 	new_release(st, "open-test", 1);
 	ok(file_exists(wal), "the journal is in WAL mode (a -wal file beside it)");
 	store_close(st);
 	st = open_store(db_path);
-	is_int(store_schema_version(st), 9, "reopened, the version is kept");
+	is_int(store_schema_version(st), 10, "reopened, the version is kept");
 	store_close(st);
 
 	st = open_store(future);
@@ -324,7 +356,7 @@ test_release_due_list(struct store *st)
 	is_int(store_release_set_state(st, 999999, RS_DONE, 600), 1,
 	    "set state of a missing release: 1");
 	is_int(store_release_list(st, &all, &n), 0, "release list");
-	ok(n == 5 && strcmp(all[0].release_id, "c") == 0 &&
+	ok(n == 4 && strcmp(all[0].release_id, "c") == 0 &&
 	    strcmp(all[1].release_id, "b") == 0 && strcmp(all[2].release_id, "given-hash") == 0 &&
 	    strcmp(all[3].release_id, "ogp-2017") == 0, "newest first");
 	while (n > 0)
@@ -820,24 +852,26 @@ owner_format_ok(const char *owner)
 }
 
 /*
- * A child that takes an owner, claims n rows, reports its owner on `out`,
- * then waits until the parent closes the pipe hold (when hold is not NULL).
+ * A child that takes an owner lease at time 10, claims n rows, reports its
+ * owner on `out`, then waits until the parent closes the pipe hold (when
+ * hold is not NULL), and dies without a word: a crash.
  */
 static pid_t
 spawn_owner(long long rel, size_t n, int out, const int *hold)
 {
 	struct store_row rows[8];
+	struct store_lease *l;
 	char owner[128];
 	struct store *st;
-	int fd;
 	pid_t pid;
 
 	fflush(stdout);
 	if ((pid = fork()) != 0)
 		return pid;
-	if (store_owner_take(owner_dir, owner, sizeof(owner), &fd) < 0)
-		_exit(1);
 	st = open_store(reclaim_path);
+	if (store_lease_take(st, NULL, 10, &l, NULL) != 0)
+		_exit(1);
+	snprintf(owner, sizeof(owner), "%s", store_lease_owner(l));
 	if (claim(st, rel, owner, 10, n, rows) != n)
 		_exit(2);
 	if (write(out, owner, strlen(owner) + 1) < 0)
@@ -847,7 +881,7 @@ spawn_owner(long long rel, size_t n, int out, const int *hold)
 		while (read(hold[0], owner, 1) > 0)
 			;
 	}
-	_exit(0);	/* no store_owner_drop, no store_close: a crash */
+	_exit(0);	/* no store_lease_drop, no store_close: a crash */
 }
 
 static void
@@ -860,19 +894,26 @@ read_owner(int fd, char *owner, size_t len)
 	owner[i] = '\0';
 }
 
+/*
+ * SQLite's proof of death: a crashed owner's rows come back at the next
+ * reclaim, long before its lease would lapse, because its lock file is
+ * no longer locked; a living one's stay.
+ */
 static void
 test_reclaim(void)
 {
 	char me[128], dead[128], alive[128], *path, *stale;
 	struct store_row rows[4];
-	int myfd, fd, p1[2], p2[2], hold[2], status;
+	struct store_lease *mine;
+	int fd, p1[2], p2[2], hold[2], status;
 	struct store *st = open_store(reclaim_path);
 	long long rel = new_release(st, "reclaim", 1);
 	pid_t a, b;
 	size_t n;
 
 	add_rows(st, rel, "o", 20);
-	is_int(store_owner_take(owner_dir, me, sizeof(me), &myfd), 0, "take an owner");
+	is_int(store_lease_take(st, NULL, 10, &mine, NULL), 0, "take an owner lease");
+	snprintf(me, sizeof(me), "%s", store_lease_owner(mine));
 	ok(owner_format_ok(me), "owner is host-pid-hex: %s", me);
 	path = lock_path(me);
 	ok(file_exists(path), "its lock file exists");
@@ -903,8 +944,8 @@ test_reclaim(void)
 	fd = open(stale, O_RDWR | O_CREAT, 0600);
 	close(fd);
 	is_str(counts_str(st, rel), "queued:10 sending:10", "10 rows in flight");
-	is_int(store_reclaim(st, owner_dir, &n), 0, "reclaim");
-	is_int((long long)n, 5, "the dead child's 4 rows and the ghost's 1 come back");
+	is_int(store_reclaim(st, 11, &n), 0, "reclaim, every lease still current");
+	is_int((long long)n, 5, "the dead child's 4 rows and the ghost's (no lease) 1 come back");
 	is_str(counts_str(st, rel), "queued:15 sending:5", "ours and the living child's stay");
 	path = lock_path(dead);
 	ok(!file_exists(path), "the dead owner's lock file is removed");
@@ -913,22 +954,22 @@ test_reclaim(void)
 	path = lock_path(me);
 	ok(file_exists(path), "ours is kept");
 	free(path);
-	is_int(store_reclaim(st, owner_dir, &n), 0, "reclaim again");
+	is_int(store_reclaim(st, 11, &n), 0, "reclaim again");
 	is_int((long long)n, 0, "nothing more");
 
 	close(hold[1]);
 	waitpid(b, &status, 0);
-	store_reclaim(st, owner_dir, &n);
+	store_reclaim(st, 11, &n);
 	is_int((long long)n, 2, "once the other child exits, its rows come back");
 	path = lock_path(alive);
 	ok(!file_exists(path), "and its lock file goes");
 	free(path);
 
 	path = lock_path(me);
-	store_owner_drop(owner_dir, me, myfd);
-	ok(!file_exists(path), "owner drop removes our lock file");
+	store_lease_drop(st, mine);
+	ok(!file_exists(path), "dropping the lease removes our lock file");
 	free(path);
-	store_reclaim(st, owner_dir, &n);
+	store_reclaim(st, 11, &n);
 	is_int((long long)n, 3, "after drop, our own rows are reclaimable too");
 	is_str(counts_str(st, rel), "queued:20", "all queued again");
 	store_close(st);
@@ -937,6 +978,167 @@ test_reclaim(void)
 	close(p1[1]);
 	close(p2[0]);
 	close(p2[1]);
+}
+
+/* A named lease whose holder died is free at once: its lock file is not locked. */
+static void
+test_named_dead(void)
+{
+	struct store_lease *l;
+	struct store *st;
+	int status;
+	pid_t pid;
+	long who;
+
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		st = open_store(db_path);
+		_exit(store_lease_take(st, "poll", 100, &l, NULL) == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+	    "a child took the poll lease and died holding it");
+	st = open_store(db_path);
+	is_int(store_lease_take(st, "poll", 101, &l, &who), 0,
+	    "the poll lease is free at once, well before it would lapse");
+	store_lease_drop(st, l);
+	store_close(st);
+}
+
+/* A journal of version 8 (before leases) is upgraded, and takes leases. */
+static void
+test_migrate_leases(void)
+{
+	char *path = xasprintf("%s/v8.db", tmpdir);
+	struct store *st = open_store(path);
+	long long rel = new_release(st, "old", 1);
+	struct store_lease *l;
+	struct store_row rows[2];
+	size_t n;
+
+	add_rows(st, rel, "m", 2);
+	claim(st, rel, "old-1-ab", 10, 2, rows);
+	clear_rows(rows, 2);
+	store_close(st);
+	raw_sql(path, "DROP TABLE leases; DROP TABLE joins; PRAGMA user_version = 8");
+	st = open_store(path);
+	is_int(store_schema_version(st), 10, "a journal of version 8 is migrated to 10");
+	is_str(counts_str(st, rel), "sending:2", "its rows are kept");
+	is_int(store_lease_take(st, "run", 20, &l, NULL), 0, "and it takes leases");
+	is_int(store_reclaim(st, 20, &n), 0, "reclaim");
+	is_int((long long)n, 2, "rows left sending by an owner from before leases come back");
+	store_lease_drop(st, l);
+	store_close(st);
+	free(path);
+}
+
+/* ---- leases (the contract) ---- */
+
+/*
+ * An owner lease: its rows stay while it is current and come back once it
+ * has lapsed, even though its holder (this process) lives on; a renewal
+ * moves the expiry; the lapsed holder learns that it lost the lease.
+ */
+static void
+test_lease_expiry(void)
+{
+	char *path = location("leases");
+	struct store *st = open_store(path), *other = open_store(path);
+	long long rel = new_release(st, "leased", 1), t0 = 1000;
+	struct store_lease *l, *fresh;
+	struct store_row rows[3];
+	size_t n;
+
+	add_rows(st, rel, "l", 5);
+	is_int(store_lease_take(st, NULL, t0, &l, NULL), 0, "an owner lease is taken");
+	ok(owner_format_ok(store_lease_owner(l)), "under an owner id: %s", store_lease_owner(l));
+	is_int((long long)claim(st, rel, store_lease_owner(l), t0, 3, rows), 3,
+	    "3 rows claimed under it");
+	clear_rows(rows, 3);
+	is_int(store_reclaim(other, t0 + STORE_LEASE_TTL - 1, &n), 0, "reclaim from another handle");
+	is_int((long long)n, 0, "a current lease keeps its rows");
+	is_int(store_lease_renew(st, l, t0 + 10), 0, "the lease is renewed");
+	store_reclaim(other, t0 + STORE_LEASE_TTL + 5, &n);
+	is_int((long long)n, 0, "a renewed lease outlives its first expiry");
+	is_str(counts_str(st, rel), "queued:2 sending:3", "its rows still sending");
+	is_int(store_lease_lost(l), 0, "not lost");
+	store_reclaim(other, t0 + 10 + STORE_LEASE_TTL, &n);
+	is_int((long long)n, 3, "once it lapses, its rows come back, its holder alive or not");
+	is_str(counts_str(st, rel), "queued:5", "all queued");
+	is_int(store_lease_renew(st, l, t0 + 30), 1, "the late renewal finds the lease lost");
+	is_int(store_lease_lost(l), 1, "and says so after");
+	store_lease_drop(st, l);
+
+	is_int(store_lease_take(st, NULL, t0, &l, NULL), 0, "a second owner lease");
+	is_int(store_lease_take(other, NULL, t0, &fresh, NULL), 0, "and a third, beside it");
+	ok(strcmp(store_lease_owner(l), store_lease_owner(fresh)) != 0, "under another id");
+	store_reclaim(other, t0 + STORE_LEASE_TTL, &n);
+	is_int(store_lease_renew(st, l, t0 + STORE_LEASE_TTL + 1), 1,
+	    "a lapsed owner lease is forgotten by the next reclaim, rows or none");
+	store_lease_drop(st, l);
+	store_lease_drop(other, fresh);
+	store_close(other);
+	store_close(st);
+	free(path);
+}
+
+/* Named leases: one holder at a time, each name on its own; free when dropped or lapsed. */
+static void
+test_named_leases(void)
+{
+	char *path = location("named");
+	struct store *st = open_store(path), *other = open_store(path);
+	struct store_lease *run, *run2, *poll;
+	long long t0 = 2000;
+	long who = -1;
+
+	is_int(store_lease_take(st, "run", t0, &run, NULL), 0, "run is taken");
+	is_int(store_lease_take(other, "run", t0 + 1, &run2, &who), 1, "a second taker is refused");
+	ok(run2 == NULL, "and gets no lease");
+	is_int(who, (long long)getpid(), "told the holder's pid");
+	is_int(store_lease_take(other, "poll", t0 + 1, &poll, NULL), 0,
+	    "poll is a lease of its own");
+	is_int(store_lease_renew(st, run, t0 + 10), 0, "run is renewed");
+	is_int(store_lease_take(other, "run", t0 + STORE_LEASE_TTL + 5, &run2, NULL), 1,
+	    "renewed, it is still held after its first expiry");
+	is_int(store_lease_take(other, "run", t0 + 10 + STORE_LEASE_TTL, &run2, NULL), 0,
+	    "once lapsed, another takes it");
+	is_int(store_lease_renew(st, run, t0 + 30), 1, "the lapsed holder finds it lost");
+	store_lease_drop(st, run);
+	is_int(store_lease_take(st, "run", t0 + 31, &run, NULL), 1,
+	    "dropping a lost lease leaves the new holder's alone");
+	store_lease_drop(other, run2);
+	is_int(store_lease_take(st, "run", t0 + 31, &run, NULL), 0, "a dropped lease is free");
+	store_lease_drop(st, run);
+	store_lease_drop(other, poll);
+	store_close(other);
+	store_close(st);
+	free(path);
+}
+
+/* store_lease_keep renews in real time, on a thread of its own, until the drop. */
+static void
+test_lease_keep(void)
+{
+	char *path = location("keep");
+	struct store *st = open_store(path), *other = open_store(path);
+	/* Taken as if long ago: without a renewal it lapses within 2 s. */
+	long long now = (long long)time(NULL), t0 = now - STORE_LEASE_TTL + 2;
+	struct store_lease *l, *l2;
+
+	is_int(store_lease_take(st, "run", t0, &l, NULL), 0, "a lease about to lapse");
+	is_int(store_lease_keep(st, l), 0, "kept");
+	sleep(STORE_LEASE_RENEW + 1);
+	now = (long long)time(NULL);
+	is_int(store_lease_take(other, "run", now + STORE_LEASE_TTL - STORE_LEASE_RENEW - 2, &l2,
+	    NULL), 1, "renewed by its keeper: held past its first expiry");
+	is_int(store_lease_lost(l), 0, "not lost");
+	store_lease_drop(st, l);
+	is_int(store_lease_take(other, "run", now, &l2, NULL), 0, "dropped (keeper and all): free");
+	store_lease_drop(other, l2);
+	store_close(other);
+	store_close(st);
+	free(path);
 }
 
 /* ---- reports ---- */
@@ -1003,7 +1205,7 @@ pending_str(struct store *st)
 static void
 test_counters(void)
 {
-	char *path = xasprintf("%s/counters.db", tmpdir);
+	char *path = location("counters");
 	struct store *st = open_store(path), *other;
 	struct store_outcome unsent = { DS_FAILED, 0, NULL, "cancelled", NULL, 0, 1 };
 	struct store_row rows[6];
@@ -1099,7 +1301,7 @@ test_top_replies(struct store *st)
 static void
 bench(void)
 {
-	char *path = xasprintf("%s/bench.db", tmpdir);
+	char *path = location("bench");
 	struct store *st = open_store(path);
 	long long rel = new_release(st, "bench", 1), prev = 0;
 	struct store_row rows[16];
@@ -1206,25 +1408,16 @@ test_segment(struct store *st)
 	}
 }
 
-int
-main(void)
+/* Every promise of store.h, on backend b. */
+static void
+conformance(const struct backend *b)
 {
 	struct store *st;
-	char *cmd;
 
-	if (mkdtemp(tmpdir) == NULL)
-		fatalx("mkdtemp: %s", strerror(errno));
-	db_path = xasprintf("%s/journal.db", tmpdir);
-	owner_dir = xasprintf("%s/owners", tmpdir);
-	reclaim_path = xasprintf("%s/reclaim.db", tmpdir);
-
-	is_str(store_dstate_name(DS_DEFERRED), "deferred", "dstate name");
-	is_int(store_dstate_parse("bounced"), DS_BOUNCED, "dstate parse");
-	is_int(store_dstate_parse("nope"), -1, "dstate parse: unknown");
-	is_str(store_rstate_name(RS_CANCELLED), "cancelled", "rstate name");
-
-	test_open();
-	test_parent_dir();
+	be = b;
+	tap_diag("the journal's contract on %s", be->name);
+	db_path = location("journal");
+	reclaim_path = location("reclaim");
 	st = open_store(db_path);
 	test_release_put_get(st);
 	test_release_due_list(st);
@@ -1243,16 +1436,55 @@ main(void)
 	test_two_handles();
 	test_fork_claims();
 	test_illegal();
-	test_reclaim();
+	test_lease_expiry();
+	test_named_leases();
+	test_lease_keep();
 	test_counters();
 	bench();
+	free(db_path);
+	free(reclaim_path);
+}
+
+/* SQLite's own: its file and folder, WAL, versions and migrations, flock as the proof of death. */
+static void
+sqlite_only(void)
+{
+	be = &backends[0];
+	tap_diag("SQLite's own");
+	db_path = xasprintf("%s/sqlite.db", tmpdir);
+	reclaim_path = xasprintf("%s/sqlite-reclaim.db", tmpdir);
+	test_open();
+	test_parent_dir();
+	test_reclaim();
+	test_named_dead();
+	test_migrate_leases();
+	free(db_path);
+	free(reclaim_path);
+}
+
+int
+main(void)
+{
+	char *cmd;
+	size_t i;
+
+	if (mkdtemp(tmpdir) == NULL)
+		fatalx("mkdtemp: %s", strerror(errno));
+	owner_dir = xasprintf("%s/owners", tmpdir);
+
+	is_str(store_dstate_name(DS_DEFERRED), "deferred", "dstate name");
+	is_int(store_dstate_parse("bounced"), DS_BOUNCED, "dstate parse");
+	is_int(store_dstate_parse("nope"), -1, "dstate parse: unknown");
+	is_str(store_rstate_name(RS_CANCELLED), "cancelled", "rstate name");
+
+	for (i = 0; i < ARRAY_LEN(backends); i++)
+		conformance(&backends[i]);
+	sqlite_only();
 
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", tmpdir);
 	free(cmd);
-	free(db_path);
 	free(owner_dir);
-	free(reclaim_path);
 	return done_testing();
 }
