@@ -63,6 +63,7 @@ struct dvrun {
 	const char *fail_reason;	/* "expired", "cancelled": claimed rows fail, not requeue */
 	long long checked_ms;		/* when the release's state was last read */
 	unsigned connect_failures;
+	int expanded;			/* every row is in the journal */
 };
 
 static long long
@@ -479,6 +480,34 @@ dv_check_cancelled(struct dvrun *dv)
 	store_release_clear(&cur);
 }
 
+/*
+ * One more batch of the rows while the first ones are sent: a large list
+ * does not hold up its first recipients. The row count grows as it goes;
+ * at the end it is read again, as the journal has it (suppressed rows
+ * skipped).
+ */
+static void
+dv_expand_more(struct dvrun *dv)
+{
+	size_t added = 0, counts[DS__COUNT];
+	int finished = 0;
+
+	if (dv->expanded || dv->stopping)
+		return;
+	if (dv->src->expand_more(dv->src->arg, &dv->ctx, &added, &finished) == -1) {
+		/* The operation said why (r->end, r->detail); the first reason wins. */
+		dv->stopping = 1;
+		return;
+	}
+	dv->pr.total += added;
+	if (!finished)
+		return;
+	dv->expanded = 1;
+	if (store_counts(dv->st, dv->relrow, counts) == 0)
+		dv->pr.total = dv->pr.sent + dv->pr.failed + counts[DS_QUEUED] +
+		    counts[DS_DEFERRED] + counts[DS_SENDING];
+}
+
 static void
 dv_loop(struct dvrun *dv)
 {
@@ -491,9 +520,14 @@ dv_loop(struct dvrun *dv)
 			dv_stop(dv, DELIVERY_INTERRUPTED, "interrupted");
 		dv_check_cancelled(dv);
 		wait = dv_fill(dv);
-		if (sendpool_in_flight(dv->pool) == 0 && (wait == -1 || dv->stopping))
+		if (sendpool_in_flight(dv->pool) == 0 && (dv->stopping ||
+		    (wait == -1 && dv->expanded)))
 			break;
-		if (wait == -1 || wait > 1000)
+		dv_expand_more(dv);
+		/* While rows are still being added, only a look at the replies: no sleep. */
+		if (!dv->expanded && !dv->stopping)
+			wait = 0;
+		else if (wait == -1 || wait > 1000)
 			wait = 1000;
 		/* Signals must be noticed soon even while a slow relay thinks. */
 		if (wait > 200 && dv->o->stop)
@@ -600,6 +634,12 @@ dv_result(struct dvrun *dv)
 	if (dv->pr.total == 0 && !dv->stopping)
 		delivery_fail(r, DELIVERY_DONE, "release %s: every recipient has had it already; "
 		    "nothing to send", r->release_id);
+	if (r->queued + r->deferred == 0 && !dv->expanded) {
+		/* Stopped before every row was in: the next run adds the rest. */
+		if (!dv->stopping)
+			r->end = DELIVERY_PENDING;
+		return;
+	}
 	if (r->queued + r->deferred == 0) {
 		memset(&cur, 0, sizeof(cur));
 		if (store_release_get(dv->st, r->release_id, &cur) == 0 &&
@@ -720,6 +760,7 @@ delivery_run(const struct config *cfg, const struct delivery_source *src,
 	dv.ctx.o = o;
 	dv.ctx.r = r;
 	dv.ctx.d = d;
+	dv.expanded = src->expand_more == NULL;
 	if (dv_op(&dv, src->check) == 0 && dv_journal(&dv) == 0 &&
 	    dv_op(&dv, src->prepare) == 0) {
 		dv.relrow = dv.ctx.relrow;
