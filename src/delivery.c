@@ -492,7 +492,7 @@ dv_expand_more(struct dvrun *dv)
 	size_t added = 0, counts[DS__COUNT];
 	int finished = 0;
 
-	if (dv->expanded || dv->stopping)
+	if (dv->expanded)
 		return;
 	if (dv->src->expand_more(dv->src->arg, &dv->ctx, &added, &finished) == -1) {
 		/* The operation said why (r->end, r->detail); the first reason wins. */
@@ -523,7 +523,8 @@ dv_loop(struct dvrun *dv)
 		if (sendpool_in_flight(dv->pool) == 0 && (dv->stopping ||
 		    (wait == -1 && dv->expanded)))
 			break;
-		dv_expand_more(dv);
+		if (!dv->stopping)
+			dv_expand_more(dv);
 		/* While rows are still being added, only a look at the replies: no sleep. */
 		if (!dv->expanded && !dv->stopping)
 			wait = 0;
@@ -706,6 +707,12 @@ dv_send(struct dvrun *dv)
 		dv->pr.total = counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING];
 	dv->pr.start_ms = dv->pr.last_ms = dv_ms();
 	dv_loop(dv);
+	/* Under embargo every row still goes in now, as the lift will find them. */
+	while (!dv->expanded && dv->r->end == DELIVERY_NOT_YET) {
+		dv_expand_more(dv);
+		if (dv->r->end != DELIVERY_NOT_YET)
+			break;
+	}
 	dv_result(dv);
 }
 
