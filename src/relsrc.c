@@ -877,7 +877,7 @@ rs_segment_nobody(struct relsrc *rs, struct delivery_ctx *ctx, const struct expa
  * being expanded, and a list of any size holds the journal's write lock
  * only briefly.
  */
-#define RS_EXPAND_BATCH 4096
+#define RS_EXPAND_BATCH 1024
 
 /* The end of the expansion, in its last batch's transaction: the suppressed and the segment. */
 static int
