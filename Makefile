@@ -148,6 +148,7 @@ bench: deps
 	scripts/bench-check
 	scripts/bench-yaml
 	scripts/bench-send
+	scripts/bench-expand
 	scripts/bench-attach
 	scripts/bench-poll
 	scripts/bench-archive

@@ -33,6 +33,7 @@ struct slot {
 	int used;
 	struct store_row row;
 	const char *domain;	/* inside row.address */
+	long long start_us;	/* handed to the pool */
 	struct sendjob job;
 };
 
@@ -62,12 +63,23 @@ struct dvrun {
 	const char *fail_reason;	/* "expired", "cancelled": claimed rows fail, not requeue */
 	long long checked_ms;		/* when the release's state was last read */
 	unsigned connect_failures;
+	int expanded;			/* every row is in the journal */
+	long long relay_us;		/* a message's time at the relay, averaged; 0 none yet */
 };
 
 static long long
 dv_now(void)
 {
 	return (long long)time(NULL);
+}
+
+static long long
+dv_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static long long
@@ -287,6 +299,45 @@ out:
 	return rc;
 }
 
+/* A message's time from the hand-over to the relay's reply, into the average. */
+static void
+dv_relay_time(struct dvrun *dv, const struct sendjob *j)
+{
+	const struct slot *sl = j->data;
+	long long t = j->finished_us - sl->start_us;
+
+	if (j->failed || t < 0)
+		return;
+	dv->relay_us = dv->relay_us ? (7 * dv->relay_us + t) / 8 : t;
+}
+
+/*
+ * A relay that answers fast (one on this host or this network) leaves
+ * herald short of CPU, not of time: there a few replies are waited for a
+ * moment (a quarter of a message's time, at most DV_LINGER_MAX_US) so
+ * that one transaction records them together, and the caller's thread
+ * wakes once for them. The slot of a reply waiting to be recorded stays
+ * busy, so a crash still finds at most `connections` messages delivered
+ * and not recorded. A slow relay's replies are recorded at once: there
+ * every connection's time counts.
+ */
+#define DV_LINGER_FAST_US 5000
+#define DV_LINGER_MAX_US 1000
+
+static void
+dv_linger(struct dvrun *dv)
+{
+	long long us = dv->relay_us / 4;
+
+	if (dv->stopping || !dv->expanded || dv->relay_us == 0 ||
+	    dv->relay_us >= DV_LINGER_FAST_US) {
+		sendpool_linger(dv->pool, 0, 0);
+		return;
+	}
+	sendpool_linger(dv->pool, (unsigned)dv->nslots, us < DV_LINGER_MAX_US ? (long)us :
+	    DV_LINGER_MAX_US);
+}
+
 /*
  * Every reply since the last call, recorded in one transaction. A slot is
  * free again only once its outcome is committed, so a crash finds at most
@@ -301,6 +352,8 @@ dv_record(struct dvrun *dv, struct sendjob **done, size_t ndone)
 
 	if (ndone == 0)
 		return 0;
+	for (i = 0; i < ndone; i++)
+		dv_relay_time(dv, done[i]);
 	if (store_begin(dv->st) == -1)
 		return -1;
 	for (i = 0; i < ndone && rc == 0; i++)
@@ -426,6 +479,7 @@ dv_fill(struct dvrun *dv)
 		sl->domain = strrchr(sl->row.address, '@') + 1;
 		sl->job.data = sl;
 		sl->job.rcpt = sl->row.address;
+		sl->start_us = dv_us();
 		sendpool_submit(dv->pool, &sl->job);
 	}
 	return 1000;
@@ -481,6 +535,34 @@ dv_check_cancelled(struct dvrun *dv)
 	store_release_clear(&cur);
 }
 
+/*
+ * One more batch of the rows while the first ones are sent: a large list
+ * does not hold up its first recipients. The row count grows as it goes;
+ * at the end it is read again, as the journal has it (suppressed rows
+ * skipped).
+ */
+static void
+dv_expand_more(struct dvrun *dv)
+{
+	size_t added = 0, counts[DS__COUNT];
+	int finished = 0;
+
+	if (dv->expanded)
+		return;
+	if (dv->src->expand_more(dv->src->arg, &dv->ctx, &added, &finished) == -1) {
+		/* The operation said why (r->end, r->detail); the first reason wins. */
+		dv->stopping = 1;
+		return;
+	}
+	dv->pr.total += added;
+	if (!finished)
+		return;
+	dv->expanded = 1;
+	if (store_counts(dv->st, dv->relrow, counts) == 0)
+		dv->pr.total = dv->pr.sent + dv->pr.failed + counts[DS_QUEUED] +
+		    counts[DS_DEFERRED] + counts[DS_SENDING];
+}
+
 static void
 dv_loop(struct dvrun *dv)
 {
@@ -497,13 +579,20 @@ dv_loop(struct dvrun *dv)
 			    STORE_LEASE_TTL);
 		dv_check_cancelled(dv);
 		wait = dv_fill(dv);
-		if (sendpool_in_flight(dv->pool) == 0 && (wait == -1 || dv->stopping))
+		if (sendpool_in_flight(dv->pool) == 0 && (dv->stopping ||
+		    (wait == -1 && dv->expanded)))
 			break;
-		if (wait == -1 || wait > 1000)
+		if (!dv->stopping)
+			dv_expand_more(dv);
+		/* While rows are still being added, only a look at the replies: no sleep. */
+		if (!dv->expanded && !dv->stopping)
+			wait = 0;
+		else if (wait == -1 || wait > 1000)
 			wait = 1000;
 		/* Signals must be noticed soon even while a slow relay thinks. */
 		if (wait > 200 && dv->o->stop)
 			wait = 200;
+		dv_linger(dv);
 		n = sendpool_wait(dv->pool, (int)wait, &done);
 		if (dv_record(dv, done, n) == -1)
 			dv_stop(dv, DELIVERY_JOURNAL, "journal: %s", store_error(dv->st));
@@ -604,6 +693,12 @@ dv_result(struct dvrun *dv)
 	if (dv->pr.total == 0 && !dv->stopping)
 		delivery_fail(r, DELIVERY_DONE, "release %s: every recipient has had it already; "
 		    "nothing to send", r->release_id);
+	if (r->queued + r->deferred == 0 && !dv->expanded) {
+		/* Stopped before every row was in: the next run adds the rest. */
+		if (!dv->stopping)
+			r->end = DELIVERY_PENDING;
+		return;
+	}
 	if (r->queued + r->deferred == 0) {
 		memset(&cur, 0, sizeof(cur));
 		if (store_release_get(dv->st, r->release_id, &cur) == 0 &&
@@ -670,6 +765,12 @@ dv_send(struct dvrun *dv)
 		dv->pr.total = counts[DS_QUEUED] + counts[DS_DEFERRED] + counts[DS_SENDING];
 	dv->pr.start_ms = dv->pr.last_ms = dv_ms();
 	dv_loop(dv);
+	/* Under embargo every row still goes in now, as the lift will find them. */
+	while (!dv->expanded && dv->r->end == DELIVERY_NOT_YET) {
+		dv_expand_more(dv);
+		if (dv->r->end != DELIVERY_NOT_YET)
+			break;
+	}
 	dv_result(dv);
 }
 
@@ -722,6 +823,7 @@ delivery_run(const struct config *cfg, const struct delivery_source *src,
 	dv.ctx.o = o;
 	dv.ctx.r = r;
 	dv.ctx.d = d;
+	dv.expanded = src->expand_more == NULL;
 	if (dv_op(&dv, src->check) == 0 && dv_journal(&dv) == 0 &&
 	    dv_op(&dv, src->prepare) == 0) {
 		dv.relrow = dv.ctx.relrow;

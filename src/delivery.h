@@ -89,15 +89,24 @@ struct delivery_ctx {
  * A source of rows. Each operation returns 0, or -1 after setting
  * ctx->r->end (and detail, or errors in ctx->d). NULL operations are
  * skipped. They run on the caller's thread, in this order, except make,
- * free and render, which the sending threads call.
+ * free and render, which the sending threads call, and expand_more, which
+ * runs between the sends.
  */
 struct delivery_source {
 	/* Before the journal is opened: the inputs are valid. */
 	int (*check)(void *arg, struct delivery_ctx *ctx);
 	/* The release row: recorded or found; sets ctx->relrow and r->release_id. */
 	int (*prepare)(void *arg, struct delivery_ctx *ctx);
-	/* The rows into the journal, in one transaction (a release's lists). */
+	/* The rows into the journal (a release's lists), or the first batch of them. */
 	int (*expand)(void *arg, struct delivery_ctx *ctx);
+	/*
+	 * The next batch of rows, each batch a transaction, called by the
+	 * loop while the rows already in are sent: *added rows added,
+	 * *finished once every row is in. NULL: expand put them all in.
+	 * Until it finishes, the run neither ends as done nor marks the
+	 * release done.
+	 */
+	int (*expand_more)(void *arg, struct delivery_ctx *ctx, size_t *added, int *finished);
 	/*
 	 * Whether row's message may go out at now: 1 yes; 0 not yet, until
 	 * *until; -1 never again, since *until (every unsent row fails as

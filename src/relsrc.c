@@ -77,6 +77,7 @@ struct relsrc {
 	char until[32];			/* the lift, ISO 8601 UTC */
 	struct segment_set set;		/* who of the lists this send keeps; n == 0: everyone */
 	char *set_text;			/* the journal's set once this send is recorded */
+	struct rsexp *exp;		/* the expansion, while it goes on */
 };
 
 /* The lift as one zone's readers see it. */
@@ -653,24 +654,29 @@ rs_add(struct rsadd *a, const char *email, const void *fields, size_t len)
 	return rc;
 }
 
-/* The list file's subscribers, as the check spooled them, in the order of the file. */
+/*
+ * The list file's subscribers, as the check spooled them, in the order of
+ * the file, up to *budget of them: 1 the file is done, 0 the budget is
+ * spent, -1 after delivery_fail.
+ */
 static int
-rs_expand_file(struct rsadd *a, struct rsheld *h, struct members *m)
+rs_expand_file(struct rsadd *a, struct rsheld *h, struct members *m, size_t *budget)
 {
 	const char *email;
 	const void *fields;
 	size_t len;
 	int rc;
 
-	if (spool_rewind(h->sp) == -1)
-		goto spool;
-	while ((rc = spool_next(h->sp, &email, &fields, &len)) == 1) {
+	for (; *budget > 0; (*budget)--) {
+		if ((rc = spool_next(h->sp, &email, &fields, &len)) == 0)
+			return 1;
+		if (rc == -1)
+			goto spool;
 		members_file(m, email);
 		if (rs_add(a, email, fields, len) == -1)
 			return -1;
 	}
-	if (rc == 0)
-		return 0;
+	return 0;
 spool:
 	delivery_fail(a->ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list '%s' "
 	    "from a temporary file: %s", a->l->id, strerror(errno));
@@ -718,43 +724,93 @@ rs_expand_member(void *arg, const struct store_member *mb)
 }
 
 /*
- * One list into the journal: its file's subscribers, as the check held
- * them, then its members whom the file does not have (members.h).
+ * The expansion, a batch at a time: where it is. Each list's file's
+ * subscribers, as the check held them, then its members whom the file
+ * does not have (members.h).
  */
-static int
-rs_expand_list(struct relsrc *rs, struct delivery_ctx *ctx, struct rslist *l, struct expand *x)
-{
-	struct rsheld *h = rs_held(rs, l->path);
-	struct rsadd a = { rs, ctx, l, x, 0 };
+struct rsexp {
+	struct expand x;
+	size_t list;			/* the list being expanded */
+	int open;			/* its file's info and its members are taken */
+	int file_done;			/* its file's subscribers are in */
+	struct rsheld *h;
 	struct members m;
-	int rc;
+	struct rsadd a;
+	int done;			/* every list is in */
+};
+
+/* One list begun: its name and description for the messages, its members, its spool. */
+static int
+rs_expand_open(struct relsrc *rs, struct delivery_ctx *ctx, struct rsexp *e)
+{
+	struct rslist *l = &rs->lists[e->list];
+	struct rsheld *h = rs_held(rs, l->path);
 
 	if (h == NULL) {
 		delivery_fail(ctx->r, DELIVERY_INVALID, "list '%s' (%s) was not read by the check",
 		    l->id, l->path);
 		return -1;
 	}
-	/* The list's name and description, for the messages. */
 	list_info_free(&l->info);
 	l->info = h->info;
 	memset(&h->info, 0, sizeof(h->info));
 	h->info.file = xstrdup(l->path);
-	x->digest += h->digest;
+	e->x.digest += h->digest;
+	e->h = h;
+	e->a = (struct rsadd){ rs, ctx, l, &e->x, 0 };
 	/* Lifted already: nobody is briefed early any more. */
-	a.early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
-	if ((rc = members_open(&m, ctx->st, l->id)) == 0) {
-		if (rs_expand_digest(&a, h, &m) == -1 ||
-		    (h->sp != NULL && rs_expand_file(&a, h, &m) == -1)) {
-			members_close(&m);
-			return -1;
-		}
-		rc = members_each(&m, rs_expand_member, &a);
+	e->a.early = release_prebriefs(&rs->rel, l->id) && rs_now() < rs->rel.embargo;
+	e->open = 1;
+	e->file_done = h->sp == NULL;
+	if (members_open(&e->m, ctx->st, l->id) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+		return -1;
 	}
-	members_close(&m);
+	if (rs_expand_digest(&e->a, h, &e->m) == -1)
+		return -1;
+	if (h->sp != NULL && spool_rewind(h->sp) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "cannot read back the subscribers of list "
+		    "'%s' from a temporary file: %s", l->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The list's members whom its file does not have, all at once, and the list is done. */
+static int
+rs_expand_close(struct delivery_ctx *ctx, struct rsexp *e)
+{
+	int rc = members_each(&e->m, rs_expand_member, &e->a);
+
+	members_close(&e->m);
+	e->open = 0;
+	e->list++;
 	/* 1: a member's row failed, and said why. */
 	if (rc == -1)
 		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
 	return rc == 0 ? 0 : -1;
+}
+
+/* Up to budget subscribers into the journal, from where the last batch stopped. */
+static int
+rs_expand_some(struct relsrc *rs, struct delivery_ctx *ctx, struct rsexp *e, size_t budget)
+{
+	int rc;
+
+	while (budget > 0 && e->list < rs->nlists) {
+		if (!e->open && rs_expand_open(rs, ctx, e) == -1)
+			return -1;
+		if (!e->file_done) {
+			if ((rc = rs_expand_file(&e->a, e->h, &e->m, &budget)) == -1)
+				return -1;
+			if (rc == 0)
+				break;
+			e->file_done = 1;
+		}
+		if (rs_expand_close(ctx, e) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* What every message of the release shares, once the templates and secret are loaded. */
@@ -816,43 +872,82 @@ rs_segment_nobody(struct relsrc *rs, struct delivery_ctx *ctx, const struct expa
 }
 
 /*
- * The lists' subscribers, as the check read them, into the journal in one
- * transaction: an address on two lists once (the first list wins),
- * suppressed ones as skipped, rows already there left as they are (a
- * resumed send).
+ * Subscribers a batch of the expansion takes: each batch is a transaction
+ * of its own, so the first messages go out while a large list is still
+ * being expanded, and a list of any size holds the journal's write lock
+ * only briefly.
  */
+#define RS_EXPAND_BATCH 1024
+
+/* The end of the expansion, in its last batch's transaction: the suppressed and the segment. */
+static int
+rs_expand_end(struct relsrc *rs, struct delivery_ctx *ctx, struct rsexp *e)
+{
+	if (store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &e->x.skipped) == -1 ||
+	    rs_record_segment(rs, ctx, &e->x) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+		return -1;
+	}
+	e->done = 1;
+	return 0;
+}
+
+/*
+ * One batch of the lists' subscribers, as the check read them, into the
+ * journal in one transaction: an address on two lists once (the first list
+ * wins), rows already there left as they are (a resumed send, or one that
+ * stopped in the middle of its expansion: the next run goes through every
+ * list again and adds only who is missing). Suppressed addresses go in
+ * queued, which no claim takes, and are made skipped at the end.
+ */
+static int
+rs_expand_more(void *arg, struct delivery_ctx *ctx, size_t *added, int *finished)
+{
+	struct relsrc *rs = arg;
+	struct rsexp *e = rs->exp;
+	size_t before = e->x.added;
+
+	*added = 0;
+	*finished = e->done;
+	if (e->done)
+		return 0;
+	if (store_begin(ctx->st) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+		return -1;
+	}
+	if (rs_expand_some(rs, ctx, e, RS_EXPAND_BATCH) == -1 ||
+	    (e->list == rs->nlists && rs_expand_end(rs, ctx, e) == -1)) {
+		store_rollback(ctx->st);
+		return -1;
+	}
+	if (store_commit(ctx->st) == -1) {
+		delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
+		return -1;
+	}
+	*added = e->x.added - before;
+	*finished = e->done;
+	if (!e->done)
+		return 0;
+	if (ctx->o->verbose)
+		log_info("send", "release=%s: expanded %zu new recipients (%zu of them members "
+		    "who joined), %zu suppressed, %zu already in the journal or on an earlier list, "
+		    "%zu by digest", rs->rel.id, e->x.added > e->x.skipped ?
+		    e->x.added - e->x.skipped : 0, e->x.members, e->x.skipped, e->x.dup,
+		    e->x.digest);
+	return rs_segment_nobody(rs, ctx, &e->x);
+}
+
+/* The expansion's first batch; rs_expand_more takes the others while the sending goes on. */
 static int
 rs_expand(void *arg, struct delivery_ctx *ctx)
 {
 	struct relsrc *rs = arg;
-	struct expand x;
-	size_t i;
+	size_t added;
+	int finished;
 
 	rs_render_env(rs, ctx->secret);
-	memset(&x, 0, sizeof(x));
-	if (store_begin(ctx->st) == -1)
-		goto journal;
-	for (i = 0; i < rs->nlists; i++)
-		if (rs_expand_list(rs, ctx, &rs->lists[i], &x) == -1) {
-			store_rollback(ctx->st);
-			return -1;
-		}
-	if (store_skip_suppressed(ctx->st, ctx->relrow, rs_now(), &x.skipped) == -1 ||
-	    rs_record_segment(rs, ctx, &x) == -1) {
-		store_rollback(ctx->st);
-		goto journal;
-	}
-	if (store_commit(ctx->st) == -1)
-		goto journal;
-	if (ctx->o->verbose)
-		log_info("send", "release=%s: expanded %zu new recipients (%zu of them members "
-		    "who joined), %zu suppressed, %zu already in the journal or on an earlier list, "
-		    "%zu by digest", rs->rel.id, x.added > x.skipped ? x.added - x.skipped : 0,
-		    x.members, x.skipped, x.dup, x.digest);
-	return rs_segment_nobody(rs, ctx, &x);
-journal:
-	delivery_fail(ctx->r, DELIVERY_JOURNAL, "journal: %s", store_error(ctx->st));
-	return -1;
+	rs->exp = xcalloc(1, sizeof(*rs->exp));
+	return rs_expand_more(rs, ctx, &added, &finished);
 }
 
 /* ---- the window: embargo and expiry, at the moment each message goes out ---- */
@@ -1026,6 +1121,9 @@ rs_free(struct relsrc *rs)
 	for (i = 0; i < rs->nzones; i++)
 		free(rs->zones[i].zone);
 	free(rs->zones);
+	if (rs->exp)
+		members_close(&rs->exp->m);
+	free(rs->exp);
 	buf_free(&rs->pack);
 	if (rs->rv_ready)
 		render_versions_free(&rs->rv);
@@ -1051,6 +1149,7 @@ relsrc_send(const struct config *cfg, const struct relsrc_args *a,
 	src.check = rs_check;
 	src.prepare = rs_prepare;
 	src.expand = rs_expand;
+	src.expand_more = rs_expand_more;
 	src.window = rs_window;
 	src.make = rs_worker_make;
 	src.free = rs_worker_free;

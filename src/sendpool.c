@@ -50,6 +50,9 @@ struct sendpool {
 	struct worker *w;
 	unsigned nw;
 	unsigned in_flight;	/* the caller's count */
+	unsigned linger_want;	/* sendpool_linger */
+	long linger_us;
+	size_t waiting_for;	/* under mu: the caller sleeps until done has this many; 0 awake */
 };
 
 static void
@@ -101,6 +104,15 @@ sendpool_threads(unsigned connections)
 	return connections < SENDPOOL_MAX_THREADS ? connections : SENDPOOL_MAX_THREADS;
 }
 
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void
 worker_done(void *arg, void *cookie, const struct smtp_reply *r)
 {
@@ -108,6 +120,7 @@ worker_done(void *arg, void *cookie, const struct smtp_reply *r)
 	struct sendjob *j = cookie;
 
 	j->reply = *r;
+	j->finished_us = now_us();
 	jobs_push(&w->finished, j);
 }
 
@@ -123,7 +136,9 @@ worker_hand_back(struct worker *w)
 	lock(&p->mu);
 	for (i = 0; i < w->finished.n; i++)
 		jobs_push(&p->done, w->finished.v[i]);
-	pthread_cond_signal(&p->done_cv);
+	/* Woken for what it waits for, not for each job on the way there. */
+	if (p->waiting_for > 0 && p->done.n >= p->waiting_for)
+		pthread_cond_signal(&p->done_cv);
 	unlock(&p->mu);
 	w->finished.n = 0;
 }
@@ -136,6 +151,7 @@ worker_start_job(struct worker *w, struct sendjob *j)
 		free(j->from);
 		j->from = NULL;
 		j->failed = 1;
+		j->finished_us = now_us();
 		jobs_push(&w->finished, j);
 		return;
 	}
@@ -336,6 +352,25 @@ deadline_after(struct timespec *ts, int ms)
 	}
 }
 
+static void
+deadline_after_us(struct timespec *ts, long us)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += us / 1000000;
+	ts->tv_nsec += (us % 1000000) * 1000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void
+sendpool_linger(struct sendpool *p, unsigned want, long us)
+{
+	p->linger_want = want;
+	p->linger_us = us;
+}
+
 size_t
 sendpool_wait(struct sendpool *p, int timeout_ms, struct sendjob ***done)
 {
@@ -347,8 +382,18 @@ sendpool_wait(struct sendpool *p, int timeout_ms, struct sendjob ***done)
 	if (timeout_ms > 0)
 		deadline_after(&until, timeout_ms);
 	lock(&p->mu);
+	p->waiting_for = 1;
 	while (p->done.n == 0 && timeout_ms > 0 && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&p->done_cv, &p->mu, &until);
+	if (p->done.n > 0 && p->done.n < p->linger_want && p->linger_want <= p->in_flight) {
+		/* A few more, so that one transaction records them together. */
+		rc = 0;
+		p->waiting_for = p->linger_want;
+		deadline_after_us(&until, p->linger_us);
+		while (p->done.n < p->linger_want && rc != ETIMEDOUT)
+			rc = pthread_cond_timedwait(&p->done_cv, &p->mu, &until);
+	}
+	p->waiting_for = 0;
 	jobs_swap(&p->out, &p->done);
 	unlock(&p->mu);
 	for (i = 0; i < p->out.n; i++) {

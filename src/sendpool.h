@@ -30,6 +30,7 @@ struct sendjob {
 	char *message_id;	/* the caller's to free */
 	/* The outcome. */
 	int failed;		/* 1: prepare failed, nothing was sent */
+	long long finished_us;	/* when the thread had it (CLOCK_MONOTONIC, microseconds) */
 	struct smtp_reply reply;
 	unsigned worker;	/* the pool's */
 };
@@ -62,6 +63,13 @@ void sendpool_submit(struct sendpool *p, struct sendjob *j);
  * first. *done points into the pool and is valid until the next call.
  */
 size_t sendpool_wait(struct sendpool *p, int timeout_ms, struct sendjob ***done);
+
+/*
+ * Once a job has finished, sendpool_wait waits up to `us` more until
+ * `want` have (when that many are in flight), so that their outcomes are
+ * recorded together. 0: it returns at the first.
+ */
+void sendpool_linger(struct sendpool *p, unsigned want, long us);
 
 /* Threads to start for `connections`: one a connection, up to 64. */
 unsigned sendpool_threads(unsigned connections);
